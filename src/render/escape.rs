@@ -18,9 +18,11 @@
 //!    then read in one of these ways:
 //!    - `LookupLast`/`LookupAll`: the raw rest of the line, no unquoting, no
 //!      unescaping (`Volume=`, `Network=`, `PublishPort=`, `[Unit]` keys).
-//!    - `Lookup`: as above, then trailing white space is trimmed and one pair
-//!      of surrounding double quotes is removed (`Image=`, `ContainerName=`,
-//!      `WorkingDir=`, `VolumeName=`, ...).
+//!    - `Lookup`: as above, then trailing white space is trimmed and double
+//!      quotes are trimmed from both ends (`strings.Trim(v, "\"")` in Podman
+//!      5.4.2, so `WorkingDir=/work/"` gives `/work/`; later versions strip
+//!      one matched pair) — `Image=`, `ContainerName=`, `WorkingDir=`,
+//!      `HostName=`, `VolumeName=`, ...
 //!    - `LookupAllArgs`/`LookupLastArgs`: split into words like systemd's
 //!      `ExecStart=` (`splitString` with `SplitRelax|SplitUnquote|SplitCUnescape`:
 //!      quotes removed, C escapes decoded) — `Exec=`, `PodmanArgs=`,
@@ -201,6 +203,24 @@ const R_U0080: &str = "Quadlet escapes U+0080 as \\x80, which systemd decodes to
 const R_CONTROL: &str = "control characters cannot be written in a key that is read verbatim \
                          (no unescaping is applied to it)";
 const R_TOO_LONG: &str = "longer than MAX_VALUE_LEN (16 KiB)";
+const R_NONCHAR: &str = "systemd ignores a whole assignment holding a Unicode noncharacter \
+                         (\"String is not UTF-8 clean\": utf8_is_valid/unichar_is_valid)";
+
+/// Unicode noncharacters: U+FDD0..=U+FDEF and every U+xFFFE, U+xFFFF.
+/// systemd's `unichar_is_valid` (`src/basic/utf8.c`) rejects them, and
+/// `parse_line` (`conf-parser.c`) then ignores the whole line.
+fn is_noncharacter(ch: char) -> bool {
+    let c = u32::from(ch);
+    (0xFDD0..=0xFDEF).contains(&c) || (c & 0xFFFE) == 0xFFFE
+}
+
+/// The first noncharacter of `value`, as an error.
+fn check_nonchar(field: &str, value: &str, position: &'static str) -> Result<(), EscapeError> {
+    match value.char_indices().find(|&(_, c)| is_noncharacter(c)) {
+        Some((at, ch)) => Err(char_err(field, ch, at, position, R_NONCHAR)),
+        None => Ok(()),
+    }
+}
 
 /// Length and the characters that no position can carry to Podman.
 fn check_exec_bound(field: &str, value: &str, position: &'static str) -> Result<(), EscapeError> {
@@ -211,6 +231,7 @@ fn check_exec_bound(field: &str, value: &str, position: &'static str) -> Result<
         match ch {
             '\0' => return Err(char_err(field, ch, at, position, R_NUL)),
             '\u{80}' => return Err(char_err(field, ch, at, position, R_U0080)),
+            c if is_noncharacter(c) => return Err(char_err(field, ch, at, position, R_NONCHAR)),
             _ => {}
         }
     }
@@ -231,6 +252,7 @@ fn check_verbatim_line(
             return Err(char_err(field, ch, at, position, R_CONTROL));
         }
     }
+    check_nonchar(field, value, position)?;
     if let Some(ch) = value.chars().next().filter(|c| c.is_whitespace()) {
         return Err(char_err(
             field,
@@ -496,6 +518,7 @@ pub fn service_env(field: &str, name: &str, value: &str) -> Result<String, Escap
     if let Some(at) = value.find('\0') {
         return Err(char_err(field, '\0', at, POS_SERVICE_ENV, R_NUL));
     }
+    check_nonchar(field, value, POS_SERVICE_ENV)?;
     let mut joined = String::with_capacity(name.len() + value.len() + 1);
     joined.push_str(name);
     joined.push('=');
@@ -514,11 +537,20 @@ pub fn service_env(field: &str, name: &str, value: &str) -> Result<String, Escap
 ///
 /// # Errors
 ///
-/// Refuses control characters (a newline would start a new key; nothing
-/// decodes escapes here), leading or trailing white space (trimmed by
-/// both parsers), a trailing `\` (line continuation), and more than
-/// [`MAX_VALUE_LEN`] bytes.
+/// Refuses an empty value (resets the key), control characters (a newline
+/// would start a new key; nothing decodes escapes here), Unicode
+/// noncharacters (see the module docs), leading or trailing white space
+/// (trimmed by both parsers), a trailing `\` (line continuation), and more
+/// than [`MAX_VALUE_LEN`] bytes.
 pub fn unit_text(field: &str, value: &str) -> Result<String, EscapeError> {
+    if value.is_empty() {
+        return Err(value_err(
+            field,
+            value,
+            POS_UNIT_TEXT,
+            "an empty Description= resets it (systemd then shows the unit name)",
+        ));
+    }
     check_verbatim_line(field, value, POS_UNIT_TEXT)?;
     Ok(double_specials(value, false))
 }
@@ -535,8 +567,9 @@ pub fn unit_text(field: &str, value: &str) -> Result<String, EscapeError> {
 /// # Errors
 ///
 /// Refuses an empty value (means "unset" to Quadlet), exactly `;` (see
-/// [`exec_arg`]), a value that starts *and* ends with `"` (`Lookup` strips
-/// the pair), control characters (no escape is decoded in these keys),
+/// [`exec_arg`]), a value that starts or ends with `"` (`Lookup` trims
+/// them: all of them with `strings.Trim` in Podman 5.4.2, one matched pair
+/// in later versions), control characters (no escape is decoded in these keys),
 /// leading or trailing white space, a trailing `\`, and more than
 /// [`MAX_VALUE_LEN`] bytes.
 pub fn verbatim_arg(field: &str, value: &str) -> Result<String, EscapeError> {
@@ -561,13 +594,20 @@ fn check_verbatim_arg(field: &str, value: &str, position: &'static str) -> Resul
             "Quadlet writes a lone ';' unquoted into ExecStart=, where systemd takes it as a command separator",
         ));
     }
-    if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
-        return Err(value_err(
-            field,
-            value,
-            position,
-            "Quadlet's UnitFile.Lookup strips one pair of surrounding double quotes",
-        ));
+    for (at, ch) in [
+        (0, value.chars().next()),
+        (value.len() - 1, value.chars().next_back()),
+    ] {
+        if ch == Some('"') {
+            return Err(char_err(
+                field,
+                '"',
+                at,
+                position,
+                "Quadlet's UnitFile.Lookup trims double quotes from both ends \
+                 (strings.Trim in podman 5.4; one matched pair in later versions)",
+            ));
+        }
     }
     check_verbatim_line(field, value, position)
 }
@@ -777,6 +817,7 @@ fn check_path(
             ));
         }
     }
+    check_nonchar(field, path, position)?;
     if path != "/"
         && path[1..]
             .split('/')
@@ -1113,6 +1154,23 @@ mod tests {
         let e = exec_arg("f", "x\u{80}").unwrap_err();
         assert!(e.to_string().contains("U+0080"), "{e}");
         assert!(exec_arg("f", "\u{81}\u{9f}").is_ok());
+        for nc in [
+            '\u{fdd0}',
+            '\u{fdef}',
+            '\u{fffe}',
+            '\u{ffff}',
+            '\u{1fffe}',
+            '\u{10ffff}',
+        ] {
+            let e = exec_arg("f", &format!("a{nc}")).unwrap_err();
+            assert!(is_char_err(&e, nc), "{e}");
+            assert!(e.to_string().contains("noncharacter"), "{e}");
+            assert!(label("f", "k", &nc.to_string()).is_err());
+            assert!(service_env("f", "K", &nc.to_string()).is_err());
+            assert!(verbatim_arg("f", &format!("a{nc}b")).is_err());
+            assert!(bind_mount("f", &format!("/a{nc}"), "/w", &[]).is_err());
+        }
+        assert!(exec_arg("f", "\u{fdcf}\u{fdf0}\u{fffd}\u{1fffd}").is_ok());
         assert!(exec_arg("f", &"x".repeat(MAX_VALUE_LEN)).is_ok());
         assert!(exec_arg("f", &"x".repeat(MAX_VALUE_LEN + 1)).is_err());
     }
@@ -1182,7 +1240,11 @@ mod tests {
             unit_text("d", "ccy: 50% \"done\" $x ;#").unwrap(),
             "ccy: 50%% \"done\" $x ;#"
         );
-        assert_eq!(unit_text("d", "").unwrap(), "");
+        assert!(unit_text("d", "").is_err());
+        assert!(is_char_err(
+            &unit_text("d", "a\u{fdd7}").unwrap_err(),
+            '\u{fdd7}'
+        ));
         assert!(is_char_err(&unit_text("d", "a\nb").unwrap_err(), '\n'));
         assert!(is_char_err(&unit_text("d", "a\tb").unwrap_err(), '\t'));
         assert!(is_char_err(&unit_text("d", " a").unwrap_err(), ' '));
@@ -1201,9 +1263,11 @@ mod tests {
     #[test]
     fn verbatim_arg_rules() {
         assert_eq!(verbatim_arg("w", "/a b/%h/$X").unwrap(), "/a b/%%h/$$X");
-        assert_eq!(verbatim_arg("w", "\"a").unwrap(), "\"a");
+        assert_eq!(verbatim_arg("w", "a\"b").unwrap(), "a\"b");
         assert!(verbatim_arg("w", "\"a\"").is_err());
-        assert!(verbatim_arg("w", "\"").is_ok());
+        assert!(is_char_err(&verbatim_arg("w", "\"a").unwrap_err(), '"'));
+        assert!(is_char_err(&verbatim_arg("w", "a\"").unwrap_err(), '"'));
+        assert!(verbatim_arg("w", "\"").is_err());
         assert!(verbatim_arg("w", "").is_err());
         assert!(verbatim_arg("w", ";").is_err());
         assert!(verbatim_arg("w", "a\\").is_err());

@@ -30,7 +30,10 @@
 //!   performs the `$$` step and refuses variable references, whose value a
 //!   test cannot know.
 //!
-//! Anything outside that (carriage returns, NUL, a byte-order mark, lines
+//! Lines holding a Unicode noncharacter (U+FDD0..U+FDEF, U+xFFFE/F), which
+//! systemd ignores as "not UTF-8 clean", are errors here.
+//!
+//! Anything outside that (carriage returns, NUL, a leading byte-order mark, lines
 //! systemd would ignore with a warning, unknown specifiers, invalid escapes)
 //! is an error rather than a guess.
 
@@ -106,15 +109,15 @@ impl UnitFile {
     ///
     /// # Errors
     ///
-    /// A carriage return, NUL or byte-order mark anywhere; an assignment
+    /// A carriage return or NUL anywhere, a byte-order mark starting a line; an assignment
     /// before the first section; a line without `=` or with an empty key; an
     /// invalid section header.
     pub fn parse(text: &str) -> Result<Self, UnitParseError> {
-        if let Some(pos) = text.find(['\r', '\0', '\u{feff}']) {
+        if let Some(pos) = text.find(['\r', '\0']) {
             let line = text[..pos].matches('\n').count() + 1;
             return Err(line_err(
                 line,
-                "carriage return, NUL or byte-order mark (line breaks systemd treats differently)",
+                "carriage return or NUL (systemd's read_line also ends lines there)",
                 text.lines().nth(line - 1).unwrap_or_default(),
             ));
         }
@@ -125,6 +128,13 @@ impl UnitFile {
         for (idx, raw) in text.split('\n').enumerate() {
             let line = idx + 1;
             last_line = line;
+            if raw.starts_with('\u{feff}') {
+                return Err(line_err(
+                    line,
+                    "byte-order mark at the start of a line",
+                    raw,
+                ));
+            }
             if raw.trim_start_matches(WHITESPACE).starts_with(['#', ';']) {
                 continue;
             }
@@ -158,6 +168,13 @@ impl UnitFile {
         let l = text.trim_matches(WHITESPACE);
         if l.is_empty() {
             return Ok(());
+        }
+        if l.chars().any(is_noncharacter) {
+            return Err(line_err(
+                line,
+                "Unicode noncharacter: systemd ignores the line as not UTF-8 clean",
+                l,
+            ));
         }
         if let Some(rest) = l.strip_prefix('[') {
             let Some(name) = rest.strip_suffix(']') else {
@@ -242,6 +259,13 @@ impl UnitFile {
         }
         keys
     }
+}
+
+/// `!unichar_is_valid` for a Rust `char`: U+FDD0..=U+FDEF and every
+/// U+xFFFE/U+xFFFF (`src/basic/utf8.c`).
+fn is_noncharacter(ch: char) -> bool {
+    let c = u32::from(ch);
+    (0xFDD0..=0xFDEF).contains(&c) || (c & 0xFFFE) == 0xFFFE
 }
 
 /// systemd's continuation test: the line ends in a backslash that is not
@@ -508,7 +532,10 @@ pub fn parse_exec(
             return Err(exec_err(value, "executable path specifies a directory"));
         }
         if !path.starts_with('/') && (path.contains('/') || path == "." || path == "..") {
-            return Err(exec_err(value, "neither a valid executable name nor an absolute path"));
+            return Err(exec_err(
+                value,
+                "neither a valid executable name nor an absolute path",
+            ));
         }
         if !cmd.separate_argv0 {
             cmd.argv.push(path.clone());
@@ -541,6 +568,39 @@ pub fn parse_exec(
         }
     }
     Ok(commands)
+}
+
+/// Splits an `Environment=` value into `(name, value)` pairs as systemd
+/// does (`config_parse_environ` in `load-fragment.c`: words split with
+/// `EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE`, then specifiers expanded; no `$`
+/// substitution).
+///
+/// # Errors
+///
+/// A word systemd cannot split (see [`parse_exec`]), an unknown specifier,
+/// or a word that is not `NAME=VALUE` with a valid name (systemd would
+/// ignore it with a warning).
+pub fn parse_environment(
+    value: &str,
+    specifiers: &Specifiers,
+) -> Result<Vec<(String, String)>, UnitParseError> {
+    let mut out = Vec::new();
+    let mut p = value.trim_matches(WHITESPACE).as_bytes();
+    while let Some((word, rest)) = extract_word(p).map_err(|e| exec_err(value, e))? {
+        p = rest;
+        let word = specifiers.expand(&word).map_err(|e| exec_err(value, e))?;
+        let Some((name, val)) = word.split_once('=') else {
+            return Err(exec_err(value, format!("{word:?} is not an assignment")));
+        };
+        let valid_name = !name.is_empty()
+            && !name.starts_with(|c: char| c.is_ascii_digit())
+            && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric());
+        if !valid_name {
+            return Err(exec_err(value, format!("invalid variable name {name:?}")));
+        }
+        out.push((name.to_owned(), val.to_owned()));
+    }
+    Ok(out)
 }
 
 fn skip_ws(p: &[u8]) -> &[u8] {
@@ -650,8 +710,8 @@ fn cunescape_one(p: &[u8], out: &mut Vec<u8>) -> Result<usize, String> {
             let n = if c == b'u' { 4 } else { 8 };
             let v = digits(n, true).ok_or("invalid \\u/\\U escape")?;
             let ch = char::from_u32(v)
-                .filter(|&ch| ch != '\0')
-                .ok_or("\\u/\\U escape is NUL, a surrogate or out of range")?;
+                .filter(|&ch| ch != '\0' && !is_noncharacter(ch))
+                .ok_or("\\u/\\U escape is NUL, a surrogate, a noncharacter or out of range")?;
             let mut buf = [0u8; 4];
             out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
             Ok(n + 1)
@@ -701,6 +761,29 @@ mod tests {
         assert_eq!(u.last("Unit", "Nope"), None);
     }
 
+    /// Checked against systemd 257 (`busctl get-property ... ExecStart`):
+    /// argv `["/bin/echo", "a", "b\\"]`, environment `["A=1", "B=2"]`.
+    #[test]
+    fn continuation_matches_systemd() {
+        let text = "[Service]\nExecStart=/bin/echo a \\\n# comment inside\n  b\\\\\nEnvironment=\"A=1\" \\\n  B=2\n";
+        let u = UnitFile::parse(text).unwrap();
+        let cmds =
+            parse_exec(u.last("Service", "ExecStart").unwrap(), &Specifiers::none()).unwrap();
+        assert_eq!(cmds[0].argv, ["/bin/echo", "a", "b\\"]);
+        let env = parse_environment(
+            u.last("Service", "Environment").unwrap(),
+            &Specifiers::none(),
+        )
+        .unwrap();
+        assert_eq!(
+            env,
+            [
+                ("A".to_owned(), "1".to_owned()),
+                ("B".to_owned(), "2".to_owned())
+            ]
+        );
+    }
+
     #[test]
     fn refuses_what_it_does_not_support() {
         assert!(UnitFile::parse("Key=v\n").is_err());
@@ -709,6 +792,15 @@ mod tests {
         assert!(UnitFile::parse("[A\n").is_err());
         assert!(UnitFile::parse("[A]\nK=v\r\n").is_err());
         assert!(UnitFile::parse("[A]\nK=\0\n").is_err());
+        assert!(UnitFile::parse("\u{feff}[A]\n").is_err());
+        assert!(UnitFile::parse("[A]\nK=\u{fdd7}\n").is_err());
+        assert!(UnitFile::parse("[A]\nK=\u{1ffff}\n").is_err());
+        assert_eq!(
+            UnitFile::parse("[A]\nK=a\u{feff}b\n")
+                .unwrap()
+                .last("A", "K"),
+            Some("a\u{feff}b")
+        );
     }
 
     #[test]
@@ -792,6 +884,23 @@ mod tests {
         assert!(c.exec_argv().is_err());
         let c = &parse_exec("/bin/a $", &n).unwrap()[0];
         assert!(c.exec_argv().is_err());
+    }
+
+    #[test]
+    fn environment_values() {
+        let s = Specifiers::none().with('n', "u.service");
+        assert_eq!(
+            parse_environment(r#""A=x y" B=%n\t$C "D=a\"b" E="""#, &s).unwrap(),
+            [
+                ("A".to_owned(), "x y".to_owned()),
+                ("B".to_owned(), "u.service\t$C".to_owned()),
+                ("D".to_owned(), "a\"b".to_owned()),
+                ("E".to_owned(), String::new()),
+            ]
+        );
+        assert!(parse_environment("novalue", &s).is_err());
+        assert!(parse_environment("1A=x", &s).is_err());
+        assert!(parse_environment("A=%q", &s).is_err());
     }
 
     #[test]
