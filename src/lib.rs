@@ -1,7 +1,23 @@
 //! ccy: persistent, resumable Podman Quadlet sessions for AI coding agents.
 //!
-//! The binary (`src/main.rs`) is a thin shell over this library; the library
-//! is split so that the integration suite can render units with the same code
-//! the binary uses.
+//! The binary (`src/main.rs`) is a thin shell over this library: `cli`
+//! parses, `cmd` holds one module per verb, `lifecycle` the session
+//! operations they share. Below them, one module per outside system —
+//! `systemd` (D-Bus), `podman` (REST API and processes), `git` — and the
+//! pure parts: `names`, `config`, `render`.
 
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod ctx;
+pub mod error;
+pub mod fsutil;
+pub mod git;
+pub mod image;
+pub mod lifecycle;
+pub mod names;
+pub mod paths;
+pub mod podman;
 pub mod render;
+pub mod session;
+pub mod systemd;

@@ -1,1 +1,16 @@
-fn main() {}
+//! The `ccy` binary: parse the command line, run, print errors in one place.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = ccy::cli::Cli::parse();
+    match ccy::cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("ccy: error: {err}");
+            err.exit_code()
+        }
+    }
+}

@@ -1,4 +1,266 @@
 //! Pure rendering of Quadlet and systemd unit files.
+//!
+//! Templates live in `units/` (tera syntax) and are compiled into the
+//! binary. Values never reach a template raw: this module turns each into
+//! the text its key needs with [`escape`], which refuses what a key cannot
+//! carry. Templates only lay keys out. Rendering does no I/O.
 
 pub mod escape;
 pub mod unitparse;
+
+use serde::Serialize;
+
+use crate::error::{Error, ExitKind};
+use crate::podman::{LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT, LABEL_WORKTREE};
+use crate::session::{META_PREFIX, SessionSpec};
+
+/// The session container template, `units/session.container`.
+pub const SESSION_CONTAINER: &str = include_str!("../units/session.container");
+/// The session volume template, `units/session.volume`.
+pub const SESSION_VOLUME: &str = include_str!("../units/session.volume");
+
+/// Label on session volumes naming their session.
+pub const LABEL_SESSION: &str = "ccy.session";
+
+/// Where the agent-state volume is mounted in the container.
+pub const STATE_MOUNT: &str = "/root/.claude";
+
+/// Why a session could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A value cannot be written into its key; the error names the field.
+    #[error("{source}")]
+    Value {
+        /// What the value is (`worktree path`, `branch`, …).
+        field: &'static str,
+        /// Why.
+        source: escape::EscapeError,
+    },
+    /// A template failed (a bug in `units/`).
+    #[error("template {name}: {message}")]
+    Template {
+        /// The template file name.
+        name: &'static str,
+        /// Tera's message.
+        message: String,
+    },
+}
+
+impl From<escape::EscapeError> for RenderError {
+    fn from(source: escape::EscapeError) -> Self {
+        Self::Value {
+            field: "value",
+            source,
+        }
+    }
+}
+
+impl From<RenderError> for Error {
+    fn from(e: RenderError) -> Self {
+        let hint = match &e {
+            RenderError::Value { .. } => {
+                "rename or move it (or change the setting), then run ccy again"
+            }
+            RenderError::Template { .. } => "this is a bug in ccy; please report it",
+        };
+        Error::new(ExitKind::Usage, e.to_string()).hint(hint)
+    }
+}
+
+/// The text of a session's two Quadlet files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUnits {
+    /// `NAME.container`.
+    pub container: String,
+    /// `NAME.volume`.
+    pub volume: String,
+}
+
+#[derive(Serialize)]
+struct ContainerCtx {
+    name: String,
+    version: &'static str,
+    meta_line: String,
+    image: String,
+    labels: Vec<String>,
+    workspace_mount: String,
+    state_volume: String,
+    mounts: Vec<String>,
+    environment: Vec<String>,
+    autostart: bool,
+}
+
+#[derive(Serialize)]
+struct VolumeCtx {
+    name: String,
+    version: &'static str,
+    volume_name: String,
+    labels: Vec<String>,
+}
+
+/// Renders `spec` into its `.container` and `.volume` files.
+///
+/// # Errors
+/// [`RenderError::Value`] naming the field when a value cannot be carried
+/// unchanged to Podman; [`RenderError::Template`] for a template bug.
+pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
+    let name = spec.name.as_str();
+    let worktree = utf8("worktree path", &spec.worktree)?;
+    let meta_json = serde_json::to_string(&spec.meta()).map_err(|e| RenderError::Template {
+        name: "session.container",
+        message: e.to_string(),
+    })?;
+    // JSON escapes control characters, so the line has no newline, and it
+    // ends with `}`, never with a continuation backslash.
+    let meta_line = format!("{META_PREFIX}{meta_json}");
+    let labels = vec![
+        escape::label("project", LABEL_PROJECT, &spec.project)?,
+        escape::label("worktree path", LABEL_WORKTREE, worktree)?,
+        escape::label("branch", LABEL_BRANCH, &spec.branch)?,
+        escape::label("creation time", LABEL_CREATED, &spec.created)?,
+    ];
+    let mut mounts = Vec::new();
+    if let Some(gc) = &spec.gitconfig {
+        let gc = utf8("gitconfig path", gc)?;
+        mounts.push(escape::bind_mount(
+            "gitconfig path",
+            gc,
+            "/root/.gitconfig",
+            &["ro"],
+        )?);
+    }
+    let agent_line = shell_words::join(&spec.agent);
+    let environment = vec![
+        escape::container_env("session name", "CCY_SESSION", name)?,
+        escape::container_env("agent command", "CCY_AGENT", &agent_line)?,
+    ];
+    let ctx = ContainerCtx {
+        name: escape::resource_name("session name", name)?,
+        version: env!("CARGO_PKG_VERSION"),
+        meta_line,
+        image: escape::image("image", &spec.image)?,
+        labels,
+        workspace_mount: escape::bind_mount("worktree path", worktree, "/workspace", &["rw"])?,
+        state_volume: escape::named_volume(
+            "state volume",
+            &spec.name.volume_file(),
+            STATE_MOUNT,
+            &[],
+        )?,
+        mounts,
+        environment,
+        autostart: spec.autostart,
+    };
+    let volume = VolumeCtx {
+        name: name.to_owned(),
+        version: env!("CARGO_PKG_VERSION"),
+        volume_name: escape::resource_name("state volume", &spec.name.state_volume())?,
+        labels: vec![
+            escape::label("session name", LABEL_SESSION, name)?,
+            escape::label("project", LABEL_PROJECT, &spec.project)?,
+        ],
+    };
+    Ok(SessionUnits {
+        container: render_template("session.container", SESSION_CONTAINER, &ctx)?,
+        volume: render_template("session.volume", SESSION_VOLUME, &volume)?,
+    })
+}
+
+fn utf8<'a>(field: &'static str, path: &'a std::path::Path) -> Result<&'a str, RenderError> {
+    path.to_str().ok_or_else(|| RenderError::Value {
+        field,
+        source: escape::EscapeError::Value {
+            field: field.to_owned(),
+            value: path.to_string_lossy().chars().take(64).collect(),
+            position: "a unit file",
+            reason: "it is not valid UTF-8",
+        },
+    })
+}
+
+fn render_template<T: Serialize>(
+    name: &'static str,
+    template: &str,
+    ctx: &T,
+) -> Result<String, RenderError> {
+    let err = |e: tera::Error| RenderError::Template {
+        name,
+        message: e.to_string(),
+    };
+    let context = tera::Context::from_serialize(ctx).map_err(err)?;
+    let mut out = tera::Tera::one_off(template, &context, false).map_err(err)?;
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::names::SessionName;
+
+    pub(crate) fn spec() -> SessionSpec {
+        SessionSpec {
+            name: SessionName::parse("ccy-app-0123abcd").unwrap(),
+            project: "app".into(),
+            worktree: "/home/dev/src/app".into(),
+            branch: "main".into(),
+            created: "2026-11-21T05:00:00Z".into(),
+            image: "localhost/ccy:latest".into(),
+            agent: vec!["claude".into(), "--dangerously-skip-permissions".into()],
+            autostart: true,
+            gitconfig: Some("/home/dev/.gitconfig".into()),
+        }
+    }
+
+    #[test]
+    fn session_container_snapshot() {
+        let units = session(&spec()).unwrap();
+        insta::assert_snapshot!(units.container, @r#"
+        # ccy session ccy-app-0123abcd: generated by ccy 0.1.0; remove it with 'ccy rm ccy-app-0123abcd'.
+        # ccy-session-v1 {"name":"ccy-app-0123abcd","project":"app","worktree":"/home/dev/src/app","branch":"main","created":"2026-11-21T05:00:00Z","image":"localhost/ccy:latest"}
+        [Unit]
+        Description=ccy session ccy-app-0123abcd
+
+        [Container]
+        ContainerName=ccy-app-0123abcd
+        Image=localhost/ccy:latest
+        Label="ccy.project=app"
+        Label="ccy.worktree=/home/dev/src/app"
+        Label="ccy.branch=main"
+        Label="ccy.created=2026-11-21T05:00:00Z"
+        # The worktree, read-write, is the agent's working directory.
+        Mount="type=bind,source=/home/dev/src/app,destination=/workspace,rw"
+        WorkingDir=/workspace
+        # The agent's state (history for 'claude --resume', settings) outlives the container.
+        Volume=ccy-app-0123abcd.volume:/root/.claude
+        Mount="type=bind,source=/home/dev/.gitconfig,destination=/root/.gitconfig,ro"
+        Environment="CCY_SESSION=ccy-app-0123abcd"
+        Environment="CCY_AGENT=claude --dangerously-skip-permissions"
+        # Podman's init reaps and forwards signals; tmux, the main process, exits on SIGTERM.
+        RunInit=true
+        Exec=tmux -D -f /etc/ccy/tmux.conf
+
+        [Service]
+        # The image is built before the unit starts; starting should take seconds.
+        TimeoutStartSec=120
+
+        [Install]
+        WantedBy=default.target
+        "#);
+    }
+
+    #[test]
+    fn session_volume_snapshot() {
+        let units = session(&spec()).unwrap();
+        insta::assert_snapshot!(units.volume, @r#"
+        # ccy session ccy-app-0123abcd: agent state volume, generated by ccy 0.1.0.
+        [Volume]
+        VolumeName=ccy-app-0123abcd-state
+        Label="ccy.session=ccy-app-0123abcd"
+        Label="ccy.project=app"
+        "#);
+    }
+}

@@ -1,0 +1,117 @@
+//! `ccy` with no verb: attach to this worktree's session, creating it when
+//! there is none.
+
+use std::ffi::OsString;
+
+use clap::Args;
+
+use crate::config;
+use crate::ctx::{Ctx, notice};
+use crate::error::{Error, Result};
+use crate::git::Worktree;
+use crate::lifecycle::{self, Found, NewSession};
+use crate::podman::{self, AttachMode, PodmanApi};
+use crate::session;
+use crate::systemd::UserManager;
+
+/// Options of `ccy` without a verb.
+#[derive(Debug, Args)]
+pub struct HereArgs {
+    /// Arguments for the agent of a new session, after `--` (appended to
+    /// the configured agent command, e.g. `ccy -- --model opus`).
+    #[arg(last = true, value_name = "AGENT_ARGS")]
+    pub agent_args: Vec<String>,
+}
+
+/// Finds this worktree's session and attaches to it; creates it first when
+/// there is none. Replaces the ccy process with `podman exec -it … tmux
+/// attach`.
+///
+/// # Errors
+/// Not in a git worktree, no user bus, Podman unusable, the unit failing
+/// to start, several sessions for the worktree.
+pub fn run(ctx: &Ctx, args: &HereArgs) -> Result<()> {
+    let worktree = Worktree::discover(&ctx.cwd)?;
+    let attach = ctx.block_on(find_or_create(ctx, &worktree, args))?;
+    Err(podman::exec_replace(&attach))
+}
+
+async fn find_or_create(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Result<Vec<OsString>> {
+    let mgr = UserManager::connect(&ctx.paths).await?;
+
+    // Fast path: the session named in .claude/ccy/.session-id, verified
+    // against its unit file and running unit; no Podman call.
+    if let Some(name) = session::read_session_id(worktree) {
+        let ours = session::read_session(&ctx.paths.quadlet_dir, &name)?
+            .is_some_and(|f| f.meta.worktree == worktree.root);
+        if ours && mgr.unit_state(&name.service_unit()).await?.active_state == "active" {
+            warn_ignored_args(args);
+            return Ok(lifecycle::attach_argv(&name, AttachMode::default()));
+        }
+    }
+
+    let _lock = lifecycle::lock_worktree(&ctx.paths, worktree)?;
+    let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
+    let found = lifecycle::sessions_for_worktree(&ctx.paths, &api, worktree).await?;
+    let (name, started) = match found.as_slice() {
+        [] => {
+            let cfg = config::load(&ctx.paths.user_config_file(), Some(&worktree.root))?
+                .finish()?
+                .config;
+            let new = NewSession {
+                name: None,
+                agent_args: args.agent_args.clone(),
+            };
+            let name = lifecycle::create(ctx, &mgr, &api, &cfg, worktree, new).await?;
+            lifecycle::say_attaching(&name, true);
+            (name, true)
+        }
+        [one] => {
+            warn_ignored_args(args);
+            let started = resume(&mgr, one).await?;
+            lifecycle::say_attaching(&one.name, false);
+            (one.name.clone(), started)
+        }
+        many => {
+            let names: Vec<&str> = many.iter().map(|f| f.name.as_str()).collect();
+            return Err(Error::usage(format!(
+                "this worktree has {} sessions: {}",
+                many.len(),
+                names.join(", ")
+            ))
+            .hint("attach to one with 'ccy attach NAME'"));
+        }
+    };
+    session::write_session_id(worktree, &name)?;
+    Ok(lifecycle::attach_argv(
+        &name,
+        AttachMode {
+            wait_for_tmux: started,
+            ..AttachMode::default()
+        },
+    ))
+}
+
+/// Starts a found session's unit when it is not running; returns whether
+/// it started it.
+async fn resume(mgr: &UserManager, found: &Found) -> Result<bool> {
+    if found.file.is_none() {
+        // A running container labelled for this worktree but no unit file:
+        // not ours to manage, but attachable.
+        return Ok(false);
+    }
+    let state = mgr.unit_state(&found.name.service_unit()).await?;
+    if state.active_state == "active" {
+        return Ok(false);
+    }
+    lifecycle::start_unit(mgr, &found.name).await?;
+    Ok(true)
+}
+
+fn warn_ignored_args(args: &HereArgs) {
+    if !args.agent_args.is_empty() {
+        notice(
+            "the session already exists: agent arguments apply to new sessions only (use 'ccy new -- ARGS')",
+        );
+    }
+}

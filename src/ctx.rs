@@ -1,0 +1,52 @@
+//! What every command gets: resolved paths, the working directory and an
+//! async runtime for the D-Bus and Podman API clients.
+
+use std::future::Future;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use crate::error::{Context, Result};
+use crate::paths::Paths;
+
+/// The context of one ccy run.
+#[derive(Debug)]
+pub struct Ctx {
+    /// Host paths.
+    pub paths: Paths,
+    /// The directory ccy was started in.
+    pub cwd: PathBuf,
+    /// Whether standard input and output are terminals (prompts, colour).
+    pub interactive: bool,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Ctx {
+    /// Builds the context from the process environment. zbus 6 and
+    /// podman-api are async only; a current-thread tokio runtime drives them
+    /// (ccy does one thing at a time, and it starts in microseconds).
+    ///
+    /// # Errors
+    /// When the home directory, working directory or runtime is unavailable.
+    pub fn from_env() -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        Ok(Self {
+            paths: Paths::from_env()?,
+            cwd: std::env::current_dir().context("cannot read the current directory")?,
+            interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
+            runtime,
+        })
+    }
+
+    /// Runs `fut` to completion on the context's runtime.
+    pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
+        self.runtime.block_on(fut)
+    }
+}
+
+/// Prints a one-line notice for the user on standard error (`ccy: …`).
+pub fn notice(msg: &str) {
+    eprintln!("ccy: {msg}");
+}

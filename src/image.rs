@@ -1,0 +1,156 @@
+//! The agent image: ccy's Containerfile and the files it copies in, built
+//! with `podman build` when missing or built from other assets.
+//!
+//! The build context is embedded in the binary, so an installed `ccy` needs
+//! nothing from the source tree. The image carries the label
+//! [`LABEL_ASSETS`]: a hash of the Containerfile, `tmux.conf`, `agent`, the
+//! base image and the agent install command. When that label differs from
+//! what this ccy would build, the image is rebuilt; an image without the
+//! label is the user's own and is used as it is.
+
+use std::io::Write;
+
+use crate::error::{Context, Result};
+use crate::podman::{self, PodmanApi};
+
+/// ccy's Containerfile.
+pub const CONTAINERFILE: &str = include_str!("image/Containerfile");
+/// The session's tmux configuration, installed as `/etc/ccy/tmux.conf`.
+pub const TMUX_CONF: &str = include_str!("image/tmux.conf");
+/// The agent launcher, installed as `/etc/ccy/agent`.
+pub const AGENT_LAUNCHER: &str = include_str!("image/agent");
+
+/// Image label holding the hash of the assets the image was built from.
+pub const LABEL_ASSETS: &str = "ccy.image.assets";
+
+/// What to build and from what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageSpec {
+    /// The image name sessions run (`localhost/ccy:latest`).
+    pub name: String,
+    /// The `FROM` image.
+    pub base: String,
+    /// Shell command installing the agent, or empty.
+    pub agent_install: String,
+}
+
+impl ImageSpec {
+    /// The value of [`LABEL_ASSETS`] this ccy gives the image: 16 hex
+    /// digits of FNV-1a over every input of the build.
+    #[must_use]
+    pub fn assets_hash(&self) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for part in [
+            CONTAINERFILE,
+            TMUX_CONF,
+            AGENT_LAUNCHER,
+            &self.base,
+            &self.agent_install,
+        ] {
+            for b in part.bytes().chain([0u8]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        format!("{h:016x}")
+    }
+}
+
+/// What [`ensure`] found or did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageState {
+    /// The image exists and is current (or is the user's own).
+    Ready,
+    /// ccy built it now.
+    Built,
+}
+
+/// Makes sure `spec.name` exists and is current, building it when needed.
+/// Progress goes to `out` (a line saying why it builds) and to the terminal
+/// (Podman's own output).
+///
+/// # Errors
+/// When the API fails, the context cannot be written, or the build fails
+/// ([`crate::error::ExitKind::Session`], Podman's output shows why).
+pub async fn ensure(api: &PodmanApi, spec: &ImageSpec, out: &mut dyn Write) -> Result<ImageState> {
+    let hash = spec.assets_hash();
+    let why = match api.image_labels(&spec.name).await? {
+        None => format!("ccy: building the image {} (first use)…", spec.name),
+        Some(labels) => match labels.get(LABEL_ASSETS) {
+            None => return Ok(ImageState::Ready),
+            Some(h) if *h == hash => return Ok(ImageState::Ready),
+            Some(_) => format!(
+                "ccy: rebuilding the image {} (built by another ccy version or [image] settings)…",
+                spec.name
+            ),
+        },
+    };
+    writeln!(out, "{why}").ok();
+    build(spec, &hash)?;
+    Ok(ImageState::Built)
+}
+
+fn build(spec: &ImageSpec, hash: &str) -> Result<()> {
+    let dir = tempfile::Builder::new()
+        .prefix("ccy-image-")
+        .tempdir()
+        .context("cannot create a build context directory")?;
+    for (name, text) in [
+        ("Containerfile", CONTAINERFILE),
+        ("tmux.conf", TMUX_CONF),
+        ("agent", AGENT_LAUNCHER),
+    ] {
+        std::fs::write(dir.path().join(name), text)
+            .with_context(|| format!("cannot write {name} into the build context"))?;
+    }
+    podman::build_image(
+        dir.path(),
+        &spec.name,
+        &[
+            ("BASE_IMAGE".to_owned(), spec.base.clone()),
+            ("AGENT_INSTALL".to_owned(), spec.agent_install.clone()),
+        ],
+        &[(LABEL_ASSETS.to_owned(), hash.to_owned())],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ImageSpec {
+        ImageSpec {
+            name: "localhost/ccy:latest".into(),
+            base: "localhost/base".into(),
+            agent_install: String::new(),
+        }
+    }
+
+    #[test]
+    fn hash_changes_with_every_input() {
+        let a = spec();
+        let mut b = spec();
+        b.base.push('x');
+        let mut c = spec();
+        c.agent_install.push('x');
+        assert_eq!(a.assets_hash(), spec().assets_hash());
+        assert_ne!(a.assets_hash(), b.assets_hash());
+        assert_ne!(a.assets_hash(), c.assets_hash());
+        assert_eq!(a.assets_hash().len(), 16);
+    }
+
+    #[test]
+    fn hash_does_not_depend_on_the_image_name() {
+        let mut b = spec();
+        b.name = "localhost/other".into();
+        assert_eq!(spec().assets_hash(), b.assets_hash());
+    }
+
+    #[test]
+    fn assets_are_wired() {
+        assert!(CONTAINERFILE.contains("COPY tmux.conf agent /etc/ccy/"));
+        assert!(CONTAINERFILE.contains(r#"CMD ["tmux", "-D", "-f", "/etc/ccy/tmux.conf"]"#));
+        assert!(TMUX_CONF.contains("new-session -d -s main"));
+        assert!(AGENT_LAUNCHER.contains("eval \"exec $CCY_AGENT\""));
+    }
+}

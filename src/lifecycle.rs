@@ -1,0 +1,336 @@
+//! Session operations shared by the verbs: find, create, start, attach.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::config::Config;
+use crate::ctx::{Ctx, notice};
+use crate::error::{Error, ExitKind, Result};
+use crate::fsutil;
+use crate::git::Worktree;
+use crate::image::{self, ImageSpec};
+use crate::names::SessionName;
+use crate::paths::Paths;
+use crate::podman::{self, AttachMode, ContainerInfo, LABEL_WORKTREE, PodmanApi};
+use crate::render;
+use crate::session::{self, SessionFile, SessionSpec};
+use crate::systemd::{self, JobResult, Linger, UserManager};
+
+/// A session as ccy found it: its unit file and/or its running container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The session name.
+    pub name: SessionName,
+    /// Its `.container` file, when ccy's file is there.
+    pub file: Option<SessionFile>,
+    /// Its container, when one exists (Quadlet removes stopped ones).
+    pub container: Option<ContainerInfo>,
+}
+
+/// The sessions of `worktree`: ccy unit files whose metadata names it,
+/// merged by name with containers labelled `ccy.worktree=ROOT` (one API
+/// call), sorted by name.
+///
+/// # Errors
+/// When the Quadlet directory or the API cannot be read.
+pub async fn sessions_for_worktree(
+    paths: &Paths,
+    api: &PodmanApi,
+    worktree: &Worktree,
+) -> Result<Vec<Found>> {
+    let root = worktree.root.to_string_lossy();
+    let containers = api
+        .session_containers(Some((LABEL_WORKTREE, &root)))
+        .await?;
+    let files = session::read_sessions(&paths.quadlet_dir)?
+        .into_iter()
+        .filter(|f| f.meta.worktree == worktree.root);
+    Ok(merge(files, containers))
+}
+
+fn merge(
+    files: impl IntoIterator<Item = SessionFile>,
+    containers: impl IntoIterator<Item = ContainerInfo>,
+) -> Vec<Found> {
+    let mut by_name: BTreeMap<String, Found> = BTreeMap::new();
+    for f in files {
+        if let Ok(name) = f.name() {
+            by_name.insert(
+                name.to_string(),
+                Found {
+                    name,
+                    file: Some(f),
+                    container: None,
+                },
+            );
+        }
+    }
+    for c in containers {
+        let Ok(name) = SessionName::parse(&c.name) else {
+            continue;
+        };
+        let key = c.name.clone();
+        by_name
+            .entry(key)
+            .or_insert_with(|| Found {
+                name,
+                file: None,
+                container: None,
+            })
+            .container = Some(c);
+    }
+    by_name.into_values().collect()
+}
+
+/// The lock file serialising lookup-or-create in one worktree.
+#[must_use]
+pub fn worktree_lock_path(paths: &Paths, worktree: &Worktree) -> PathBuf {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in worktree.root.as_os_str().as_encoded_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    paths.lock_dir().join(format!("worktree-{h:016x}.lock"))
+}
+
+/// Takes the worktree's lock (see [`worktree_lock_path`]).
+///
+/// # Errors
+/// When the lock file cannot be created or locked.
+pub fn lock_worktree(paths: &Paths, worktree: &Worktree) -> Result<fsutil::Lock> {
+    fsutil::lock(&worktree_lock_path(paths, worktree))
+}
+
+/// What a new session is made from, besides the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct NewSession {
+    /// A name chosen by the user; an automatic one otherwise.
+    pub name: Option<SessionName>,
+    /// Arguments appended to the agent command.
+    pub agent_args: Vec<String>,
+}
+
+/// Creates a session for `worktree`: checks Podman, turns linger on (one
+/// line when it does), builds the image if needed, writes the `.volume` and
+/// `.container` files atomically, reloads the user manager, starts the unit
+/// and waits for its job. Returns the session name.
+///
+/// # Errors
+/// Podman too old ([`ExitKind::Environment`]); name taken
+/// ([`ExitKind::Usage`]); image build or unit start failure
+/// ([`ExitKind::Session`], with the unit's last journal lines).
+pub async fn create(
+    ctx: &Ctx,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    config: &Config,
+    worktree: &Worktree,
+    new: NewSession,
+) -> Result<SessionName> {
+    api.check_version().await?;
+    ensure_linger(ctx.paths.uid).await;
+    let image = ImageSpec {
+        name: config.image.name.clone(),
+        base: config.image.base.clone(),
+        agent_install: config.image.agent_install.clone(),
+    };
+    image::ensure(api, &image, &mut std::io::stderr()).await?;
+
+    let name = match new.name {
+        Some(n) => n,
+        None => SessionName::generate(&worktree.project())?,
+    };
+    if session::read_session(&ctx.paths.quadlet_dir, &name)?.is_some()
+        || ctx.paths.quadlet_dir.join(name.container_file()).exists()
+    {
+        return Err(
+            Error::usage(format!("a session named {name} already exists")).hint(format!(
+                "attach to it with 'ccy attach {name}', or choose another name"
+            )),
+        );
+    }
+    let gitconfig = ctx.paths.home.join(".gitconfig");
+    let mut agent = config.agent.command.clone();
+    agent.extend(new.agent_args);
+    let spec = SessionSpec {
+        name: name.clone(),
+        project: worktree.project().to_string(),
+        worktree: worktree.root.clone(),
+        branch: worktree.branch(),
+        created: session::now_rfc3339(),
+        image: image.name.clone(),
+        agent,
+        autostart: config.session.autostart,
+        gitconfig: gitconfig.is_file().then_some(gitconfig),
+    };
+    let units = render::session(&spec)?;
+    let dir = &ctx.paths.quadlet_dir;
+    fsutil::write_atomic(
+        &dir.join(name.volume_file()),
+        units.volume.as_bytes(),
+        0o644,
+    )?;
+    fsutil::write_atomic(
+        &dir.join(name.container_file()),
+        units.container.as_bytes(),
+        0o644,
+    )?;
+    mgr.reload().await?;
+    let state = mgr.unit_state(&name.service_unit()).await?;
+    if state.load_state != "loaded" {
+        return Err(Error::new(
+            ExitKind::Session,
+            format!(
+                "the user manager has no unit {} ({}): Quadlet did not generate it",
+                name.service_unit(),
+                state.load_state
+            ),
+        )
+        .hint(format!(
+            "run 'QUADLET_UNIT_DIRS={} /usr/libexec/podman/quadlet -dryrun -user' to see why {} was rejected",
+            dir.display(),
+            name.container_file()
+        )));
+    }
+    start_unit(mgr, &name).await?;
+    Ok(name)
+}
+
+/// Turns linger on through logind, printing one line when it does and a
+/// warning (sessions then stop at logout) when it cannot.
+pub async fn ensure_linger(uid: u32) {
+    match systemd::ensure_linger(uid).await {
+        Ok(Linger::AlreadyOn) => {}
+        Ok(Linger::Enabled) => notice(
+            "enabled linger for your user (logind): sessions keep running after logout and start at boot",
+        ),
+        Err(e) => notice(&format!(
+            "warning: sessions will stop when you log out: {}",
+            e.to_string().replace('\n', "\n  ")
+        )),
+    }
+}
+
+/// Starts `name`'s unit (clearing a previous failed state) and waits for
+/// the job.
+///
+/// # Errors
+/// [`ExitKind::Session`] when the job does not end `done`, with the last
+/// journal lines of the unit and hints; D-Bus errors as they come.
+pub async fn start_unit(mgr: &UserManager, name: &SessionName) -> Result<()> {
+    let unit = name.service_unit();
+    mgr.reset_failed(&unit).await?;
+    match mgr.start(&unit).await? {
+        JobResult::Done => Ok(()),
+        result => Err(unit_failed(name, &format!("job {}", result.as_str()))),
+    }
+}
+
+/// The error for a unit that failed to start: last journal lines as details.
+#[must_use]
+pub fn unit_failed(name: &SessionName, why: &str) -> Error {
+    let unit = name.service_unit();
+    let mut err = Error::new(
+        ExitKind::Session,
+        format!("session {name} failed to start ({why}); last lines of its journal:"),
+    );
+    for line in journal_tail(&unit, 15) {
+        err = err.detail(line);
+    }
+    err.hint(format!(
+        "see the whole log with 'journalctl --user -u {unit}'"
+    ))
+    .hint("check the setup with 'ccy doctor'")
+}
+
+/// The last `lines` journal lines of a user unit (`journalctl --user -u`),
+/// empty when the journal cannot be read. Used on error paths only.
+#[must_use]
+pub fn journal_tail(unit: &str, lines: u32) -> Vec<String> {
+    Command::new("journalctl")
+        .args(["--user", "--no-pager", "-o", "cat", "-n"])
+        .arg(lines.to_string())
+        .arg("-u")
+        .arg(unit)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The argv that attaches this terminal to `name`'s tmux.
+#[must_use]
+pub fn attach_argv(name: &SessionName, mode: AttachMode) -> Vec<OsString> {
+    podman::attach_argv(name.as_str(), mode, &podman::terminal_env())
+}
+
+/// Tells the user which session they are attaching to, on standard error.
+pub fn say_attaching(name: &SessionName, created: bool) {
+    let mut err = std::io::stderr();
+    let verb = if created { "created" } else { "attaching to" };
+    writeln!(err, "ccy: {verb} session {name} (detach: Ctrl-b d)").ok();
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::session::SessionMeta;
+
+    fn file(name: &str) -> SessionFile {
+        SessionFile {
+            meta: SessionMeta {
+                name: name.into(),
+                project: "p".into(),
+                worktree: "/w".into(),
+                branch: "main".into(),
+                created: "2026-01-01T00:00:00Z".into(),
+                image: "i".into(),
+            },
+            path: format!("/q/{name}.container").into(),
+        }
+    }
+
+    fn container(name: &str) -> ContainerInfo {
+        ContainerInfo {
+            id: format!("id-{name}"),
+            name: name.into(),
+            state: "running".into(),
+            labels: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn merge_joins_files_and_containers_by_name() {
+        let found = merge(
+            [file("b"), file("a")],
+            [container("b"), container("orphan"), container("bad name")],
+        );
+        let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "orphan"]);
+        assert!(found[0].file.is_some() && found[0].container.is_none());
+        assert!(found[1].file.is_some() && found[1].container.is_some());
+        assert!(found[2].file.is_none() && found[2].container.is_some());
+    }
+
+    #[test]
+    fn lock_path_depends_on_the_worktree() {
+        let paths = Paths::new(1, "/h".into(), None, None, None);
+        let wt = |p: &str| Worktree {
+            root: p.into(),
+            git_dir: format!("{p}/.git").into(),
+            common_dir: format!("{p}/.git").into(),
+        };
+        let a = worktree_lock_path(&paths, &wt("/a"));
+        assert_eq!(a, worktree_lock_path(&paths, &wt("/a")));
+        assert_ne!(a, worktree_lock_path(&paths, &wt("/b")));
+        assert!(a.starts_with("/run/user/1/ccy"));
+    }
+}

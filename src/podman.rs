@@ -1,0 +1,394 @@
+//! Podman: queries over the REST API, processes for the interactive TTY.
+//!
+//! Queries (list, inspect, version, image and volume existence) go to the
+//! rootless API socket `$XDG_RUNTIME_DIR/podman/podman.sock` through the
+//! `podman-api` crate: a few ms each once `podman.service` is up, against
+//! ~80 ms per `podman` CLI process. When the socket is missing ccy starts
+//! `podman.socket` through the user manager (podman-system-service(1)).
+//! The interactive attach is `podman exec -it` replacing the ccy process, and
+//! image builds are `podman build` processes whose progress the user sees.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::Command;
+
+use podman_api::Podman;
+use podman_api::opts::{ContainerListFilter, ContainerListOpts};
+
+use crate::error::{Error, ExitKind, Result};
+use crate::paths::Paths;
+use crate::systemd::{JobResult, UserManager};
+
+/// The oldest Podman ccy supports (Quadlet keys used need 5.0).
+pub const MIN_PODMAN: (u32, u32) = (5, 0);
+
+/// The label every ccy session container carries; its value is the project.
+pub const LABEL_PROJECT: &str = "ccy.project";
+/// Label: the absolute, canonical worktree path.
+pub const LABEL_WORKTREE: &str = "ccy.worktree";
+/// Label: the branch checked out when the session was created.
+pub const LABEL_BRANCH: &str = "ccy.branch";
+/// Label: creation time, RFC 3339 UTC.
+pub const LABEL_CREATED: &str = "ccy.created";
+/// Label Quadlet sets on every container it runs: the systemd unit name
+/// (podman-systemd.unit(5)).
+pub const LABEL_SYSTEMD_UNIT: &str = "PODMAN_SYSTEMD_UNIT";
+
+/// A client of the rootless Podman API.
+#[derive(Debug, Clone)]
+pub struct PodmanApi {
+    api: Podman,
+}
+
+/// A session container as the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerInfo {
+    /// Full container id.
+    pub id: String,
+    /// Container name (the session name).
+    pub name: String,
+    /// Podman's state: `running`, `exited`, `created`, `stopping`, …
+    pub state: String,
+    /// All labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+impl ContainerInfo {
+    /// Whether the container is running.
+    #[must_use]
+    pub fn is_running(&self) -> bool {
+        self.state == "running"
+    }
+}
+
+fn api_error(what: &str, e: &podman_api::Error) -> Error {
+    Error::failure(format!("{what}: {e}")).hint("check Podman with 'ccy doctor'")
+}
+
+impl PodmanApi {
+    /// Connects to the API socket, first starting `podman.socket` through
+    /// `manager` when the socket file does not exist.
+    ///
+    /// # Errors
+    /// [`ExitKind::Environment`] when the socket cannot be made available.
+    pub async fn connect(paths: &Paths, manager: &UserManager) -> Result<Self> {
+        let socket = paths.podman_socket();
+        if !socket.exists() {
+            let result = manager.start("podman.socket").await.map_err(|e| {
+                Error::environment("cannot start podman.socket in your user manager")
+                    .with_source(e)
+                    .hint("install Podman 5 (it ships podman.socket) and run 'ccy doctor'")
+            })?;
+            if result != JobResult::Done || !socket.exists() {
+                return Err(Error::environment(format!(
+                    "podman.socket did not provide {} (job {})",
+                    socket.display(),
+                    result.as_str()
+                ))
+                .hint("run 'systemctl --user status podman.socket'"));
+            }
+        }
+        Ok(Self {
+            api: Podman::unix(socket),
+        })
+    }
+
+    /// The server's version as `(major, minor, full string)`.
+    ///
+    /// # Errors
+    /// When the API call fails or the version is not `X.Y…`.
+    pub async fn version(&self) -> Result<(u32, u32, String)> {
+        let v = self
+            .api
+            .version()
+            .await
+            .map_err(|e| api_error("cannot ask Podman for its version", &e))?;
+        let full = v.version.unwrap_or_default();
+        parse_version(&full)
+            .map(|(a, b)| (a, b, full.clone()))
+            .ok_or_else(|| Error::failure(format!("cannot parse Podman version {full:?}")))
+    }
+
+    /// Checks that the server is at least [`MIN_PODMAN`].
+    ///
+    /// # Errors
+    /// [`ExitKind::Environment`] naming the version found.
+    pub async fn check_version(&self) -> Result<()> {
+        let (major, minor, full) = self.version().await?;
+        if (major, minor) < MIN_PODMAN {
+            return Err(Error::environment(format!(
+                "Podman {full} is too old: ccy needs Podman {}.{} or newer",
+                MIN_PODMAN.0, MIN_PODMAN.1
+            ))
+            .hint("upgrade Podman from your distribution (Fedora 40+, Debian 13+)"));
+        }
+        Ok(())
+    }
+
+    /// All ccy session containers (label `ccy.project` present), optionally
+    /// only those with label `key=value`. One API call.
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn session_containers(
+        &self,
+        label: Option<(&str, &str)>,
+    ) -> Result<Vec<ContainerInfo>> {
+        let filter = match label {
+            Some((k, v)) => ContainerListFilter::LabelKeyVal(k.to_owned(), v.to_owned()),
+            None => ContainerListFilter::LabelKey(LABEL_PROJECT.to_owned()),
+        };
+        let opts = ContainerListOpts::builder()
+            .all(true)
+            .filter([filter])
+            .build();
+        let list = self
+            .api
+            .containers()
+            .list(&opts)
+            .await
+            .map_err(|e| api_error("cannot list containers", &e))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| {
+                let labels: BTreeMap<String, String> =
+                    c.labels.unwrap_or_default().into_iter().collect();
+                if !labels.contains_key(LABEL_PROJECT) {
+                    return None;
+                }
+                Some(ContainerInfo {
+                    id: c.id.unwrap_or_default(),
+                    name: c
+                        .names
+                        .and_then(|n| n.into_iter().next())
+                        .unwrap_or_default(),
+                    state: c.state.unwrap_or_default(),
+                    labels,
+                })
+            })
+            .collect())
+    }
+
+    /// Whether `image` exists in local storage.
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn image_exists(&self, image: &str) -> Result<bool> {
+        self.api
+            .images()
+            .get(image)
+            .exists()
+            .await
+            .map_err(|e| api_error(&format!("cannot look up image {image}"), &e))
+    }
+
+    /// The labels of `image`, or `None` when it does not exist.
+    ///
+    /// # Errors
+    /// When the API call fails for another reason than absence.
+    pub async fn image_labels(&self, image: &str) -> Result<Option<BTreeMap<String, String>>> {
+        if !self.image_exists(image).await? {
+            return Ok(None);
+        }
+        let inspect = self
+            .api
+            .images()
+            .get(image)
+            .inspect()
+            .await
+            .map_err(|e| api_error(&format!("cannot inspect image {image}"), &e))?;
+        Ok(Some(
+            inspect.labels.unwrap_or_default().into_iter().collect(),
+        ))
+    }
+
+    /// Whether volume `name` exists.
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn volume_exists(&self, name: &str) -> Result<bool> {
+        self.api
+            .volumes()
+            .get(name)
+            .exists()
+            .await
+            .map_err(|e| api_error(&format!("cannot look up volume {name}"), &e))
+    }
+}
+
+fn parse_version(v: &str) -> Option<(u32, u32)> {
+    let mut parts = v.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// How to attach to a session's tmux.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AttachMode {
+    /// tmux `attach -r`: the client cannot type into the pane.
+    pub read_only: bool,
+    /// tmux `attach -d`: detach every other client first.
+    pub exclusive: bool,
+    /// Wait (up to ~10 s) for the tmux session to appear: used right after
+    /// the unit started, when tmux may still be reading its configuration.
+    pub wait_for_tmux: bool,
+}
+
+/// The `podman exec -it … tmux attach -t main` argv for `container`.
+///
+/// Passes the client's `TERM` and `COLORTERM` so tmux draws for the
+/// terminal really attached (desktop or SSH), and disables Podman's
+/// detach keys (default ctrl-p,ctrl-q) so they reach the agent; tmux's own
+/// prefix-d detaches.
+#[must_use]
+pub fn attach_argv(container: &str, mode: AttachMode, env: &[(String, String)]) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = ["podman", "exec", "-it", "--detach-keys="]
+        .iter()
+        .map(OsString::from)
+        .collect();
+    for (k, v) in env {
+        argv.push("-e".into());
+        argv.push(format!("{k}={v}").into());
+    }
+    argv.push(container.into());
+    let mut tmux = vec!["tmux", "-u", "attach", "-t", "main"];
+    if mode.read_only {
+        tmux.push("-r");
+    }
+    if mode.exclusive {
+        tmux.push("-d");
+    }
+    if mode.wait_for_tmux {
+        // tmux creates session `main` from its configuration a few ms after
+        // the container starts; poll for it (0.05 s steps, 10 s at most).
+        let script = format!(
+            "i=0; until tmux has-session -t main 2>/dev/null; do i=$((i+1)); \
+             [ $i -gt 200 ] && {{ echo 'ccy: tmux session main did not appear' >&2; exit 1; }}; \
+             sleep 0.05; done; exec {}",
+            tmux.join(" ")
+        );
+        argv.extend(["sh".into(), "-c".into(), script.into()]);
+    } else {
+        argv.extend(tmux.into_iter().map(OsString::from));
+    }
+    argv
+}
+
+/// The client terminal variables passed to `podman exec` (`TERM`,
+/// `COLORTERM`) taken from ccy's environment.
+#[must_use]
+pub fn terminal_env() -> Vec<(String, String)> {
+    ["TERM", "COLORTERM"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| ((*k).to_owned(), v)))
+        .collect()
+}
+
+/// Replaces the ccy process with `argv` (from [`attach_argv`]). Returns only
+/// on failure.
+#[must_use]
+pub fn exec_replace(argv: &[OsString]) -> Error {
+    let Some((program, rest)) = argv.split_first() else {
+        return Error::failure("empty command");
+    };
+    let err = Command::new(program).args(rest).exec();
+    Error::environment(format!("cannot run {}", program.to_string_lossy()))
+        .with_source(err)
+        .hint("install Podman 5 and make sure 'podman' is on PATH")
+}
+
+/// Builds `tag` from the build context `dir` with `podman build`, with
+/// `--build-arg` and `--label` pairs, showing Podman's progress on the
+/// terminal (stdout and stderr are inherited).
+///
+/// # Errors
+/// [`ExitKind::Session`] when the build fails (Podman has printed why).
+pub fn build_image(
+    dir: &Path,
+    tag: &str,
+    build_args: &[(String, String)],
+    labels: &[(String, String)],
+) -> Result<()> {
+    let mut cmd = Command::new("podman");
+    cmd.arg("build").arg("--tag").arg(tag);
+    for (k, v) in build_args {
+        cmd.arg("--build-arg").arg(format!("{k}={v}"));
+    }
+    for (k, v) in labels {
+        cmd.arg("--label").arg(format!("{k}={v}"));
+    }
+    cmd.arg(dir);
+    let status = cmd.status().map_err(|e| {
+        Error::environment("cannot run 'podman build'")
+            .with_source(e)
+            .hint("install Podman 5 and make sure 'podman' is on PATH")
+    })?;
+    if !status.success() {
+        return Err(Error::new(
+            ExitKind::Session,
+            format!("building the image {tag} failed ({status})"),
+        )
+        .hint("read Podman's output above; fix [image] in ~/.config/ccy/config.toml or the network, then run ccy again"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions() {
+        assert_eq!(parse_version("5.4.2"), Some((5, 4)));
+        assert_eq!(parse_version("5.0.0-rc1"), Some((5, 0)));
+        assert_eq!(parse_version("4.9"), Some((4, 9)));
+        assert_eq!(parse_version("dev"), None);
+    }
+
+    #[test]
+    fn attach_argv_plain_and_waiting() {
+        let env = vec![("TERM".to_owned(), "xterm-256color".to_owned())];
+        let plain: Vec<String> = attach_argv("s1", AttachMode::default(), &env)
+            .into_iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            plain,
+            [
+                "podman",
+                "exec",
+                "-it",
+                "--detach-keys=",
+                "-e",
+                "TERM=xterm-256color",
+                "s1",
+                "tmux",
+                "-u",
+                "attach",
+                "-t",
+                "main"
+            ]
+        );
+        let ro = attach_argv(
+            "s1",
+            AttachMode {
+                read_only: true,
+                exclusive: true,
+                wait_for_tmux: true,
+            },
+            &[],
+        );
+        let last = ro
+            .last()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        assert!(
+            last.ends_with("exec tmux -u attach -t main -r -d"),
+            "{last}"
+        );
+        assert!(last.contains("has-session -t main"));
+    }
+}

@@ -1,0 +1,276 @@
+//! Sessions: what ccy knows about one, and where it finds them.
+//!
+//! A session is a Quadlet `NAME.container` (+ `NAME.volume`) in the user's
+//! Quadlet directory, the systemd unit generated from it, and — while it
+//! runs — a container of the same name. Quadlet runs containers with
+//! `--rm`, so a stopped session has no container: its unit file is the
+//! record. Each file ccy writes starts with a metadata comment
+//! ([`META_PREFIX`] + JSON) so ccy can list stopped sessions without
+//! parsing unit syntax; the same facts are on the container as labels.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Context, Result};
+use crate::fsutil;
+use crate::git::Worktree;
+use crate::names::SessionName;
+
+/// The comment that starts the metadata line of a ccy `.container` file.
+pub const META_PREFIX: &str = "# ccy-session-v1 ";
+
+/// The fast-path file in a worktree naming its last session.
+pub const SESSION_ID_FILE: &str = ".claude/ccy/.session-id";
+
+/// Facts about a session, stored in its unit file's metadata line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    /// The session (= container) name.
+    pub name: String,
+    /// The project (label `ccy.project`).
+    pub project: String,
+    /// The worktree, absolute and canonical (label `ccy.worktree`).
+    pub worktree: PathBuf,
+    /// The branch at creation (label `ccy.branch`).
+    pub branch: String,
+    /// Creation time, RFC 3339 UTC (label `ccy.created`).
+    pub created: String,
+    /// The image the session runs.
+    pub image: String,
+}
+
+/// Everything needed to render a new session's units: plain values, no
+/// clap types, no I/O.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSpec {
+    /// Session, container and unit base name.
+    pub name: SessionName,
+    /// Project (label `ccy.project`).
+    pub project: String,
+    /// Worktree, absolute and canonical; bind-mounted at `/workspace`.
+    pub worktree: PathBuf,
+    /// Branch at creation.
+    pub branch: String,
+    /// Creation time, RFC 3339 UTC.
+    pub created: String,
+    /// Image to run.
+    pub image: String,
+    /// The agent's argv (configured command + pass-through arguments).
+    pub agent: Vec<String>,
+    /// Start at login/boot (`[Install] WantedBy=default.target`).
+    pub autostart: bool,
+    /// The host's `~/.gitconfig`, mounted read-only when it exists.
+    pub gitconfig: Option<PathBuf>,
+}
+
+impl SessionSpec {
+    /// The metadata line's content for this session.
+    #[must_use]
+    pub fn meta(&self) -> SessionMeta {
+        SessionMeta {
+            name: self.name.to_string(),
+            project: self.project.clone(),
+            worktree: self.worktree.clone(),
+            branch: self.branch.clone(),
+            created: self.created.clone(),
+            image: self.image.clone(),
+        }
+    }
+}
+
+/// A session found on disk: its metadata and its `.container` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionFile {
+    /// The metadata line's content.
+    pub meta: SessionMeta,
+    /// The `.container` file.
+    pub path: PathBuf,
+}
+
+impl SessionFile {
+    /// The session name, validated.
+    ///
+    /// # Errors
+    /// When the file holds a name ccy would not accept (edited by hand).
+    pub fn name(&self) -> Result<SessionName> {
+        SessionName::parse(&self.meta.name)
+    }
+}
+
+/// Parses the metadata line of a `.container` file's text, or `None` when
+/// it is not a ccy session file.
+#[must_use]
+pub fn parse_meta(text: &str) -> Option<SessionMeta> {
+    text.lines()
+        .take(5)
+        .find_map(|l| l.strip_prefix(META_PREFIX))
+        .and_then(|json| serde_json::from_str(json).ok())
+}
+
+/// Reads the session `name` from `quadlet_dir`, or `None` when there is no
+/// ccy file of that name.
+///
+/// # Errors
+/// When the file exists but cannot be read.
+pub fn read_session(quadlet_dir: &Path, name: &SessionName) -> Result<Option<SessionFile>> {
+    let path = quadlet_dir.join(name.container_file());
+    match fs::read_to_string(&path) {
+        Ok(text) => Ok(parse_meta(&text)
+            .filter(|m| m.name == name.as_str())
+            .map(|meta| SessionFile { meta, path })),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// All ccy sessions in `quadlet_dir` (files with a metadata line), sorted
+/// by name. Other Quadlet files are ignored.
+///
+/// # Errors
+/// When the directory exists but cannot be read.
+pub fn read_sessions(quadlet_dir: &Path) -> Result<Vec<SessionFile>> {
+    let entries = match fs::read_dir(quadlet_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", quadlet_dir.display())),
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "container") {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        if let Some(meta) = parse_meta(&text) {
+            out.push(SessionFile { meta, path });
+        }
+    }
+    out.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
+    Ok(out)
+}
+
+/// Reads the fast-path session name from `WORKTREE/.claude/ccy/.session-id`.
+/// Returns `None` when absent or not a valid name; the caller must still
+/// verify the session before using it.
+#[must_use]
+pub fn read_session_id(worktree: &Worktree) -> Option<SessionName> {
+    fs::read_to_string(worktree.root.join(SESSION_ID_FILE))
+        .ok()
+        .and_then(|s| SessionName::parse(s.trim()).ok())
+}
+
+/// Records `name` as the worktree's session in `.claude/ccy/.session-id`
+/// and makes sure `.claude/ccy/.gitignore` ignores it.
+///
+/// # Errors
+/// When the files cannot be written.
+pub fn write_session_id(worktree: &Worktree, name: &SessionName) -> Result<()> {
+    let dir = worktree.root.join(".claude/ccy");
+    fsutil::write_atomic(
+        &worktree.root.join(SESSION_ID_FILE),
+        format!("{name}\n").as_bytes(),
+        0o644,
+    )?;
+    let ignore = dir.join(".gitignore");
+    let current = fs::read_to_string(&ignore).unwrap_or_default();
+    if !current.lines().any(|l| l.trim() == ".session-id") {
+        let mut text = current;
+        if text.is_empty() {
+            text.push_str("# Written by ccy: per-machine session state.\n");
+        } else if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(".session-id\n");
+        fsutil::write_atomic(&ignore, text.as_bytes(), 0o644)?;
+    }
+    Ok(())
+}
+
+/// The current time as RFC 3339 UTC with seconds (`2026-11-21T05:00:00Z`).
+#[must_use]
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn meta(name: &str) -> SessionMeta {
+        SessionMeta {
+            name: name.into(),
+            project: "app".into(),
+            worktree: "/home/dev/My App".into(),
+            branch: "main".into(),
+            created: "2026-11-21T05:00:00Z".into(),
+            image: "localhost/ccy:latest".into(),
+        }
+    }
+
+    #[test]
+    fn meta_round_trips_through_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = meta("ccy-app-00000001");
+        let text = format!(
+            "# header\n{META_PREFIX}{}\n[Container]\n",
+            serde_json::to_string(&m).unwrap()
+        );
+        fs::write(dir.path().join("ccy-app-00000001.container"), &text).unwrap();
+        fs::write(dir.path().join("other.container"), "[Container]\nImage=x\n").unwrap();
+        fs::write(dir.path().join("ccy-app-00000001.volume"), &text).unwrap();
+        let all = read_sessions(dir.path()).unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].meta, m);
+        let name = SessionName::parse("ccy-app-00000001").unwrap();
+        assert_eq!(read_session(dir.path(), &name).unwrap().unwrap().meta, m);
+        let other = SessionName::parse("other").unwrap();
+        assert!(read_session(dir.path(), &other).unwrap().is_none());
+        assert!(
+            read_sessions(&dir.path().join("missing"))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn meta_with_a_foreign_name_is_not_that_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{META_PREFIX}{}\n",
+            serde_json::to_string(&meta("b")).unwrap()
+        );
+        fs::write(dir.path().join("a.container"), text).unwrap();
+        let a = SessionName::parse("a").unwrap();
+        assert!(read_session(dir.path(), &a).unwrap().is_none());
+    }
+
+    #[test]
+    fn session_id_file_and_gitignore() {
+        let dir = tempfile::tempdir().unwrap();
+        let wt = Worktree {
+            root: dir.path().to_path_buf(),
+            git_dir: dir.path().join(".git"),
+            common_dir: dir.path().join(".git"),
+        };
+        assert!(read_session_id(&wt).is_none());
+        let n = SessionName::parse("s-1").unwrap();
+        write_session_id(&wt, &n).unwrap();
+        write_session_id(&wt, &n).unwrap();
+        assert_eq!(read_session_id(&wt), Some(n));
+        let ignore = fs::read_to_string(dir.path().join(".claude/ccy/.gitignore")).unwrap();
+        assert_eq!(ignore.matches(".session-id").count(), 1, "{ignore}");
+        fs::write(dir.path().join(SESSION_ID_FILE), "bad name\n").unwrap();
+        assert!(read_session_id(&wt).is_none());
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let t = now_rfc3339();
+        assert!(t.ends_with('Z') && t.len() == 20, "{t}");
+    }
+}

@@ -1,0 +1,369 @@
+//! The user's systemd manager and logind, over D-Bus (zbus).
+//!
+//! ccy talks to the *user* manager through its private bus socket
+//! `$XDG_RUNTIME_DIR/bus` (falling back to `/run/user/UID/bus`), so it works
+//! from SSH logins that have no `DBUS_SESSION_BUS_ADDRESS`. Linger is set
+//! through logind on the system bus (`org.freedesktop.login1.Manager.
+//! SetUserLinger`, org.freedesktop.login1(5)); polkit allows it for one's
+//! own user without a password on Debian and Fedora.
+//!
+//! Jobs follow org.freedesktop.systemd1(5): `Subscribe` first, then
+//! `StartUnit(name, "replace")` returns a job path and the manager emits
+//! `JobRemoved(id, job, unit, result)` when the job finishes; ccy waits for
+//! the signal carrying *its* job path. `Reload` returns when the reload
+//! (including Quadlet's generator run) is complete.
+
+use futures_util::StreamExt;
+use zbus_systemd::login1;
+use zbus_systemd::systemd1::ManagerProxy;
+use zbus_systemd::zbus::{self, Connection, OwnedObjectPath};
+
+use crate::error::{Error, ExitKind, Result};
+use crate::paths::Paths;
+
+/// A connection to the calling user's systemd manager.
+#[derive(Debug, Clone)]
+pub struct UserManager {
+    manager: ManagerProxy<'static>,
+}
+
+/// How a job ended: the `result` string of `JobRemoved`
+/// (org.freedesktop.systemd1(5)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobResult {
+    /// `done`: the job succeeded.
+    Done,
+    /// `canceled`: another job replaced it.
+    Canceled,
+    /// `timeout`: the unit's timeout was reached.
+    Timeout,
+    /// `failed`: the unit failed.
+    Failed,
+    /// `dependency`: a unit it requires failed.
+    Dependency,
+    /// `skipped`: nothing to do.
+    Skipped,
+    /// Any other result string.
+    Other(String),
+}
+
+impl JobResult {
+    fn from_wire(result: &str) -> Self {
+        match result {
+            "done" => Self::Done,
+            "canceled" => Self::Canceled,
+            "timeout" => Self::Timeout,
+            "failed" => Self::Failed,
+            "dependency" => Self::Dependency,
+            "skipped" => Self::Skipped,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The result as systemd spells it.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Done => "done",
+            Self::Canceled => "canceled",
+            Self::Timeout => "timeout",
+            Self::Failed => "failed",
+            Self::Dependency => "dependency",
+            Self::Skipped => "skipped",
+            Self::Other(s) => s,
+        }
+    }
+}
+
+/// The state of one unit as `ListUnitsByNames` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitState {
+    /// The unit name (`ccy-app-0123abcd.service`).
+    pub name: String,
+    /// `loaded`, `not-found`, `error`, `masked`, …
+    pub load_state: String,
+    /// `active`, `inactive`, `failed`, `activating`, `deactivating`, …
+    pub active_state: String,
+    /// The unit type's finer state (`running`, `dead`, `exited`, …).
+    pub sub_state: String,
+}
+
+impl UnitState {
+    /// Whether the unit is running or on its way up (`active`, `activating`,
+    /// `reloading`, `refreshing`).
+    #[must_use]
+    pub fn is_up(&self) -> bool {
+        matches!(
+            self.active_state.as_str(),
+            "active" | "activating" | "reloading" | "refreshing"
+        )
+    }
+}
+
+fn bus_error(what: &str, e: &zbus::Error) -> Error {
+    Error::failure(format!("{what}: {e}"))
+}
+
+impl UserManager {
+    /// Connects to the user manager's bus at [`Paths::user_bus_address`].
+    ///
+    /// # Errors
+    /// [`ExitKind::Environment`] when the socket is missing or refuses the
+    /// connection, with hints for SSH sessions and missing linger.
+    pub async fn connect(paths: &Paths) -> Result<Self> {
+        let address = paths.user_bus_address();
+        let conn = zbus::connection::Builder::address(address.as_str())
+            .build()
+            .await
+            .map_err(|e| {
+                Error::environment(format!(
+                    "cannot reach your systemd user manager at {}",
+                    paths.runtime_dir.join("bus").display()
+                ))
+                .with_source(e)
+                .hint("log in through a PAM session with pam_systemd (desktop or SSH), or as root run 'loginctl enable-linger USER'")
+                .hint("check the user manager with 'systemctl --user status'")
+            })?;
+        Self::from_connection(&conn).await
+    }
+
+    /// Uses an existing connection (for tests and callers that share one).
+    ///
+    /// # Errors
+    /// When the manager proxy cannot be created.
+    pub async fn from_connection(conn: &Connection) -> Result<Self> {
+        let manager = ManagerProxy::new(conn)
+            .await
+            .map_err(|e| bus_error("cannot talk to the user manager", &e))?;
+        Ok(Self { manager })
+    }
+
+    /// `Reload` (`systemctl --user daemon-reload`): reruns generators, among
+    /// them Quadlet's, and reloads all unit files. Returns when done.
+    ///
+    /// # Errors
+    /// When the call fails (for example polkit or a manager being shut down).
+    pub async fn reload(&self) -> Result<()> {
+        self.manager
+            .reload()
+            .await
+            .map_err(|e| bus_error("daemon-reload of the user manager failed", &e))
+    }
+
+    /// Starts `unit` (mode `replace`) and waits for the job to finish.
+    ///
+    /// # Errors
+    /// When the call fails (unit not found, bad unit file). A job that ends
+    /// with a result other than `done` is *not* an error here; the caller
+    /// decides what to show (see [`JobResult`]).
+    pub async fn start(&self, unit: &str) -> Result<JobResult> {
+        self.run_job(unit, JobKind::Start).await
+    }
+
+    /// Stops `unit` (mode `replace`) and waits for the job to finish.
+    ///
+    /// # Errors
+    /// As [`UserManager::start`].
+    pub async fn stop(&self, unit: &str) -> Result<JobResult> {
+        self.run_job(unit, JobKind::Stop).await
+    }
+
+    async fn run_job(&self, unit: &str, kind: JobKind) -> Result<JobResult> {
+        self.manager
+            .subscribe()
+            .await
+            .map_err(|e| bus_error("cannot subscribe to user manager signals", &e))?;
+        // Listen before queueing the job: a job on an already-active unit can
+        // finish before the method reply arrives.
+        let mut removed = self
+            .manager
+            .receive_job_removed()
+            .await
+            .map_err(|e| bus_error("cannot listen for JobRemoved", &e))?;
+        let call = match kind {
+            JobKind::Start => {
+                self.manager
+                    .start_unit(unit.to_owned(), "replace".to_owned())
+                    .await
+            }
+            JobKind::Stop => {
+                self.manager
+                    .stop_unit(unit.to_owned(), "replace".to_owned())
+                    .await
+            }
+        };
+        let job: OwnedObjectPath = call.map_err(|e| {
+            Error::new(ExitKind::Session, format!("cannot {} {unit}", kind.verb()))
+                .with_source(e)
+                .hint(format!("look at 'journalctl --user -u {unit}'"))
+        })?;
+        while let Some(signal) = removed.next().await {
+            let args = signal
+                .args()
+                .map_err(|e| bus_error("malformed JobRemoved signal", &e))?;
+            if args.job().as_str() == job.as_str() {
+                return Ok(JobResult::from_wire(args.result()));
+            }
+        }
+        Err(Error::failure(format!(
+            "lost the connection to the user manager while waiting to {} {unit}",
+            kind.verb()
+        )))
+    }
+
+    /// The state of each of `units`, in the same order, in one
+    /// `ListUnitsByNames` call. Units that were never loaded come back with
+    /// `load_state` `not-found` and `active_state` `inactive`.
+    ///
+    /// # Errors
+    /// When the call fails.
+    pub async fn unit_states(&self, units: &[String]) -> Result<Vec<UnitState>> {
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = self
+            .manager
+            .list_units_by_names(units.to_vec())
+            .await
+            .map_err(|e| bus_error("cannot list units", &e))?;
+        Ok(list
+            .into_iter()
+            .map(|(name, _desc, load, active, sub, ..)| UnitState {
+                name,
+                load_state: load,
+                active_state: active,
+                sub_state: sub,
+            })
+            .collect())
+    }
+
+    /// The state of one unit (see [`UserManager::unit_states`]).
+    ///
+    /// # Errors
+    /// When the call fails.
+    pub async fn unit_state(&self, unit: &str) -> Result<UnitState> {
+        self.unit_states(&[unit.to_owned()])
+            .await?
+            .pop()
+            .ok_or_else(|| Error::failure(format!("the user manager did not report {unit}")))
+    }
+
+    /// `ResetFailed` of one unit, so a failed session can be started again
+    /// and leaves the `failed` list.
+    ///
+    /// # Errors
+    /// When the call fails for a reason other than the unit not being loaded.
+    pub async fn reset_failed(&self, unit: &str) -> Result<()> {
+        match self.manager.reset_failed_unit(unit.to_owned()).await {
+            Ok(()) => Ok(()),
+            Err(zbus::Error::MethodError(name, _, _))
+                if name.as_str() == "org.freedesktop.systemd1.NoSuchUnit" =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(bus_error(
+                &format!("cannot reset the failed state of {unit}"),
+                &e,
+            )),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum JobKind {
+    Start,
+    Stop,
+}
+
+impl JobKind {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Start => "start",
+            Self::Stop => "stop",
+        }
+    }
+}
+
+/// What [`ensure_linger`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Linger {
+    /// Linger was already on.
+    AlreadyOn,
+    /// ccy turned it on.
+    Enabled,
+}
+
+/// Makes sure linger is on for `uid`, so the user manager (and sessions)
+/// keep running after logout and start at boot (loginctl(1)
+/// `enable-linger`). Reads `org.freedesktop.login1.User.Linger`; when off,
+/// calls `SetUserLinger(uid, true, interactive=false)` on the system bus.
+///
+/// # Errors
+/// [`ExitKind::Environment`] when the system bus or logind is unreachable or
+/// polkit refuses, with the `loginctl` command that fixes it.
+pub async fn ensure_linger(uid: u32) -> Result<Linger> {
+    let refuse = |what: &str, e: zbus::Error| {
+        Error::environment(format!("cannot {what} linger through logind"))
+            .with_source(e)
+            .hint(format!(
+                "run 'loginctl enable-linger' (or as root 'loginctl enable-linger {uid}') so sessions survive logout"
+            ))
+    };
+    let conn = zbus::connection::Builder::system()
+        .build()
+        .await
+        .map_err(|e| refuse("check", e))?;
+    let logind = login1::ManagerProxy::new(&conn)
+        .await
+        .map_err(|e| refuse("check", e))?;
+    let user_path = logind.get_user(uid).await.map_err(|e| refuse("check", e))?;
+    let user = login1::UserProxy::builder(&conn)
+        .path(user_path)
+        .build()
+        .await
+        .map_err(|e| refuse("check", e))?;
+    if user.linger().await.map_err(|e| refuse("check", e))? {
+        return Ok(Linger::AlreadyOn);
+    }
+    logind
+        .set_user_linger(uid, true, false)
+        .await
+        .map_err(|e| refuse("enable", e))?;
+    Ok(Linger::Enabled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_results_round_trip() {
+        for s in [
+            "done",
+            "canceled",
+            "timeout",
+            "failed",
+            "dependency",
+            "skipped",
+            "weird",
+        ] {
+            assert_eq!(JobResult::from_wire(s).as_str(), s);
+        }
+        assert_eq!(JobResult::from_wire("done"), JobResult::Done);
+    }
+
+    #[test]
+    fn up_states() {
+        let st = |a: &str| UnitState {
+            name: "x.service".into(),
+            load_state: "loaded".into(),
+            active_state: a.into(),
+            sub_state: String::new(),
+        };
+        assert!(st("active").is_up());
+        assert!(st("activating").is_up());
+        assert!(!st("inactive").is_up());
+        assert!(!st("failed").is_up());
+        assert!(!st("deactivating").is_up());
+    }
+}

@@ -1,0 +1,8 @@
+//! ccy's integration suite: real systemd user manager, logind, D-Bus,
+//! Podman and tmux, inside the project's sandbox. Run it with `tests/run`
+//! (see README "Tests"); it is built only with `--features integration`.
+
+mod support;
+
+mod errors;
+mod session;

@@ -1,0 +1,294 @@
+//! Test support for the integration suite. It runs as the unprivileged
+//! user inside the project's sandbox (real systemd user manager, logind,
+//! Podman, tmux): see `tests/run` and `tests/sandbox/`.
+//!
+//! Interactive use is driven the way a person would: `ccy` runs in a tmux
+//! on the sandbox side (a [`Term`]), keys are sent with `send-keys`, and
+//! assertions read the screen with `capture-pane` and the real state with
+//! `podman`, `systemctl --user` and `loginctl`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, OnceLock, RwLock};
+use std::time::{Duration, Instant};
+
+/// The image name tests configure ccy to build and run.
+pub const TEST_IMAGE: &str = "localhost/ccy-test:latest";
+
+/// The base image the harness imported from a debootstrap rootfs.
+pub fn base_image() -> String {
+    std::env::var("CCY_TEST_BASE_IMAGE").unwrap_or_else(|_| "localhost/ccy-test-base:latest".into())
+}
+
+/// Serialises tests that change user-wide state (linger) against all
+/// others: those take it for writing, every session test for reading.
+pub static USER_STATE: RwLock<()> = RwLock::new(());
+
+/// Runs `cmd` through `sh -c` and returns its output.
+pub fn sh(cmd: &str) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .expect("run sh")
+}
+
+/// Runs `cmd` through `sh -c`, asserts success, returns trimmed stdout.
+pub fn sh_ok(cmd: &str) -> String {
+    let out = sh(cmd);
+    assert!(
+        out.status.success(),
+        "`{cmd}` failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Quotes `s` for sh.
+pub fn q(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// `podman inspect` of one container or volume as JSON, or `None` when it
+/// does not exist.
+pub fn inspect(kind: &str, name: &str) -> Option<serde_json::Value> {
+    let out = sh(&format!("podman {kind} inspect {}", q(name)));
+    if !out.status.success() {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v.as_array().and_then(|a| a.first()).cloned()
+}
+
+/// The ActiveState of a user unit.
+pub fn active_state(unit: &str) -> String {
+    sh_ok(&format!("systemctl --user show -P ActiveState {}", q(unit)))
+}
+
+/// Home directory of the test user.
+pub fn home() -> PathBuf {
+    PathBuf::from(std::env::var("HOME").unwrap())
+}
+
+/// The Quadlet directory ccy writes to.
+pub fn quadlet_dir() -> PathBuf {
+    home().join(".config/containers/systemd")
+}
+
+/// A fresh git repository configured to use the test image and a shell
+/// as the agent. Removed (with its sessions) when dropped.
+pub struct Repo {
+    /// The worktree root (canonical).
+    pub dir: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Repo {
+    /// Creates `~/ccy-it/XXXX/<name>` with one commit and a project
+    /// `.claude/ccy/config.toml`.
+    pub fn new(name: &str) -> Self {
+        let root = home().join("ccy-it");
+        std::fs::create_dir_all(&root).unwrap();
+        let tmp = tempfile::Builder::new()
+            .prefix("t")
+            .tempdir_in(&root)
+            .unwrap();
+        let dir = tmp.path().join(name);
+        std::fs::create_dir_all(dir.join(".claude/ccy")).unwrap();
+        std::fs::write(
+            dir.join(".claude/ccy/config.toml"),
+            format!(
+                "[image]\nname = \"{TEST_IMAGE}\"\nbase = \"{}\"\nagent_install = \"\"\n\n[agent]\ncommand = [\"bash\", \"-l\"]\n",
+                base_image()
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.join("README"), "test repo\n").unwrap();
+        let d = q(dir.to_str().unwrap());
+        sh_ok(&format!(
+            "cd {d} && git init -q -b main && git add -A && \
+             git -c user.name=t -c user.email=t@example.invalid commit -q -m init"
+        ));
+        let dir = std::fs::canonicalize(&dir).unwrap();
+        Self { dir, _tmp: tmp }
+    }
+
+    /// The sessions whose unit files name this worktree.
+    pub fn session_names(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        let Ok(entries) = std::fs::read_dir(quadlet_dir()) else {
+            return names;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "container") {
+                let text = std::fs::read_to_string(&p).unwrap_or_default();
+                let needle = serde_json::to_string(self.dir.to_str().unwrap()).unwrap();
+                if text
+                    .lines()
+                    .any(|l| l.starts_with("# ccy-session-v1 ") && l.contains(&needle))
+                {
+                    names.push(p.file_stem().unwrap().to_string_lossy().into_owned());
+                }
+            }
+        }
+        names.sort();
+        names
+    }
+
+    /// Running containers labelled with this worktree.
+    pub fn containers(&self) -> Vec<String> {
+        let out = sh_ok(&format!(
+            "podman ps -a --filter label=ccy.worktree={} --format '{{{{.Names}}}}'",
+            q(self.dir.to_str().unwrap())
+        ));
+        out.lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
+            .collect()
+    }
+}
+
+impl Drop for Repo {
+    fn drop(&mut self) {
+        // Tear the sessions down so the user manager stays small.
+        for name in self.session_names() {
+            sh(&format!(
+                "systemctl --user stop {n}.service {n}-volume.service; \
+                 rm -f {dir}/{n}.container {dir}/{n}.volume; podman volume rm -f {n}-state",
+                n = q(&name),
+                dir = q(quadlet_dir().to_str().unwrap())
+            ));
+        }
+    }
+}
+
+/// A terminal on the sandbox side: a private tmux server running one
+/// command in a 160x48 window.
+pub struct Term {
+    socket: String,
+}
+
+static TERM_SEQ: Mutex<u32> = Mutex::new(0);
+
+impl Term {
+    /// Starts `cmd` (a shell command line) in `dir`. When `cmd` ends, the
+    /// pane prints `[exited N]` and stays, so tests can read the end.
+    pub fn spawn(dir: &Path, cmd: &str) -> Self {
+        let n = {
+            let mut g = TERM_SEQ.lock().unwrap();
+            *g += 1;
+            *g
+        };
+        let socket = format!("ccy-it-{}-{n}", std::process::id());
+        let script = format!("{cmd}; echo \"[exited $?]\"; exec sleep 100000");
+        sh_ok(&format!(
+            "tmux -L {socket} -f /dev/null new-session -d -x 160 -y 48 -c {} {}",
+            q(dir.to_str().unwrap()),
+            q(&script)
+        ));
+        Self { socket }
+    }
+
+    /// Types `text` literally, then Enter.
+    pub fn line(&self, text: &str) {
+        sh_ok(&format!("tmux -L {} send-keys -l {}", self.socket, q(text)));
+        sh_ok(&format!("tmux -L {} send-keys Enter", self.socket));
+    }
+
+    /// Sends tmux key names (`C-b`, `d`, `Enter`).
+    pub fn keys(&self, keys: &[&str]) {
+        let k: Vec<String> = keys.iter().map(|k| q(k)).collect();
+        sh_ok(&format!(
+            "tmux -L {} send-keys {}",
+            self.socket,
+            k.join(" ")
+        ));
+    }
+
+    /// Detaches the inner tmux client (the session's default prefix C-b, d).
+    pub fn detach(&self) {
+        self.keys(&["C-b"]);
+        self.keys(&["d"]);
+    }
+
+    /// The visible screen plus scrollback.
+    pub fn screen(&self) -> String {
+        sh(&format!(
+            "tmux -L {} capture-pane -p -J -S -200",
+            self.socket
+        ))
+        .stdout
+        .iter()
+        .map(|b| *b as char)
+        .collect::<String>()
+    }
+
+    /// Waits until the screen contains `needle`; panics with the screen
+    /// after `secs` seconds.
+    pub fn wait_for(&self, needle: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = String::from_utf8_lossy(
+                &sh(&format!(
+                    "tmux -L {} capture-pane -p -J -S -200",
+                    self.socket
+                ))
+                .stdout,
+            )
+            .into_owned();
+            if s.contains(needle) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {secs}s waiting for {needle:?}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        sh(&format!("tmux -L {} kill-server", self.socket));
+    }
+}
+
+/// A marker unique to this process and call, for typing into panes.
+pub fn marker(tag: &str) -> String {
+    static SEQ: Mutex<u32> = Mutex::new(0);
+    let mut g = SEQ.lock().unwrap();
+    *g += 1;
+    format!("{tag}-{}-{}", std::process::id(), *g)
+}
+
+/// Builds the test image once per test run through ccy itself (the first
+/// session in a scratch repository), so parallel tests do not race to
+/// build it. Returns what that first `ccy` printed.
+pub fn first_session_output() -> &'static str {
+    static OUT: OnceLock<String> = OnceLock::new();
+    OUT.get_or_init(|| {
+        let repo = Repo::new("first-use");
+        let term = Term::spawn(&repo.dir, "ccy");
+        let screen = term.wait_for("root@", 900);
+        term.detach();
+        let screen2 = term.wait_for("[exited", 30);
+        drop(term);
+        drop(repo);
+        format!("{screen}\n{screen2}")
+    })
+}
+
+/// Waits until `f` returns true, up to `secs`; panics with `what`.
+pub fn eventually(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out after {secs}s: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
