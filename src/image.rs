@@ -3,8 +3,8 @@
 //!
 //! The build context is embedded in the binary, so an installed `ccy` needs
 //! nothing from the source tree. The image carries the label
-//! [`LABEL_ASSETS`]: a hash of the Containerfile, `tmux.conf`, `agent`, the
-//! base image and the agent install command. When that label differs from
+//! [`LABEL_ASSETS`]: a hash of the Containerfile, `tmux.conf`, `agent`,
+//! `start`, the base image and the agent install command. When that label differs from
 //! what this ccy would build, the image is rebuilt; an image without the
 //! label is the user's own and is used as it is.
 
@@ -19,6 +19,9 @@ pub const CONTAINERFILE: &str = include_str!("image/Containerfile");
 pub const TMUX_CONF: &str = include_str!("image/tmux.conf");
 /// The agent launcher, installed as `/etc/ccy/agent`.
 pub const AGENT_LAUNCHER: &str = include_str!("image/agent");
+/// The container's command, installed as `/etc/ccy/start`: execs the tmux
+/// server and makes it load its configuration at once.
+pub const START_SCRIPT: &str = include_str!("image/start");
 
 /// Image label holding the hash of the assets the image was built from.
 pub const LABEL_ASSETS: &str = "ccy.image.assets";
@@ -44,6 +47,7 @@ impl ImageSpec {
             CONTAINERFILE,
             TMUX_CONF,
             AGENT_LAUNCHER,
+            START_SCRIPT,
             &self.base,
             &self.agent_install,
         ] {
@@ -99,6 +103,7 @@ fn build(spec: &ImageSpec, hash: &str) -> Result<()> {
         ("Containerfile", CONTAINERFILE),
         ("tmux.conf", TMUX_CONF),
         ("agent", AGENT_LAUNCHER),
+        ("start", START_SCRIPT),
     ] {
         std::fs::write(dir.path().join(name), text)
             .with_context(|| format!("cannot write {name} into the build context"))?;
@@ -148,8 +153,9 @@ mod tests {
 
     #[test]
     fn assets_are_wired() {
-        assert!(CONTAINERFILE.contains("COPY tmux.conf agent /etc/ccy/"));
-        assert!(CONTAINERFILE.contains(r#"CMD ["tmux", "-D", "-f", "/etc/ccy/tmux.conf"]"#));
+        assert!(CONTAINERFILE.contains("COPY tmux.conf agent start /etc/ccy/"));
+        assert!(CONTAINERFILE.contains(r#"CMD ["/etc/ccy/start"]"#));
+        assert!(START_SCRIPT.contains("exec tmux -D -f /etc/ccy/tmux.conf"));
         assert!(TMUX_CONF.contains("new-session -d -s main"));
         assert!(AGENT_LAUNCHER.contains("eval \"exec $CCY_AGENT\""));
     }

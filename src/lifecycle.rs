@@ -3,12 +3,13 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::ctx::{Ctx, notice};
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{Context, Error, ExitKind, Result};
 use crate::fsutil;
 use crate::git::Worktree;
 use crate::image::{self, ImageSpec};
@@ -165,7 +166,10 @@ pub async fn create(
         agent,
         autostart: config.session.autostart,
         gitconfig: gitconfig.is_file().then_some(gitconfig),
+        state_dir: ctx.paths.session_state_dir(name.as_str()),
     };
+    std::fs::create_dir_all(&spec.state_dir)
+        .with_context(|| format!("cannot create {}", spec.state_dir.display()))?;
     let units = render::session(&spec)?;
     let dir = &ctx.paths.quadlet_dir;
     fsutil::write_atomic(
@@ -195,7 +199,7 @@ pub async fn create(
             name.container_file()
         )));
     }
-    start_unit(mgr, &name).await?;
+    start_unit(mgr, &ctx.paths, &name).await?;
     Ok(name)
 }
 
@@ -214,18 +218,76 @@ pub async fn ensure_linger(uid: u32) {
     }
 }
 
-/// Starts `name`'s unit (clearing a previous failed state) and waits for
-/// the job.
+/// Starts `name`'s unit (clearing a previous failed state), waits for the
+/// start job, then for the session's tmux to report ready (see
+/// [`wait_ready`]).
 ///
 /// # Errors
-/// [`ExitKind::Session`] when the job does not end `done`, with the last
-/// journal lines of the unit and hints; D-Bus errors as they come.
-pub async fn start_unit(mgr: &UserManager, name: &SessionName) -> Result<()> {
+/// [`ExitKind::Session`] when the job does not end `done` or the unit stops
+/// before tmux is ready, with the last journal lines of the unit and hints;
+/// D-Bus errors as they come.
+pub async fn start_unit(mgr: &UserManager, paths: &Paths, name: &SessionName) -> Result<()> {
     let unit = name.service_unit();
+    let ready = paths
+        .session_state_dir(name.as_str())
+        .join(session::READY_FILE);
+    match std::fs::remove_file(&ready) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("cannot remove {}", ready.display()));
+        }
+        _ => {}
+    }
     mgr.reset_failed(&unit).await?;
     match mgr.start(&unit).await? {
-        JobResult::Done => Ok(()),
+        JobResult::Done => wait_ready(mgr, name, &ready).await,
         result => Err(unit_failed(name, &format!("job {}", result.as_str()))),
+    }
+}
+
+/// How long a started session may take to create its tmux session.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Waits until the session's tmux has created session `main`: its
+/// configuration's last command creates `ready` in the session's state
+/// directory (a host directory, so this costs no process). The start job
+/// ends when the container is running (Quadlet's default `--sdnotify=conmon`),
+/// which is before its main process has proven itself; if the unit leaves
+/// the active state first, the session failed.
+///
+/// # Errors
+/// [`ExitKind::Session`] with the journal when the unit stops first or
+/// [`READY_TIMEOUT`] passes.
+pub async fn wait_ready(mgr: &UserManager, name: &SessionName, ready: &Path) -> Result<()> {
+    let deadline = Instant::now() + READY_TIMEOUT;
+    let mut polls: u32 = 0;
+    loop {
+        if ready.exists() {
+            return Ok(());
+        }
+        // File checks are cheap; ask the manager every 50 ms.
+        if polls.is_multiple_of(10) {
+            let state = mgr.unit_state(&name.service_unit()).await?;
+            if !state.is_up() {
+                return Err(unit_failed(
+                    name,
+                    &format!(
+                        "the unit became {} before tmux was ready",
+                        state.active_state
+                    ),
+                ));
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(unit_failed(
+                name,
+                &format!(
+                    "tmux did not report ready within {} s",
+                    READY_TIMEOUT.as_secs()
+                ),
+            ));
+        }
+        polls += 1;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 

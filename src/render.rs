@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::{Error, ExitKind};
 use crate::podman::{LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT, LABEL_WORKTREE};
-use crate::session::{META_PREFIX, SessionSpec};
+use crate::session::{META_PREFIX, RUN_DIR, SessionSpec};
 
 /// The session container template, `units/session.container`.
 pub const SESSION_CONTAINER: &str = include_str!("../units/session.container");
@@ -129,6 +129,13 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
             &["ro"],
         )?);
     }
+    let state_dir = utf8("state directory", &spec.state_dir)?;
+    mounts.push(escape::bind_mount(
+        "state directory",
+        state_dir,
+        RUN_DIR,
+        &["rw"],
+    )?);
     let agent_line = shell_words::join(&spec.agent);
     let environment = vec![
         escape::container_env("session name", "CCY_SESSION", name)?,
@@ -212,6 +219,7 @@ mod tests {
             agent: vec!["claude".into(), "--dangerously-skip-permissions".into()],
             autostart: true,
             gitconfig: Some("/home/dev/.gitconfig".into()),
+            state_dir: "/home/dev/.local/state/ccy/sessions/ccy-app-0123abcd".into(),
         }
     }
 
@@ -237,11 +245,13 @@ mod tests {
         # The agent's state (history for 'claude --resume', settings) outlives the container.
         Volume=ccy-app-0123abcd.volume:/root/.claude
         Mount="type=bind,source=/home/dev/.gitconfig,destination=/root/.gitconfig,ro"
+        Mount="type=bind,source=/home/dev/.local/state/ccy/sessions/ccy-app-0123abcd,destination=/run/ccy,rw"
         Environment="CCY_SESSION=ccy-app-0123abcd"
         Environment="CCY_AGENT=claude --dangerously-skip-permissions"
-        # Podman's init reaps and forwards signals; tmux, the main process, exits on SIGTERM.
+        # Podman's init reaps and forwards signals; /etc/ccy/start execs
+        # `tmux -D -f /etc/ccy/tmux.conf`, the main process, which exits on SIGTERM.
         RunInit=true
-        Exec=tmux -D -f /etc/ccy/tmux.conf
+        Exec=/etc/ccy/start
 
         [Service]
         # The image is built before the unit starts; starting should take seconds.

@@ -21,6 +21,13 @@ use crate::names::SessionName;
 /// The comment that starts the metadata line of a ccy `.container` file.
 pub const META_PREFIX: &str = "# ccy-session-v1 ";
 
+/// Where the session's host state directory is mounted in the container.
+pub const RUN_DIR: &str = "/run/ccy";
+
+/// The file the session's tmux creates in [`RUN_DIR`] once session `main`
+/// exists (last line of `tmux.conf`).
+pub const READY_FILE: &str = "ready";
+
 /// The fast-path file in a worktree naming its last session.
 pub const SESSION_ID_FILE: &str = ".claude/ccy/.session-id";
 
@@ -63,6 +70,9 @@ pub struct SessionSpec {
     pub autostart: bool,
     /// The host's `~/.gitconfig`, mounted read-only when it exists.
     pub gitconfig: Option<PathBuf>,
+    /// The session's state directory on the host, mounted at
+    /// [`RUN_DIR`] in the container (readiness, tmux status, saved panes).
+    pub state_dir: PathBuf,
 }
 
 impl SessionSpec {

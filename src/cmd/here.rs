@@ -10,6 +10,7 @@ use crate::ctx::{Ctx, notice};
 use crate::error::{Error, Result};
 use crate::git::Worktree;
 use crate::lifecycle::{self, Found, NewSession};
+use crate::paths::Paths;
 use crate::podman::{self, AttachMode, PodmanApi};
 use crate::session;
 use crate::systemd::UserManager;
@@ -53,7 +54,7 @@ async fn find_or_create(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Resu
     let _lock = lifecycle::lock_worktree(&ctx.paths, worktree)?;
     let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
     let found = lifecycle::sessions_for_worktree(&ctx.paths, &api, worktree).await?;
-    let (name, started) = match found.as_slice() {
+    let name = match found.as_slice() {
         [] => {
             let cfg = config::load(&ctx.paths.user_config_file(), Some(&worktree.root))?
                 .finish()?
@@ -64,13 +65,13 @@ async fn find_or_create(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Resu
             };
             let name = lifecycle::create(ctx, &mgr, &api, &cfg, worktree, new).await?;
             lifecycle::say_attaching(&name, true);
-            (name, true)
+            name
         }
         [one] => {
             warn_ignored_args(args);
-            let started = resume(&mgr, one).await?;
+            resume(&mgr, &ctx.paths, one).await?;
             lifecycle::say_attaching(&one.name, false);
-            (one.name.clone(), started)
+            one.name.clone()
         }
         many => {
             let names: Vec<&str> = many.iter().map(|f| f.name.as_str()).collect();
@@ -83,29 +84,21 @@ async fn find_or_create(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Resu
         }
     };
     session::write_session_id(worktree, &name)?;
-    Ok(lifecycle::attach_argv(
-        &name,
-        AttachMode {
-            wait_for_tmux: started,
-            ..AttachMode::default()
-        },
-    ))
+    Ok(lifecycle::attach_argv(&name, AttachMode::default()))
 }
 
-/// Starts a found session's unit when it is not running; returns whether
-/// it started it.
-async fn resume(mgr: &UserManager, found: &Found) -> Result<bool> {
+/// Starts a found session's unit when it is not running.
+async fn resume(mgr: &UserManager, paths: &Paths, found: &Found) -> Result<()> {
     if found.file.is_none() {
         // A running container labelled for this worktree but no unit file:
         // not ours to manage, but attachable.
-        return Ok(false);
+        return Ok(());
     }
     let state = mgr.unit_state(&found.name.service_unit()).await?;
     if state.active_state == "active" {
-        return Ok(false);
+        return Ok(());
     }
-    lifecycle::start_unit(mgr, &found.name).await?;
-    Ok(true)
+    lifecycle::start_unit(mgr, paths, &found.name).await
 }
 
 fn warn_ignored_args(args: &HereArgs) {

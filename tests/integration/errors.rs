@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-use crate::support::{Repo, USER_STATE, first_session_output, q, sh, sh_ok};
+use crate::support::{Repo, first_session_output, sh, sh_ok, shared};
 
 fn ccy_in(dir: &std::path::Path, envs: &[(&str, &str)]) -> (i32, String) {
     let mut cmd = Command::new("ccy");
@@ -43,7 +43,7 @@ fn no_user_bus() {
 
 #[test]
 fn image_build_failure() {
-    let _g = USER_STATE.read().unwrap();
+    let _g = shared();
     let repo = Repo::new("badbuild");
     std::fs::write(
         repo.dir.join(".claude/ccy/config.toml"),
@@ -67,7 +67,7 @@ fn image_build_failure() {
 
 #[test]
 fn unit_that_fails_to_start_shows_its_journal() {
-    let _g = USER_STATE.read().unwrap();
+    let _g = shared();
     first_session_output();
     // An image of the user's own (no ccy label, used as is) without tmux:
     // the container cannot run its command and the unit fails.
@@ -93,5 +93,4 @@ fn unit_that_fails_to_start_shows_its_journal() {
         err.contains("hint: see the whole log with 'journalctl --user -u ccy-failing-"),
         "{err}"
     );
-    let _ = q("");
 }

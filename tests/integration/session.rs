@@ -4,23 +4,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::support::{
-    Repo, TEST_IMAGE, Term, USER_STATE, active_state, eventually, first_session_output, inspect,
-    marker, q, quadlet_dir, sh, sh_ok,
+    Repo, TEST_IMAGE, Term, active_state, eventually, exclusive, first_session_output, inspect,
+    marker, q, quadlet_dir, sh, sh_ok, shared, ssh_port,
 };
 
 /// Step 1: no session → units rendered, started over D-Bus, attached; the
 /// agent runs in pane `main` in /workspace, the worktree bind-mounted rw.
 #[test]
 fn new_session_is_rendered_started_and_attached() {
-    let _g = USER_STATE.read().unwrap();
+    let _g = shared();
     first_session_output();
     let repo = Repo::new("Step One");
     let term = Term::spawn(&repo.dir, "ccy");
-    let screen = term.wait_for("root@", 120);
-    assert!(
-        screen.contains("ccy: created session ccy-step-one-"),
-        "{screen}"
-    );
+    term.wait_for("root@", 120);
 
     let names = repo.session_names();
     assert_eq!(names.len(), 1, "{names:?}");
@@ -30,7 +26,7 @@ fn new_session_is_rendered_started_and_attached() {
     // Units: both files, accepted by the real generator, unit active.
     let container_file = quadlet_dir().join(format!("{name}.container"));
     let text = std::fs::read_to_string(&container_file).unwrap();
-    assert!(text.contains("RunInit=true") && text.contains("Exec=tmux -D -f /etc/ccy/tmux.conf"));
+    assert!(text.contains("RunInit=true") && text.contains("Exec=/etc/ccy/start"));
     assert!(quadlet_dir().join(format!("{name}.volume")).exists());
     let dry = sh_ok(&format!(
         "QUADLET_UNIT_DIRS={} /usr/libexec/podman/quadlet -dryrun -user 2>&1",
@@ -73,12 +69,20 @@ fn new_session_is_rendered_started_and_attached() {
     // The fast-path file names the session.
     let id = std::fs::read_to_string(repo.dir.join(".claude/ccy/.session-id")).unwrap();
     assert_eq!(id.trim(), name);
+
+    // What ccy printed before tmux took the screen shows again after detach.
+    term.detach();
+    let screen = term.wait_for("[exited 0]", 30);
+    assert!(
+        screen.contains(&format!("ccy: created session {name} (detach: Ctrl-b d)")),
+        "{screen}"
+    );
 }
 
 /// Step 2: detach and run `ccy` again → the same container, nothing new.
 #[test]
 fn second_ccy_attaches_to_the_same_container() {
-    let _g = USER_STATE.read().unwrap();
+    let _g = shared();
     first_session_output();
     let repo = Repo::new("step-two");
     let term = Term::spawn(&repo.dir, "ccy");
@@ -100,16 +104,16 @@ fn second_ccy_attaches_to_the_same_container() {
     // Same tmux pane: the earlier output is on screen again.
     again.wait_for(&m, 60);
     assert_eq!(inspect("container", &name).unwrap()["Id"], id1);
-    assert_eq!(repo.session_names(), [name.clone()]);
+    assert_eq!(repo.session_names(), std::slice::from_ref(&name));
     assert_eq!(repo.containers(), [name]);
 }
 
-/// Step 3: an SSH login (no DBUS_SESSION_BUS_ADDRESS; XDG_RUNTIME_DIR
+/// Step 3: an SSH login (no `DBUS_SESSION_BUS_ADDRESS`; `XDG_RUNTIME_DIR`
 /// removed too) attaches to the same session while the desktop client is
 /// still attached: two clients at once.
 #[test]
 fn ssh_login_attaches_the_same_session_as_a_second_client() {
-    let _g = USER_STATE.read().unwrap();
+    let _g = shared();
     first_session_output();
     let repo = Repo::new("step-three");
     let desk = Term::spawn(&repo.dir, "ccy");
@@ -119,15 +123,16 @@ fn ssh_login_attaches_the_same_session_as_a_second_client() {
     let ssh = Term::spawn(
         &repo.dir,
         &format!(
-            "ssh -t -p 2222 -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+            "ssh -t -p {} -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
              dev@127.0.0.1 {}",
+            ssh_port(),
             q(&format!(
                 "cd {} && env | grep -c DBUS_SESSION_BUS_ADDRESS; env -u XDG_RUNTIME_DIR -u DBUS_SESSION_BUS_ADDRESS ccy",
                 q(repo.dir.to_str().unwrap())
             ))
         ),
     );
-    ssh.wait_for("ccy: attaching to session", 60);
+    ssh.wait_for("root@", 60);
     eventually(30, "two tmux clients attached", || {
         sh(&format!(
             "podman exec {} tmux list-clients -t main",
@@ -150,7 +155,7 @@ fn ssh_login_attaches_the_same_session_as_a_second_client() {
 /// attaches; the agent's state volume kept its content.
 #[test]
 fn stopped_session_is_started_again_with_its_state() {
-    let _g = USER_STATE.read().unwrap();
+    let _g = shared();
     first_session_output();
     let repo = Repo::new("step-four");
     let term = Term::spawn(&repo.dir, "ccy");
@@ -190,13 +195,17 @@ fn stopped_session_is_started_again_with_its_state() {
 /// one line.
 #[test]
 fn first_use_enables_linger_and_says_so() {
-    let _g = USER_STATE.write().unwrap();
+    let _g = exclusive();
     first_session_output();
     sh_ok("loginctl disable-linger");
     assert_eq!(sh_ok("loginctl show-user \"$USER\" -P Linger"), "no");
-    let repo = Repo::new("linger");
+    let repo = Repo::new("first-contact");
     let term = Term::spawn(&repo.dir, "ccy");
-    let screen = term.wait_for("root@", 120);
+    term.wait_for("root@", 120);
+    // What ccy printed before tmux took the screen shows again after detach.
+    term.detach();
+    let screen = term.wait_for("[exited 0]", 30);
+    // (The repository's name keeps "linger" out of the session name.)
     let lines: Vec<&str> = screen.lines().filter(|l| l.contains("linger")).collect();
     assert_eq!(lines.len(), 1, "one line about linger: {screen}");
     assert!(lines[0].starts_with("ccy: enabled linger"), "{}", lines[0]);
@@ -207,7 +216,7 @@ fn first_use_enables_linger_and_says_so() {
 /// saying so, with Podman's progress on screen.
 #[test]
 fn missing_image_is_built_with_progress() {
-    let _g = USER_STATE.read().unwrap();
+    let _g = shared();
     let out = first_session_output();
     // The harness starts each run without the test image, so the first
     // session built it.

@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::{Mutex, OnceLock, RwLock};
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 /// The image name tests configure ccy to build and run.
@@ -22,9 +22,25 @@ pub fn base_image() -> String {
     std::env::var("CCY_TEST_BASE_IMAGE").unwrap_or_else(|_| "localhost/ccy-test-base:latest".into())
 }
 
+/// The port of the sandbox's sshd on 127.0.0.1 (the harness says).
+pub fn ssh_port() -> String {
+    std::env::var("CCY_TEST_SSH_PORT").unwrap_or_else(|_| "2222".into())
+}
+
 /// Serialises tests that change user-wide state (linger) against all
-/// others: those take it for writing, every session test for reading.
-pub static USER_STATE: RwLock<()> = RwLock::new(());
+/// others: those take it with [`exclusive`], every session test with
+/// [`shared`].
+static USER_STATE: RwLock<()> = RwLock::new(());
+
+/// Shared hold on user-wide state (a failed test does not poison it).
+pub fn shared() -> RwLockReadGuard<'static, ()> {
+    USER_STATE.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Exclusive hold on user-wide state.
+pub fn exclusive() -> RwLockWriteGuard<'static, ()> {
+    USER_STATE.write().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// Runs `cmd` through `sh -c` and returns its output.
 pub fn sh(cmd: &str) -> Output {
@@ -64,7 +80,7 @@ pub fn inspect(kind: &str, name: &str) -> Option<serde_json::Value> {
     v.as_array().and_then(|a| a.first()).cloned()
 }
 
-/// The ActiveState of a user unit.
+/// The `ActiveState` of a user unit.
 pub fn active_state(unit: &str) -> String {
     sh_ok(&format!("systemctl --user show -P ActiveState {}", q(unit)))
 }
