@@ -225,6 +225,25 @@ fn parse_version(v: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
+/// Finds the `podman` executable on `PATH` (ccy runs it for the interactive
+/// attach and image builds).
+///
+/// # Errors
+/// [`ExitKind::Environment`] when there is none, with install hints.
+pub fn require_cli() -> Result<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join("podman"))
+        .find(|p| {
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .ok_or_else(|| {
+            Error::environment("podman is not installed (not found on PATH)")
+                .hint("install Podman 5: 'sudo dnf install podman' (Fedora) or 'sudo apt install podman' (Debian 13)")
+        })
+}
+
 /// How to attach to a session's tmux.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct AttachMode {

@@ -33,6 +33,7 @@ pub struct HereArgs {
 /// to start, several sessions for the worktree.
 pub fn run(ctx: &Ctx, args: &HereArgs) -> Result<()> {
     let worktree = Worktree::discover(&ctx.cwd)?;
+    podman::require_cli()?;
     let attach = ctx.block_on(find_or_create(ctx, &worktree, args))?;
     Err(podman::exec_replace(&attach))
 }

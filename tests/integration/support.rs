@@ -42,6 +42,12 @@ pub fn exclusive() -> RwLockWriteGuard<'static, ()> {
     USER_STATE.write().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// The absolute path of the installed `ccy` (so tests may change `PATH`).
+pub fn ccy_bin() -> &'static str {
+    static BIN: OnceLock<String> = OnceLock::new();
+    BIN.get_or_init(|| sh_ok("command -v ccy"))
+}
+
 /// Runs `cmd` through `sh -c` and returns its output.
 pub fn sh(cmd: &str) -> Output {
     Command::new("sh")
