@@ -4,7 +4,7 @@
 //! The build context is embedded in the binary, so an installed `ccy` needs
 //! nothing from the source tree. The image carries the label
 //! [`LABEL_ASSETS`]: a hash of the Containerfile, `tmux.conf`, `agent`,
-//! `start`, the base image and the agent install command. When that label differs from
+//! `start`, `status`, the base image and the agent install command. When that label differs from
 //! what this ccy would build, the image is rebuilt; an image without the
 //! label is the user's own and is used as it is.
 
@@ -22,6 +22,9 @@ pub const AGENT_LAUNCHER: &str = include_str!("image/agent");
 /// The container's command, installed as `/etc/ccy/start`: execs the tmux
 /// server and makes it load its configuration at once.
 pub const START_SCRIPT: &str = include_str!("image/start");
+/// Writes tmux's activity and client count to `/run/ccy/status`, installed
+/// as `/etc/ccy/status`.
+pub const STATUS_SCRIPT: &str = include_str!("image/status");
 
 /// Image label holding the hash of the assets the image was built from.
 pub const LABEL_ASSETS: &str = "ccy.image.assets";
@@ -48,6 +51,7 @@ impl ImageSpec {
             TMUX_CONF,
             AGENT_LAUNCHER,
             START_SCRIPT,
+            STATUS_SCRIPT,
             &self.base,
             &self.agent_install,
         ] {
@@ -104,6 +108,7 @@ fn build(spec: &ImageSpec, hash: &str) -> Result<()> {
         ("tmux.conf", TMUX_CONF),
         ("agent", AGENT_LAUNCHER),
         ("start", START_SCRIPT),
+        ("status", STATUS_SCRIPT),
     ] {
         std::fs::write(dir.path().join(name), text)
             .with_context(|| format!("cannot write {name} into the build context"))?;
@@ -153,7 +158,7 @@ mod tests {
 
     #[test]
     fn assets_are_wired() {
-        assert!(CONTAINERFILE.contains("COPY tmux.conf agent start /etc/ccy/"));
+        assert!(CONTAINERFILE.contains("COPY tmux.conf agent start status /etc/ccy/"));
         assert!(CONTAINERFILE.contains(r#"CMD ["/etc/ccy/start"]"#));
         assert!(START_SCRIPT.contains("exec tmux -D -f /etc/ccy/tmux.conf"));
         assert!(TMUX_CONF.contains("new-session -d -s main"));

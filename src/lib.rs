@@ -14,6 +14,7 @@ pub mod error;
 pub mod fsutil;
 pub mod git;
 pub mod image;
+pub mod inventory;
 pub mod lifecycle;
 pub mod names;
 pub mod paths;

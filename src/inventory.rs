@@ -1,0 +1,374 @@
+//! Every ccy session of the user, with its state, in a fixed number of
+//! calls: the Quadlet directory is read (the record of every session, also
+//! stopped ones), the Podman API lists containers once, the user manager
+//! reports all units in one `ListUnitsByNames`, and each session's tmux
+//! status is a small file its container writes into the session's state
+//! directory. No process is run per session.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::error::{Error, ExitKind, Result};
+use crate::names::SessionName;
+use crate::paths::Paths;
+use crate::podman::{ContainerInfo, PodmanApi};
+use crate::session::{self, SessionMeta};
+use crate::systemd::{UnitState, UserManager};
+
+/// A session's state, from its unit (and container).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// The unit is active and the container runs.
+    Running,
+    /// The unit is activating.
+    Starting,
+    /// The unit is deactivating.
+    Stopping,
+    /// The unit is inactive: only its files and volumes exist.
+    Stopped,
+    /// The unit failed (see `ccy logs`).
+    Failed,
+}
+
+impl State {
+    /// From the unit's `ActiveState` (systemd.unit(5) / org.freedesktop.
+    /// systemd1(5)); `None` (no unit loaded) is stopped.
+    #[must_use]
+    pub fn from_unit(unit: Option<&UnitState>) -> Self {
+        match unit.map(|u| u.active_state.as_str()) {
+            Some("active" | "reloading" | "refreshing") => Self::Running,
+            Some("activating") => Self::Starting,
+            Some("deactivating") => Self::Stopping,
+            Some("failed") => Self::Failed,
+            _ => Self::Stopped,
+        }
+    }
+
+    /// The lowercase word shown in tables.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Starting => "starting",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// What the session's tmux last reported (`/etc/ccy/status` in the image
+/// writes `STATE_DIR/sessions/NAME/status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct TmuxStatus {
+    /// tmux `session_activity`: last input, seconds since the epoch.
+    pub activity: u64,
+    /// tmux `window_activity`: last pane output, seconds since the epoch.
+    pub output: u64,
+    /// The latest `client_activity` of attached clients (0: none).
+    pub client_activity: u64,
+    /// tmux `session_attached`: attached clients.
+    pub clients: u32,
+    /// When the file was written, seconds since the epoch.
+    pub updated: u64,
+}
+
+impl TmuxStatus {
+    /// Parses the `key=value` lines of a status file; unknown keys are
+    /// ignored, missing ones are 0.
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        let mut s = Self::default();
+        for line in text.lines() {
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
+            let n = v.trim().parse::<u64>().unwrap_or(0);
+            match k.trim() {
+                "activity" => s.activity = n,
+                "output" => s.output = n,
+                "client_activity" => s.client_activity = n,
+                "clients" => s.clients = u32::try_from(n).unwrap_or(u32::MAX),
+                "updated" => s.updated = n,
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// The last activity of any kind (input, output, client), seconds since
+    /// the epoch; 0 when unknown.
+    #[must_use]
+    pub fn last_active(&self) -> u64 {
+        self.activity.max(self.output).max(self.client_activity)
+    }
+}
+
+/// One session, as much as is known of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The session name.
+    pub name: SessionName,
+    /// Its metadata (from the unit file), when ccy's file exists.
+    pub meta: Option<SessionMeta>,
+    /// Its `.container` file, when it exists.
+    pub file: Option<PathBuf>,
+    /// Its container, when one exists.
+    pub container: Option<ContainerInfo>,
+    /// Its unit's state.
+    pub unit: Option<UnitState>,
+    /// The last status its tmux wrote, when there is one.
+    pub tmux: Option<TmuxStatus>,
+}
+
+impl SessionInfo {
+    /// The session's state.
+    #[must_use]
+    pub fn state(&self) -> State {
+        let state = State::from_unit(self.unit.as_ref());
+        if state == State::Stopped
+            && self
+                .container
+                .as_ref()
+                .is_some_and(ContainerInfo::is_running)
+        {
+            // A running container with no unit of ours loaded.
+            State::Running
+        } else {
+            state
+        }
+    }
+
+    /// Attached tmux clients, 0 unless running.
+    #[must_use]
+    pub fn clients(&self) -> u32 {
+        match (self.state(), self.tmux) {
+            (State::Running, Some(t)) => t.clients,
+            _ => 0,
+        }
+    }
+
+    /// The metadata value of a label, falling back to the container's label.
+    fn field(&self, meta: impl Fn(&SessionMeta) -> String, label: &str) -> String {
+        self.meta.as_ref().map_or_else(
+            || {
+                self.container
+                    .as_ref()
+                    .and_then(|c| c.labels.get(label).cloned())
+                    .unwrap_or_default()
+            },
+            meta,
+        )
+    }
+
+    /// The project.
+    #[must_use]
+    pub fn project(&self) -> String {
+        self.field(|m| m.project.clone(), crate::podman::LABEL_PROJECT)
+    }
+
+    /// The worktree path.
+    #[must_use]
+    pub fn worktree(&self) -> String {
+        self.field(
+            |m| m.worktree.to_string_lossy().into_owned(),
+            crate::podman::LABEL_WORKTREE,
+        )
+    }
+
+    /// The branch at creation.
+    #[must_use]
+    pub fn branch(&self) -> String {
+        self.field(|m| m.branch.clone(), crate::podman::LABEL_BRANCH)
+    }
+
+    /// Creation time, RFC 3339.
+    #[must_use]
+    pub fn created(&self) -> String {
+        self.field(|m| m.created.clone(), crate::podman::LABEL_CREATED)
+    }
+}
+
+/// Lists every session: ccy's unit files merged by name with ccy's
+/// containers (one API call), unit states (one D-Bus call) and tmux status
+/// files. Sorted by name.
+///
+/// # Errors
+/// When the Quadlet directory, the API or the user manager fails.
+pub async fn all_sessions(
+    paths: &Paths,
+    mgr: &UserManager,
+    api: &PodmanApi,
+) -> Result<Vec<SessionInfo>> {
+    let files = session::read_sessions(&paths.quadlet_dir)?;
+    let containers = api.session_containers(None).await?;
+    let mut by_name: BTreeMap<String, SessionInfo> = BTreeMap::new();
+    for f in files {
+        let Ok(name) = f.name() else { continue };
+        by_name.insert(
+            name.to_string(),
+            SessionInfo {
+                name,
+                meta: Some(f.meta),
+                file: Some(f.path),
+                container: None,
+                unit: None,
+                tmux: None,
+            },
+        );
+    }
+    for c in containers {
+        let Ok(name) = SessionName::parse(&c.name) else {
+            continue;
+        };
+        by_name
+            .entry(name.to_string())
+            .or_insert_with(|| SessionInfo {
+                name,
+                meta: None,
+                file: None,
+                container: None,
+                unit: None,
+                tmux: None,
+            })
+            .container = Some(c);
+    }
+    let units: Vec<String> = by_name.values().map(|s| s.name.service_unit()).collect();
+    let states = mgr.unit_states(&units).await?;
+    for (info, state) in by_name.values_mut().zip(states) {
+        info.unit = Some(state);
+        info.tmux =
+            std::fs::read_to_string(paths.session_state_dir(info.name.as_str()).join("status"))
+                .ok()
+                .map(|t| TmuxStatus::parse(&t));
+    }
+    Ok(by_name.into_values().collect())
+}
+
+/// Finds the one session `query` names: the exact name; else `ccy-QUERY`;
+/// else the only session whose name (or name without `ccy-`) starts with
+/// `query`; else the only one whose 8-hex id is `query`.
+///
+/// # Errors
+/// [`ExitKind::NotFound`] when none matches; [`ExitKind::Usage`] when
+/// several do, listing them.
+pub fn resolve<'a>(sessions: &'a [SessionInfo], query: &str) -> Result<&'a SessionInfo> {
+    let name_of = |s: &&SessionInfo| s.name.as_str().to_owned();
+    if let Some(s) = sessions
+        .iter()
+        .find(|s| s.name.as_str() == query || s.name.as_str() == format!("ccy-{query}"))
+    {
+        return Ok(s);
+    }
+    let stripped = |s: &SessionInfo| s.name.as_str().strip_prefix("ccy-").map(str::to_owned);
+    let mut matches: Vec<&SessionInfo> = sessions
+        .iter()
+        .filter(|s| {
+            s.name.as_str().starts_with(query) || stripped(s).is_some_and(|n| n.starts_with(query))
+        })
+        .collect();
+    if matches.is_empty() {
+        matches = sessions
+            .iter()
+            .filter(|s| s.name.as_str().ends_with(&format!("-{query}")))
+            .collect();
+    }
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(
+            Error::new(ExitKind::NotFound, format!("no session matches {query:?}"))
+                .hint("list sessions with 'ccy list'"),
+        ),
+        many => Err(Error::usage(format!(
+            "{query:?} matches {} sessions: {}",
+            many.len(),
+            many.iter().map(name_of).collect::<Vec<_>>().join(", ")
+        ))
+        .hint("give more of the name")),
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+#[must_use]
+pub fn now_epoch() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn info(name: &str) -> SessionInfo {
+        SessionInfo {
+            name: SessionName::parse(name).unwrap(),
+            meta: None,
+            file: None,
+            container: None,
+            unit: None,
+            tmux: None,
+        }
+    }
+
+    #[test]
+    fn states_from_units() {
+        let u = |a: &str| UnitState {
+            name: "x.service".into(),
+            load_state: "loaded".into(),
+            active_state: a.into(),
+            sub_state: String::new(),
+        };
+        assert_eq!(State::from_unit(Some(&u("active"))), State::Running);
+        assert_eq!(State::from_unit(Some(&u("failed"))), State::Failed);
+        assert_eq!(State::from_unit(Some(&u("inactive"))), State::Stopped);
+        assert_eq!(State::from_unit(Some(&u("activating"))), State::Starting);
+        assert_eq!(State::from_unit(None), State::Stopped);
+    }
+
+    #[test]
+    fn status_files_parse() {
+        let s = TmuxStatus::parse(
+            "activity=100\noutput=250\nclients=2\nclient_activity=200\nupdated=300\njunk\nx=y\n",
+        );
+        assert_eq!(
+            s,
+            TmuxStatus {
+                activity: 100,
+                output: 250,
+                client_activity: 200,
+                clients: 2,
+                updated: 300
+            }
+        );
+        assert_eq!(s.last_active(), 250);
+        assert_eq!(TmuxStatus::parse(""), TmuxStatus::default());
+    }
+
+    #[test]
+    fn resolve_by_name_prefix_and_id() {
+        let all = vec![
+            info("ccy-app-0123abcd"),
+            info("ccy-app-89abcdef"),
+            info("ccy-web-0123ffff"),
+            info("mine"),
+        ];
+        let name = |q: &str| resolve(&all, q).map(|s| s.name.to_string());
+        assert_eq!(name("mine").unwrap(), "mine");
+        assert_eq!(name("ccy-web-0123ffff").unwrap(), "ccy-web-0123ffff");
+        assert_eq!(name("web").unwrap(), "ccy-web-0123ffff");
+        assert_eq!(name("app-89").unwrap(), "ccy-app-89abcdef");
+        assert_eq!(name("89abcdef").unwrap(), "ccy-app-89abcdef");
+        assert_eq!(name("mi").unwrap(), "mine");
+        let amb = name("app").unwrap_err();
+        assert_eq!(amb.kind(), ExitKind::Usage);
+        assert!(amb.message().contains("ccy-app-0123abcd, ccy-app-89abcdef"));
+        assert_eq!(name("nope").unwrap_err().kind(), ExitKind::NotFound);
+    }
+}
