@@ -1,6 +1,7 @@
 //! One module per verb. Each has an `…Args` struct (clap; its doc comment is
 //! the verb's `--help`) and a `run(&Ctx, &Args)` that does the work.
 
+pub mod create_opts;
 pub mod here;
 
 use crate::cli::Cli;

@@ -22,3 +22,4 @@ pub mod podman;
 pub mod render;
 pub mod session;
 pub mod systemd;
+pub mod ui;

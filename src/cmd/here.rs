@@ -5,11 +5,11 @@ use std::ffi::OsString;
 
 use clap::Args;
 
-use crate::config;
+use crate::cmd::create_opts::CreateArgs;
 use crate::ctx::{Ctx, notice};
 use crate::error::{Error, Result};
 use crate::git::Worktree;
-use crate::lifecycle::{self, Found, NewSession};
+use crate::lifecycle::{self, Found};
 use crate::paths::Paths;
 use crate::podman::{self, AttachMode, PodmanApi};
 use crate::session;
@@ -18,10 +18,9 @@ use crate::systemd::UserManager;
 /// Options of `ccy` without a verb.
 #[derive(Debug, Args)]
 pub struct HereArgs {
-    /// Arguments for the agent of a new session, after `--` (appended to
-    /// the configured agent command, e.g. `ccy -- --model opus`).
-    #[arg(last = true, value_name = "AGENT_ARGS")]
-    pub agent_args: Vec<String>,
+    /// How a session is created when the worktree has none.
+    #[command(flatten)]
+    pub create: CreateArgs,
 }
 
 /// Finds this worktree's session and attaches to it; creates it first when
@@ -57,13 +56,8 @@ async fn find_or_create(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Resu
     let found = lifecycle::sessions_for_worktree(&ctx.paths, &api, worktree).await?;
     let name = match found.as_slice() {
         [] => {
-            let cfg = config::load(&ctx.paths.user_config_file(), Some(&worktree.root))?
-                .finish()?
-                .config;
-            let new = NewSession {
-                name: None,
-                agent_args: args.agent_args.clone(),
-            };
+            let cfg = args.create.config(ctx, worktree)?.config;
+            let new = args.create.new_session(None);
             let name = lifecycle::create(ctx, &mgr, &api, &cfg, worktree, new).await?;
             lifecycle::say_attaching(&name, true);
             name
@@ -103,9 +97,9 @@ async fn resume(mgr: &UserManager, paths: &Paths, found: &Found) -> Result<()> {
 }
 
 fn warn_ignored_args(args: &HereArgs) {
-    if !args.agent_args.is_empty() {
+    if args.create.any() {
         notice(
-            "the session already exists: agent arguments apply to new sessions only (use 'ccy new -- ARGS')",
+            "the session already exists: creation options apply to new sessions only (use 'ccy new')",
         );
     }
 }
