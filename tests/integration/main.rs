@@ -5,5 +5,6 @@
 mod support;
 
 mod errors;
+mod render_props;
 mod session;
 mod units;
