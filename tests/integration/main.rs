@@ -5,6 +5,5 @@
 mod support;
 
 mod errors;
-mod render_props;
 mod session;
 mod units;
