@@ -8,3 +8,4 @@ mod errors;
 mod render_props;
 mod session;
 mod units;
+mod verbs;
