@@ -462,6 +462,12 @@ fn stop_keeps_the_volume_and_respects_attached_clients() {
     );
     assert!(out.stderr.contains("--force"), "{}", out.stderr);
     assert_eq!(active_state(&format!("{name}.service")), "active");
+    // rm asks the same question.
+    let out = ccy(&home(), &["rm", &name]);
+    assert_eq!(out.code, 6, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("not removing it"), "{}", out.stderr);
+    assert!(quadlet_dir().join(format!("{name}.container")).exists());
+    assert_eq!(active_state(&format!("{name}.service")), "active");
     let out = ccy(&repo.dir, &["stop", "--force"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout.trim(), format!("stopped {name}"));
