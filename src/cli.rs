@@ -26,6 +26,14 @@ pub struct Cli {
     pub here: cmd::here::HereArgs,
 }
 
-/// ccy's verbs.
+/// ccy's verbs. Each variant's help is its `…Args` struct's doc comment.
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+#[expect(missing_docs, reason = "the help is each Args struct's doc comment")]
+pub enum Command {
+    New(cmd::new::NewArgs),
+    Attach(cmd::attach::AttachArgs),
+    Stop(cmd::stop::StopArgs),
+    Rm(cmd::rm::RmArgs),
+    Shell(cmd::shell::ShellArgs),
+    Logs(cmd::logs::LogsArgs),
+}

@@ -1,10 +1,16 @@
 //! One module per verb. Each has an `…Args` struct (clap; its doc comment is
 //! the verb's `--help`) and a `run(&Ctx, &Args)` that does the work.
 
+pub mod attach;
 pub mod create_opts;
 pub mod here;
+pub mod logs;
+pub mod new;
+pub mod rm;
+pub mod shell;
+pub mod stop;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Command};
 use crate::ctx::Ctx;
 use crate::error::Result;
 
@@ -16,6 +22,11 @@ pub fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx::from_env()?;
     match cli.command {
         None => here::run(&ctx, &cli.here),
-        Some(cmd) => match cmd {},
+        Some(Command::New(args)) => new::run(&ctx, &args),
+        Some(Command::Attach(args)) => attach::run(&ctx, &args),
+        Some(Command::Stop(args)) => stop::run(&ctx, &args),
+        Some(Command::Rm(args)) => rm::run(&ctx, &args),
+        Some(Command::Shell(args)) => shell::run(&ctx, &args),
+        Some(Command::Logs(args)) => logs::run(&ctx, &args),
     }
 }

@@ -88,17 +88,93 @@ impl Worktree {
     /// share the project of their main worktree.
     #[must_use]
     pub fn project(&self) -> ProjectName {
-        let main_root = if self.common_dir.file_name().is_some_and(|n| n == ".git") {
+        ProjectName::from_dir_name(&self.repo_dir_name())
+    }
+
+    /// The main worktree's directory (the parent of the common `.git`), or
+    /// for a bare repository (`repo.git`) the repository directory itself.
+    #[must_use]
+    pub fn main_root(&self) -> &Path {
+        if self.common_dir.file_name().is_some_and(|n| n == ".git") {
             self.common_dir.parent().unwrap_or(&self.root)
         } else {
-            // A bare repository (`repo.git`): its own name without `.git`.
             &self.common_dir
-        };
-        let name = main_root
+        }
+    }
+
+    /// The repository's directory name: [`Worktree::main_root`]'s last
+    /// component without a trailing `.git`.
+    #[must_use]
+    pub fn repo_dir_name(&self) -> String {
+        self.main_root()
             .file_name()
             .map(|n| n.to_string_lossy().trim_end_matches(".git").to_owned())
-            .unwrap_or_default();
-        ProjectName::from_dir_name(&name)
+            .unwrap_or_default()
+    }
+
+    /// Where `ccy new --worktree BRANCH` puts the new linked worktree: next
+    /// to the main worktree, `<parent>/<repo-dir-name>-<branch-cleaned>`
+    /// (see [`linked_worktree_path`]).
+    #[must_use]
+    pub fn linked_worktree_path(&self, branch: &str) -> PathBuf {
+        linked_worktree_path(self.main_root(), &self.repo_dir_name(), branch)
+    }
+
+    /// Whether the local branch `refs/heads/BRANCH` exists
+    /// (`git rev-parse --verify --quiet`).
+    ///
+    /// # Errors
+    /// When git cannot be run.
+    pub fn branch_exists(&self, branch: &str) -> Result<bool> {
+        let status = Command::new("git")
+            .arg("-C")
+            .arg(&self.root)
+            .args(["rev-parse", "--verify", "--quiet"])
+            .arg(format!("refs/heads/{branch}"))
+            .stdout(std::process::Stdio::null())
+            .status()
+            .context("cannot run git")?;
+        Ok(status.success())
+    }
+
+    /// The worktree that has `branch` checked out, if any
+    /// (`git worktree list --porcelain`).
+    ///
+    /// # Errors
+    /// When git fails.
+    pub fn branch_checked_out_in(&self, branch: &str) -> Result<Option<PathBuf>> {
+        let list = self.git(&["worktree", "list", "--porcelain"])?;
+        Ok(checked_out_in(&list, branch))
+    }
+
+    /// Creates a linked worktree at `path` for `branch` (`git worktree add`):
+    /// with `-b` when `new_branch`, otherwise checking out the existing
+    /// branch. Returns the new worktree.
+    ///
+    /// # Errors
+    /// When git fails (its message is quoted).
+    pub fn add_linked(&self, path: &Path, branch: &str, new_branch: bool) -> Result<Self> {
+        let path_str = path.to_string_lossy();
+        if new_branch {
+            self.git(&["worktree", "add", "--quiet", "-b", branch, &path_str])?;
+        } else {
+            self.git(&["worktree", "add", "--quiet", &path_str, branch])?;
+        }
+        Self::discover(path)
+    }
+
+    /// Removes the linked worktree at `path` (`git worktree remove --force`)
+    /// and, when `branch` is given, deletes that branch (`git branch -D`).
+    /// Used to undo [`Worktree::add_linked`] when the session cannot be made.
+    ///
+    /// # Errors
+    /// When git fails.
+    pub fn remove_linked(&self, path: &Path, branch: Option<&str>) -> Result<()> {
+        self.git(&["worktree", "remove", "--force", &path.to_string_lossy()])?;
+        if let Some(b) = branch {
+            self.git(&["branch", "--quiet", "-D", b])?;
+        }
+        Ok(())
     }
 
     /// Runs `git ARGS` in this worktree and returns its standard output.
@@ -121,6 +197,66 @@ impl Worktree {
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
+}
+
+/// Checks that `branch` is a valid branch name (`git check-ref-format
+/// --branch`).
+///
+/// # Errors
+/// [`crate::error::ExitKind::Usage`] when it is not.
+pub fn check_branch_name(branch: &str) -> Result<()> {
+    let ok = !branch.starts_with('-')
+        && Command::new("git")
+            .args(["check-ref-format", "--branch", branch])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .context("cannot run git")?
+            .success();
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            Error::usage(format!("{branch:?} is not a valid branch name")).hint(
+                "see 'git help check-ref-format' for the rules, e.g. use 'feat-x' or 'feat/x'",
+            ),
+        )
+    }
+}
+
+/// The path of a linked worktree for `branch` next to the main worktree
+/// `main_root`: `<parent of main_root>/<repo_dir>-<branch cleaned>`, where
+/// every run of characters other than ASCII letters, digits, `.`, `_` and
+/// `-` (`/` included) becomes one `-`, and leading or trailing `-`/`.` are
+/// dropped (`feat/x` → `repo-feat-x`).
+#[must_use]
+pub fn linked_worktree_path(main_root: &Path, repo_dir: &str, branch: &str) -> PathBuf {
+    let mut cleaned = String::with_capacity(branch.len());
+    for c in branch.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+            cleaned.push(c);
+        } else if !cleaned.ends_with('-') {
+            cleaned.push('-');
+        }
+    }
+    let cleaned = cleaned.trim_matches(|c| c == '-' || c == '.');
+    let parent = main_root.parent().unwrap_or(main_root);
+    parent.join(format!("{repo_dir}-{cleaned}"))
+}
+
+/// In `git worktree list --porcelain` output, the worktree whose `branch`
+/// line is `refs/heads/BRANCH`.
+fn checked_out_in(porcelain: &str, branch: &str) -> Option<PathBuf> {
+    let want = format!("refs/heads/{branch}");
+    let mut current: Option<&str> = None;
+    for line in porcelain.lines() {
+        if let Some(p) = line.strip_prefix("worktree ") {
+            current = Some(p);
+        } else if line.strip_prefix("branch ") == Some(want.as_str()) {
+            return current.map(PathBuf::from);
+        }
+    }
+    None
 }
 
 fn read_gitdir_file(dot_git: &Path) -> Result<PathBuf> {
@@ -206,6 +342,69 @@ mod tests {
             "linked worktrees share the project"
         );
         assert_eq!(lw.common_dir, wt.common_dir);
+    }
+
+    #[test]
+    fn linked_worktree_paths_sit_next_to_the_main_one() {
+        let p = |b: &str| linked_worktree_path(Path::new("/src/app"), "app", b);
+        assert_eq!(p("feat-x"), PathBuf::from("/src/app-feat-x"));
+        assert_eq!(p("feat/x"), PathBuf::from("/src/app-feat-x"));
+        assert_eq!(p("Fix  #12 (ü)"), PathBuf::from("/src/app-Fix-12"));
+        assert_eq!(p("v1.2_rc"), PathBuf::from("/src/app-v1.2_rc"));
+        assert_eq!(p("a//b/"), PathBuf::from("/src/app-a-b"));
+    }
+
+    #[test]
+    fn porcelain_list_names_the_worktree_of_a_branch() {
+        let list = "worktree /src/app\nHEAD 1234\nbranch refs/heads/main\n\n\
+                    worktree /src/app-x\nHEAD 5678\nbranch refs/heads/feat/x\n\n\
+                    worktree /src/app-d\nHEAD 9abc\ndetached\n";
+        assert_eq!(checked_out_in(list, "main"), Some("/src/app".into()));
+        assert_eq!(checked_out_in(list, "feat/x"), Some("/src/app-x".into()));
+        assert_eq!(checked_out_in(list, "feat"), None);
+        assert_eq!(checked_out_in(list, "x"), None);
+    }
+
+    #[test]
+    fn branch_names_are_checked_and_worktrees_added() {
+        for bad in ["a b", "-x", "x..y", "x.lock", ""] {
+            let err = check_branch_name(bad).unwrap_err();
+            assert_eq!(err.kind(), crate::error::ExitKind::Usage, "{bad:?}");
+        }
+        check_branch_name("feat/x").unwrap();
+
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("app");
+        fs::create_dir(&repo).unwrap();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        git(&repo, &["commit", "-q", "--allow-empty", "-m", "x"]);
+        git(&repo, &["branch", "old"]);
+        let wt = Worktree::discover(&repo).unwrap();
+        assert!(wt.branch_exists("old").unwrap());
+        assert!(!wt.branch_exists("feat/x").unwrap());
+        assert_eq!(
+            wt.branch_checked_out_in("main").unwrap(),
+            Some(fs::canonicalize(&repo).unwrap())
+        );
+        let path = wt.linked_worktree_path("feat/x");
+        assert_eq!(
+            path,
+            fs::canonicalize(tmp.path()).unwrap().join("app-feat-x")
+        );
+        let linked = wt.add_linked(&path, "feat/x", true).unwrap();
+        assert_eq!(linked.branch(), "feat/x");
+        assert_eq!(linked.repo_dir_name(), "app");
+        assert_eq!(
+            linked.linked_worktree_path("y"),
+            wt.linked_worktree_path("y")
+        );
+        let existing = wt
+            .add_linked(&wt.linked_worktree_path("old"), "old", false)
+            .unwrap();
+        assert_eq!(existing.branch(), "old");
+        wt.remove_linked(&path, Some("feat/x")).unwrap();
+        assert!(!path.exists());
+        assert!(!wt.branch_exists("feat/x").unwrap());
     }
 
     #[test]

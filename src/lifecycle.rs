@@ -13,11 +13,12 @@ use crate::error::{Context, Error, ExitKind, Result};
 use crate::fsutil;
 use crate::git::Worktree;
 use crate::image::{self, ImageSpec};
+use crate::inventory::{self, SessionInfo, State};
 use crate::names::SessionName;
 use crate::paths::Paths;
 use crate::podman::{self, AttachMode, ContainerInfo, LABEL_WORKTREE, PodmanApi};
 use crate::render;
-use crate::session::{self, SessionFile, SessionSpec};
+use crate::session::{self, CreatedWorktree, SessionFile, SessionSpec};
 use crate::systemd::{self, JobResult, Linger, UserManager};
 
 /// A session as ccy found it: its unit file and/or its running container.
@@ -112,6 +113,65 @@ pub struct NewSession {
     pub name: Option<SessionName>,
     /// Arguments appended to the agent command.
     pub agent_args: Vec<String>,
+    /// Set when ccy created the worktree for this session (`ccy new
+    /// --worktree`); recorded in the session's metadata line.
+    pub created_worktree: Option<CreatedWorktree>,
+}
+
+/// Checks that no session, container or unit already uses `name`: its
+/// Quadlet files (`NAME.container`, `NAME.volume`), a container of that
+/// name (any state), or a loaded unit `NAME.service` / `NAME-volume.service`
+/// (one API call, one D-Bus call).
+///
+/// # Errors
+/// [`ExitKind::Usage`] saying what holds the name, with what to do.
+pub async fn check_name_free(
+    paths: &Paths,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    name: &SessionName,
+) -> Result<()> {
+    let taken = |why: String| {
+        Error::usage(format!("the name {name} is taken: {why}")).hint(format!(
+            "choose another name, e.g. 'ccy new {name}-2', or leave it out for an automatic one"
+        ))
+    };
+    for file in [name.container_file(), name.volume_file()] {
+        let path = paths.quadlet_dir.join(&file);
+        if path.exists() {
+            let err = taken(format!(
+                "the unit file {} exists",
+                crate::paths::display_home(&path, &paths.home)
+            ));
+            return Err(
+                if session::read_session(&paths.quadlet_dir, name)?.is_some() {
+                    err.hint(format!(
+                    "it is a ccy session: attach with 'ccy attach {name}' or remove it with 'ccy rm {name}'"
+                ))
+                } else {
+                    err
+                },
+            );
+        }
+    }
+    if api.container_exists(name.as_str()).await? {
+        return Err(taken(format!("a container named {name} exists"))
+            .hint(format!("see it with 'podman ps -a --filter name=^{name}$'")));
+    }
+    let units = [name.service_unit(), name.volume_unit()];
+    for state in mgr.unit_states(&units).await? {
+        if state.load_state != "not-found" {
+            return Err(taken(format!(
+                "your user manager has a unit {} ({}, {})",
+                state.name, state.load_state, state.active_state
+            ))
+            .hint(format!(
+                "see it with 'systemctl --user status {}'",
+                state.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Creates a session for `worktree`: checks Podman, turns linger on (one
@@ -132,6 +192,18 @@ pub async fn create(
     new: NewSession,
 ) -> Result<SessionName> {
     api.check_version().await?;
+    let name = match new.name {
+        Some(n) => n,
+        None => SessionName::generate(&worktree.project())?,
+    };
+    // Two ccy processes creating the same name (in different worktrees)
+    // must not both pass the check: hold the name until the files exist.
+    let _name_lock = fsutil::lock(
+        &ctx.paths
+            .lock_dir()
+            .join(format!("session-{}.lock", name.as_str())),
+    )?;
+    check_name_free(&ctx.paths, mgr, api, &name).await?;
     ensure_linger(ctx.paths.uid).await;
     let image = ImageSpec {
         name: config.image.name.clone(),
@@ -139,19 +211,11 @@ pub async fn create(
         agent_install: config.image.agent_install.clone(),
     };
     image::ensure(api, &image, &mut std::io::stderr()).await?;
-
-    let name = match new.name {
-        Some(n) => n,
-        None => SessionName::generate(&worktree.project())?,
-    };
-    if session::read_session(&ctx.paths.quadlet_dir, &name)?.is_some()
-        || ctx.paths.quadlet_dir.join(name.container_file()).exists()
-    {
-        return Err(
-            Error::usage(format!("a session named {name} already exists")).hint(format!(
-                "attach to it with 'ccy attach {name}', or choose another name"
-            )),
-        );
+    if api.volume_exists(&name.state_volume()).await? {
+        notice(&format!(
+            "reusing the existing volume {} (the agent state of an earlier session named {name})",
+            name.state_volume()
+        ));
     }
     let gitconfig = ctx.paths.home.join(".gitconfig");
     let mut agent = config.agent.command.clone();
@@ -167,6 +231,7 @@ pub async fn create(
         autostart: config.session.autostart,
         gitconfig: gitconfig.is_file().then_some(gitconfig),
         state_dir: ctx.paths.session_state_dir(name.as_str()),
+        created_worktree: new.created_worktree,
     };
     std::fs::create_dir_all(&spec.state_dir)
         .with_context(|| format!("cannot create {}", spec.state_dir.display()))?;
@@ -327,6 +392,133 @@ pub fn journal_tail(unit: &str, lines: u32) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Makes sure a session found by the inventory runs: starts its unit
+/// (through [`start_unit`], which waits for tmux) when it is stopped or
+/// failed. Returns whether it started it.
+///
+/// # Errors
+/// [`ExitKind::Session`] when a session without a unit file is not
+/// running (ccy cannot start it), or the start fails.
+pub async fn ensure_running(mgr: &UserManager, paths: &Paths, info: &SessionInfo) -> Result<bool> {
+    if info.state() == State::Running {
+        return Ok(false);
+    }
+    if info.file.is_none() {
+        return Err(Error::new(
+            ExitKind::Session,
+            format!(
+                "{} is a container without a ccy unit file, and it is not running",
+                info.name
+            ),
+        )
+        .hint(format!("start it with 'podman start {}'", info.name)));
+    }
+    start_unit(mgr, paths, &info.name).await?;
+    Ok(true)
+}
+
+/// The sessions a verb acts on: each of `names` resolved with
+/// [`inventory::resolve`] (duplicates dropped, order kept), or when
+/// `names` is empty, the sessions of the worktree `here` (its unit files'
+/// metadata or its containers' label; none when `here` is `None`).
+///
+/// # Errors
+/// As [`inventory::resolve`]; [`ExitKind::NotFound`] when `names` is empty
+/// and the worktree has no session.
+pub fn select<'a>(
+    all: &'a [SessionInfo],
+    names: &[String],
+    here: Option<&Worktree>,
+) -> Result<Vec<&'a SessionInfo>> {
+    if names.is_empty() {
+        let Some(here) = here else {
+            return Ok(Vec::new());
+        };
+        let root = here.root.to_string_lossy();
+        let mine: Vec<&SessionInfo> = all.iter().filter(|s| s.worktree() == root).collect();
+        if mine.is_empty() {
+            return Err(Error::new(
+                ExitKind::NotFound,
+                format!("the worktree {root} has no session"),
+            )
+            .hint("name the session (see 'ccy list'), or run ccy in its worktree"));
+        }
+        return Ok(mine);
+    }
+    let mut out: Vec<&SessionInfo> = Vec::new();
+    for q in names {
+        let s = inventory::resolve(all, q)?;
+        if !out.iter().any(|o| o.name == s.name) {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+/// Attached tmux clients of a running session: the status file's count
+/// (written by the session on every attach and detach), confirmed live
+/// with [`podman::live_clients`] when it says there are some (a detach
+/// that the file has not caught up with yet must not block a stop). 0 when
+/// the session is not running.
+#[must_use]
+pub fn attached_clients(info: &SessionInfo) -> u32 {
+    match info.clients() {
+        0 => 0,
+        n => podman::live_clients(info.name.as_str()).unwrap_or(n),
+    }
+}
+
+/// Refuses to `verb` (stop, remove) sessions that have attached clients
+/// unless `force`: asks on a terminal ([`crate::ui::confirm`]), refuses
+/// otherwise.
+///
+/// # Errors
+/// [`ExitKind::Refused`] when the user declines, or without a terminal and
+/// without `force`.
+pub fn check_clients(sessions: &[&SessionInfo], force: bool, verb: &str) -> Result<()> {
+    if force {
+        return Ok(());
+    }
+    for info in sessions {
+        let n = attached_clients(info);
+        if n == 0 {
+            continue;
+        }
+        let what = format!(
+            "session {} has {n} attached client{}",
+            info.name,
+            if n == 1 { "" } else { "s" }
+        );
+        if crate::ui::can_prompt() {
+            if !crate::ui::confirm(&format!("{what}; {verb} it anyway?")) {
+                return Err(Error::new(
+                    ExitKind::Refused,
+                    format!("not {} session {}: declined", gerund(verb), info.name),
+                )
+                .hint(format!("add --force to {verb} it without asking")));
+            }
+        } else {
+            return Err(Error::new(
+                ExitKind::Refused,
+                format!("{what}: not {} it", gerund(verb)),
+            )
+            .hint(format!(
+                "detach those clients first (Ctrl-b d), or add --force to {verb} it anyway"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `stop` → `stopping`, `remove` → `removing`.
+fn gerund(verb: &str) -> String {
+    match verb.strip_suffix('e') {
+        Some(stem) => format!("{stem}ing"),
+        None if verb.ends_with('p') => format!("{verb}ping"),
+        None => format!("{verb}ing"),
+    }
+}
+
 /// The argv that attaches this terminal to `name`'s tmux.
 #[must_use]
 pub fn attach_argv(name: &SessionName, mode: AttachMode) -> Vec<OsString> {
@@ -355,6 +547,7 @@ mod tests {
                 branch: "main".into(),
                 created: "2026-01-01T00:00:00Z".into(),
                 image: "i".into(),
+                created_worktree: None,
             },
             path: format!("/q/{name}.container").into(),
         }
@@ -380,6 +573,12 @@ mod tests {
         assert!(found[0].file.is_some() && found[0].container.is_none());
         assert!(found[1].file.is_some() && found[1].container.is_some());
         assert!(found[2].file.is_none() && found[2].container.is_some());
+    }
+
+    #[test]
+    fn gerunds() {
+        assert_eq!(gerund("stop"), "stopping");
+        assert_eq!(gerund("remove"), "removing");
     }
 
     #[test]

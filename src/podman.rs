@@ -218,6 +218,94 @@ impl PodmanApi {
     }
 }
 
+impl PodmanApi {
+    /// Whether a container named (or with id) `name` exists, in any state.
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn container_exists(&self, name: &str) -> Result<bool> {
+        self.api
+            .containers()
+            .get(name)
+            .exists()
+            .await
+            .map_err(|e| api_error(&format!("cannot look up container {name}"), &e))
+    }
+
+    /// Removes volume `name` (`DELETE /libpod/volumes/NAME`, not forced: a
+    /// volume still used by a container is refused).
+    ///
+    /// # Errors
+    /// When the API refuses, with Podman's reason.
+    pub async fn remove_volume(&self, name: &str) -> Result<()> {
+        self.api.volumes().get(name).delete().await.map_err(|e| {
+            Error::failure(format!("cannot remove volume {name}: {e}")).hint(format!(
+                "see what uses it with 'podman ps -a --filter volume={name}'"
+            ))
+        })
+    }
+}
+
+/// The `podman exec` argv that runs a new shell, or `cmd` when not empty,
+/// in `container`'s `/workspace`, outside tmux. `tty` adds `-t` (only when
+/// standard input is a terminal; a pipe gets `-i` alone). The shell is
+/// `bash -l` when the image has bash, `sh -l` otherwise. Podman's detach
+/// keys are disabled so Ctrl-P reaches the shell.
+#[must_use]
+pub fn shell_argv(
+    container: &str,
+    cmd: &[String],
+    tty: bool,
+    env: &[(String, String)],
+) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = vec!["podman".into(), "exec".into(), "-i".into()];
+    if tty {
+        argv.push("-t".into());
+    }
+    argv.push("--detach-keys=".into());
+    argv.push("-w".into());
+    argv.push("/workspace".into());
+    for (k, v) in env {
+        argv.push("-e".into());
+        argv.push(format!("{k}={v}").into());
+    }
+    argv.push(container.into());
+    if cmd.is_empty() {
+        for a in [
+            "sh",
+            "-c",
+            "command -v bash >/dev/null 2>&1 && exec bash -l || exec sh -l",
+        ] {
+            argv.push(a.into());
+        }
+    } else {
+        argv.extend(cmd.iter().map(OsString::from));
+    }
+    argv
+}
+
+/// The number of tmux clients attached to `container`'s session `main`,
+/// asked live (`podman exec NAME tmux list-clients`, one process, ~100 ms);
+/// `None` when it cannot be asked (container gone, tmux not up).
+#[must_use]
+pub fn live_clients(container: &str) -> Option<u32> {
+    let out = Command::new("podman")
+        .args(["exec", container, "tmux", "list-clients", "-t", "main"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let n = out
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .count();
+    u32::try_from(n).ok()
+}
+
 fn parse_version(v: &str) -> Option<(u32, u32)> {
     let mut parts = v.split(|c: char| !c.is_ascii_digit());
     let major = parts.next()?.parse().ok()?;
@@ -350,6 +438,55 @@ mod tests {
         assert_eq!(parse_version("5.0.0-rc1"), Some((5, 0)));
         assert_eq!(parse_version("4.9"), Some((4, 9)));
         assert_eq!(parse_version("dev"), None);
+    }
+
+    #[test]
+    fn shell_argv_with_and_without_a_terminal() {
+        let strs = |v: Vec<OsString>| -> Vec<String> {
+            v.into_iter()
+                .map(|s| s.to_string_lossy().into_owned())
+                .collect()
+        };
+        let env = vec![("TERM".to_owned(), "xterm".to_owned())];
+        let shell = strs(shell_argv("s1", &[], true, &env));
+        assert_eq!(
+            shell,
+            [
+                "podman",
+                "exec",
+                "-i",
+                "-t",
+                "--detach-keys=",
+                "-w",
+                "/workspace",
+                "-e",
+                "TERM=xterm",
+                "s1",
+                "sh",
+                "-c",
+                "command -v bash >/dev/null 2>&1 && exec bash -l || exec sh -l"
+            ]
+        );
+        let cmd = strs(shell_argv(
+            "s1",
+            &["cat".into(), "/etc/hostname".into()],
+            false,
+            &[],
+        ));
+        assert_eq!(
+            cmd,
+            [
+                "podman",
+                "exec",
+                "-i",
+                "--detach-keys=",
+                "-w",
+                "/workspace",
+                "s1",
+                "cat",
+                "/etc/hostname"
+            ]
+        );
     }
 
     #[test]

@@ -206,6 +206,7 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
         autostart: true,
         gitconfig: Some("/home/dev/.gitconfig".into()),
         state_dir: "/home/dev/.local/state/ccy/sessions/ccy-app-0123abcd".into(),
+        created_worktree: None,
     };
     let odd = SessionSpec {
         name: name("odd_one"),

@@ -46,6 +46,21 @@ pub struct SessionMeta {
     pub created: String,
     /// The image the session runs.
     pub image: String,
+    /// Set when ccy created the session's git worktree (`ccy new
+    /// --worktree`), so that removing the session can offer to remove it.
+    /// Absent in files written before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_worktree: Option<CreatedWorktree>,
+}
+
+/// A git worktree ccy created for a session (`git worktree add`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedWorktree {
+    /// The branch checked out in it.
+    pub branch: String,
+    /// Whether ccy also created the branch (`git worktree add -b`), rather
+    /// than checking out an existing one.
+    pub new_branch: bool,
 }
 
 /// Everything needed to render a new session's units: plain values, no
@@ -73,6 +88,8 @@ pub struct SessionSpec {
     /// The session's state directory on the host, mounted at
     /// [`RUN_DIR`] in the container (readiness, tmux status, saved panes).
     pub state_dir: PathBuf,
+    /// The git worktree ccy created for this session, if it did.
+    pub created_worktree: Option<CreatedWorktree>,
 }
 
 impl SessionSpec {
@@ -86,6 +103,7 @@ impl SessionSpec {
             branch: self.branch.clone(),
             created: self.created.clone(),
             image: self.image.clone(),
+            created_worktree: self.created_worktree.clone(),
         }
     }
 }
@@ -219,7 +237,31 @@ mod tests {
             branch: "main".into(),
             created: "2026-11-21T05:00:00Z".into(),
             image: "localhost/ccy:latest".into(),
+            created_worktree: None,
         }
+    }
+
+    #[test]
+    fn older_meta_lines_parse_and_the_worktree_field_round_trips() {
+        let old = r#"{"name":"a","project":"p","worktree":"/w","branch":"main","created":"2026-01-01T00:00:00Z","image":"i"}"#;
+        let m = parse_meta(&format!("{META_PREFIX}{old}\n")).unwrap();
+        assert_eq!(m.created_worktree, None);
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            old,
+            "absent stays absent"
+        );
+        let mut m2 = m.clone();
+        m2.created_worktree = Some(CreatedWorktree {
+            branch: "feat/x".into(),
+            new_branch: true,
+        });
+        let line = format!("{META_PREFIX}{}", serde_json::to_string(&m2).unwrap());
+        assert!(
+            line.ends_with(r#","created_worktree":{"branch":"feat/x","new_branch":true}}"#),
+            "{line}"
+        );
+        assert_eq!(parse_meta(&line), Some(m2));
     }
 
     #[test]

@@ -169,10 +169,15 @@ impl UserManager {
     }
 
     async fn run_job(&self, unit: &str, kind: JobKind) -> Result<JobResult> {
-        self.manager
-            .subscribe()
-            .await
-            .map_err(|e| bus_error("cannot subscribe to user manager signals", &e))?;
+        // One subscription per connection: a second job in the same run
+        // (stop several units, start podman.socket then a session) gets
+        // AlreadySubscribed, which is fine.
+        match self.manager.subscribe().await {
+            Ok(()) => {}
+            Err(zbus::Error::MethodError(name, _, _))
+                if name.as_str() == "org.freedesktop.systemd1.AlreadySubscribed" => {}
+            Err(e) => return Err(bus_error("cannot subscribe to user manager signals", &e)),
+        }
         // Listen before queueing the job: a job on an already-active unit can
         // finish before the method reply arrives.
         let mut removed = self

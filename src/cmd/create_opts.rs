@@ -35,6 +35,7 @@ impl CreateArgs {
         NewSession {
             name,
             agent_args: self.agent_args.clone(),
+            ..NewSession::default()
         }
     }
 

@@ -9,11 +9,13 @@ use crate::cmd::create_opts::CreateArgs;
 use crate::ctx::{Ctx, notice};
 use crate::error::{Error, Result};
 use crate::git::Worktree;
+use crate::inventory::State;
 use crate::lifecycle::{self, Found};
 use crate::paths::Paths;
 use crate::podman::{self, AttachMode, PodmanApi};
 use crate::session;
 use crate::systemd::UserManager;
+use crate::ui;
 
 /// Options of `ccy` without a verb.
 #[derive(Debug, Args)]
@@ -29,7 +31,8 @@ pub struct HereArgs {
 ///
 /// # Errors
 /// Not in a git worktree, no user bus, Podman unusable, the unit failing
-/// to start, several sessions for the worktree.
+/// to start, several sessions for the worktree and no terminal to choose
+/// on.
 pub fn run(ctx: &Ctx, args: &HereArgs) -> Result<()> {
     let worktree = Worktree::discover(&ctx.cwd)?;
     podman::require_cli()?;
@@ -41,10 +44,14 @@ async fn find_or_create(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Resu
     let mgr = UserManager::connect(&ctx.paths).await?;
 
     // Fast path: the session named in .claude/ccy/.session-id, verified
-    // against its unit file and running unit; no Podman call.
+    // against its unit file and running unit, when it is the worktree's
+    // only unit file (with several, the user chooses); no Podman call.
     if let Some(name) = session::read_session_id(worktree) {
-        let ours = session::read_session(&ctx.paths.quadlet_dir, &name)?
-            .is_some_and(|f| f.meta.worktree == worktree.root);
+        let files: Vec<_> = session::read_sessions(&ctx.paths.quadlet_dir)?
+            .into_iter()
+            .filter(|f| f.meta.worktree == worktree.root)
+            .collect();
+        let ours = matches!(files.as_slice(), [only] if only.meta.name == name.as_str());
         if ours && mgr.unit_state(&name.service_unit()).await?.active_state == "active" {
             warn_ignored_args(args);
             return Ok(lifecycle::attach_argv(&name, AttachMode::default()));
@@ -69,17 +76,60 @@ async fn find_or_create(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Resu
             one.name.clone()
         }
         many => {
-            let names: Vec<&str> = many.iter().map(|f| f.name.as_str()).collect();
-            return Err(Error::usage(format!(
-                "this worktree has {} sessions: {}",
-                many.len(),
-                names.join(", ")
-            ))
-            .hint("attach to one with 'ccy attach NAME'"));
+            let chosen = choose(&mgr, many).await?;
+            warn_ignored_args(args);
+            resume(&mgr, &ctx.paths, chosen).await?;
+            lifecycle::say_attaching(&chosen.name, false);
+            chosen.name.clone()
         }
     };
     session::write_session_id(worktree, &name)?;
     Ok(lifecycle::attach_argv(&name, AttachMode::default()))
+}
+
+/// Picks one of several sessions of the worktree: a numbered list on a
+/// terminal ([`ui::choose`]); without one, an error listing them.
+async fn choose<'a>(mgr: &UserManager, many: &'a [Found]) -> Result<&'a Found> {
+    let units: Vec<String> = many.iter().map(|f| f.name.service_unit()).collect();
+    let states = mgr.unit_states(&units).await?;
+    let lines: Vec<String> = many
+        .iter()
+        .zip(&states)
+        .map(|(f, u)| {
+            let created = f
+                .file
+                .as_ref()
+                .map(|f| format!(", created {}", f.meta.created))
+                .unwrap_or_default();
+            format!(
+                "{}  ({}{created})",
+                f.name,
+                State::from_unit(Some(u)).as_str()
+            )
+        })
+        .collect();
+    if ui::can_prompt() {
+        let i = ui::choose(
+            &format!(
+                "this worktree has {} sessions; attach to which?",
+                many.len()
+            ),
+            &lines,
+        )?;
+        return many
+            .get(i)
+            .ok_or_else(|| Error::failure("the choice is out of range"));
+    }
+    let mut err = Error::usage(format!(
+        "this worktree has {} sessions; say which one to attach to:",
+        many.len()
+    ));
+    for line in &lines {
+        err = err.detail(line.clone());
+    }
+    Err(err
+        .hint("attach to one with 'ccy attach NAME'")
+        .hint("or run 'ccy' on a terminal to choose from a list"))
 }
 
 /// Starts a found session's unit when it is not running.

@@ -7,3 +7,4 @@ mod support;
 mod errors;
 mod session;
 mod units;
+mod verbs;

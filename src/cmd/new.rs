@@ -1,0 +1,199 @@
+//! `ccy new`: start another session for this worktree (or for a new git
+//! worktree) and attach to it.
+
+use std::io::IsTerminal;
+
+use clap::Args;
+
+use crate::cmd::create_opts::CreateArgs;
+use crate::ctx::{Ctx, notice};
+use crate::error::{Error, Result};
+use crate::git::{self, Worktree};
+use crate::lifecycle;
+use crate::names::SessionName;
+use crate::paths::display_home;
+use crate::podman::{self, AttachMode, PodmanApi};
+use crate::session::{self, CreatedWorktree};
+use crate::systemd::UserManager;
+
+/// Start another session for this worktree and attach to it.
+///
+/// Unlike `ccy`, which attaches to the worktree's session when there is
+/// one, `ccy new` always creates a new session, so two agents can work on
+/// one project at once. `ccy` in a worktree with several sessions then
+/// asks which one to attach to.
+///
+/// With `--worktree BRANCH`, ccy first creates a git worktree for BRANCH
+/// next to the main one (`../REPO-BRANCH`, `/` in the branch becoming `-`)
+/// and runs the session there. A new branch is created from the current
+/// HEAD; an existing branch that no worktree has checked out is checked
+/// out; a branch checked out elsewhere, or an existing directory, is
+/// refused. The session records that ccy created the worktree.
+///
+/// Without a terminal (or with --detach) the session is created and
+/// started but not attached.
+///
+/// Exit status: 0 created (and attached, the exit status then being the
+/// attach's); 2 invalid or taken name, invalid branch or existing worktree
+/// path; 3 not in a git worktree, no user manager, Podman missing or too
+/// old; 4 the image build or the unit failed (with its journal).
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The session's name (letters, digits, '-' and '_', starting with a
+    /// letter or digit); `ccy-<project>-<8 hex>` when left out. Refused when
+    /// a unit file, a container or a loaded unit already has it.
+    pub name: Option<String>,
+
+    /// Create a git worktree for BRANCH next to the main worktree and run
+    /// the session there (new branch from HEAD, or an existing branch that
+    /// is not checked out).
+    #[arg(long, value_name = "BRANCH")]
+    pub worktree: Option<String>,
+
+    /// Create and start the session without attaching to it.
+    #[arg(short, long)]
+    pub detach: bool,
+
+    /// How the session is created.
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+/// Creates the session (and the git worktree) and attaches to it.
+///
+/// # Errors
+/// See the exit status in [`NewArgs`].
+pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
+    let here = Worktree::discover(&ctx.cwd)?;
+    podman::require_cli()?;
+    let name = args.name.as_deref().map(SessionName::parse).transpose()?;
+    let plan = match &args.worktree {
+        Some(branch) => Some(plan_worktree(&here, branch)?),
+        None => None,
+    };
+    let attach = !args.detach && std::io::stdin().is_terminal();
+    let name = ctx.block_on(create(ctx, &here, name, plan, args))?;
+    if attach {
+        lifecycle::say_attaching(&name, true);
+        return Err(podman::exec_replace(&lifecycle::attach_argv(
+            &name,
+            AttachMode::default(),
+        )));
+    }
+    if !args.detach {
+        notice("standard input is not a terminal: not attaching");
+    }
+    println!("created session {name}");
+    notice(&format!("attach with 'ccy attach {name}'"));
+    Ok(())
+}
+
+/// A git worktree to create: where, for which branch, and whether the
+/// branch is new.
+#[derive(Debug)]
+struct WorktreePlan {
+    path: std::path::PathBuf,
+    branch: String,
+    new_branch: bool,
+}
+
+/// Decides where the git worktree for `branch` goes and whether the branch
+/// is created or checked out; changes nothing.
+fn plan_worktree(here: &Worktree, branch: &str) -> Result<WorktreePlan> {
+    git::check_branch_name(branch)?;
+    let path = here.linked_worktree_path(branch);
+    if path.exists() || path.symlink_metadata().is_ok() {
+        return Err(Error::usage(format!(
+            "cannot create the worktree {}: it already exists",
+            path.display()
+        ))
+        .hint(
+            "if it is a worktree, cd into it and run 'ccy new' there; otherwise move it away or pick another branch name",
+        ));
+    }
+    let new_branch = !here.branch_exists(branch)?;
+    if !new_branch && let Some(at) = here.branch_checked_out_in(branch)? {
+        return Err(Error::usage(format!(
+            "branch {branch} is already checked out in {}",
+            at.display()
+        ))
+        .hint(format!(
+            "cd {} and run 'ccy new' there",
+            shell_words::quote(&at.to_string_lossy())
+        )));
+    }
+    Ok(WorktreePlan {
+        path,
+        branch: branch.to_owned(),
+        new_branch,
+    })
+}
+
+async fn create(
+    ctx: &Ctx,
+    here: &Worktree,
+    name: Option<SessionName>,
+    plan: Option<WorktreePlan>,
+    args: &NewArgs,
+) -> Result<SessionName> {
+    let mgr = UserManager::connect(&ctx.paths).await?;
+    let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
+    if let Some(n) = &name {
+        // Refuse a taken name before making a git worktree for it.
+        lifecycle::check_name_free(&ctx.paths, &mgr, &api, n).await?;
+    }
+    let (worktree, created) = match &plan {
+        Some(p) => {
+            let wt = here.add_linked(&p.path, &p.branch, p.new_branch)?;
+            notice(&format!(
+                "created git worktree {} ({} {})",
+                display_home(&wt.root, &ctx.paths.home),
+                if p.new_branch { "new branch" } else { "branch" },
+                p.branch
+            ));
+            let created = CreatedWorktree {
+                branch: p.branch.clone(),
+                new_branch: p.new_branch,
+            };
+            (wt, Some(created))
+        }
+        None => (here.clone(), None),
+    };
+    let result = async {
+        let cfg = args.create.config(ctx, &worktree)?.config;
+        let _lock = lifecycle::lock_worktree(&ctx.paths, &worktree)?;
+        let mut new = args.create.new_session(name);
+        new.created_worktree = created;
+        let name = lifecycle::create(ctx, &mgr, &api, &cfg, &worktree, new).await?;
+        session::write_session_id(&worktree, &name)?;
+        Ok(name)
+    }
+    .await;
+    if result.is_err()
+        && let Some(p) = &plan
+    {
+        undo_worktree(ctx, here, p);
+    }
+    result
+}
+
+/// Removes the git worktree (and new branch) made for a session that could
+/// not be created, saying so.
+fn undo_worktree(ctx: &Ctx, here: &Worktree, plan: &WorktreePlan) {
+    let shown = display_home(&plan.path, &ctx.paths.home);
+    let branch = plan.new_branch.then_some(plan.branch.as_str());
+    match here.remove_linked(&plan.path, branch) {
+        Ok(()) => notice(&format!(
+            "removed the git worktree {shown} again{}",
+            if plan.new_branch {
+                format!(" and branch {}", plan.branch)
+            } else {
+                String::new()
+            }
+        )),
+        Err(e) => notice(&format!(
+            "warning: could not remove the git worktree {shown}: {}",
+            e.message()
+        )),
+    }
+}
