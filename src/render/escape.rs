@@ -116,16 +116,30 @@
 //!   also refuses a `WorkingDir=` that does not exist in the container
 //!   (make it a mount destination or create it in the image).
 //! - The host source is also written raw as `RequiresMountsFor=` (see layer
-//!   2): a source ending in `\` would continue that line into the next one,
-//!   so it is refused. Sources with white space, quotes or backslashes
-//!   elsewhere are carried to Podman intact; only that dependency line reads
-//!   them differently (systemd splits it on white space and logs
+//!   2): a source ending in an odd number of `\` would continue that line
+//!   into the next one, so it is refused (an even number is an escaped
+//!   backslash: carried), and so are `\n` and `\r`, where systemd's `read_line`
+//!   ends that line. Sources with white space, other control characters
+//!   (tab, ESC, DEL, C1 controls), quotes or backslashes elsewhere are
+//!   carried to Podman intact; only that dependency line reads them
+//!   differently (systemd splits it on white space and logs
 //!   `RequiresMountsFor= path is not absolute, ignoring` for the pieces),
-//!   which at worst drops or shortens a mount-point dependency.
+//!   which at worst drops or shortens a mount-point dependency. (Refusing
+//!   every control character was more than needed: the rendering property
+//!   test, `tests/integration/render_props.rs`, forced ~3,000 such paths
+//!   through the generator and they arrived unchanged; real units with them
+//!   ran and `podman inspect` reported the sources unchanged.)
 //! - Podman 5.4.2's `UnitFile.Lookup` trims *every* leading and trailing
 //!   `"` (so `WorkingDir=/work/"` gives `/work/`); keys read with it cannot
 //!   start or end with `"`.
 //! - An empty `Description=` resets it (systemd then shows the unit name).
+//! - Podman's `--env NAME=VALUE` turns `\r\n` in the value into `\n` (a lone
+//!   `\r` is kept; labels keep both): found by the rendering property test's
+//!   real containers, so [`container_env`] refuses `\r\n`.
+//! - `Image=` values ending in `.image` or `.build` name a Quadlet `.image` or
+//!   `.build` unit, not an image: without such a unit the generator drops
+//!   the container unit ("requested Quadlet image ... was not found"). Found
+//!   by the rendering property test (`tests/integration/render_props.rs`).
 //!
 //! `src/render/unitparse.rs` parses the generated `.service` by systemd's
 //! rules so tests can check that each value arrives unchanged.
@@ -524,10 +538,20 @@ pub fn label(field: &str, key: &str, value: &str) -> Result<String, EscapeError>
 /// # Errors
 ///
 /// Refuses a name not matching `[A-Za-z_][A-Za-z0-9_]*`, and in the value
-/// NUL, U+0080 and more than [`MAX_VALUE_LEN`] bytes.
+/// NUL, U+0080, `\r\n` (Podman's `--env` makes it `\n`) and more than
+/// [`MAX_VALUE_LEN`] bytes.
 pub fn container_env(field: &str, name: &str, value: &str) -> Result<String, EscapeError> {
     check_env_name(field, name, POS_KEYVAL)?;
     check_exec_bound(field, value, POS_KEYVAL)?;
+    if let Some(at) = value.find("\r\n") {
+        return Err(char_err(
+            field,
+            '\r',
+            at,
+            POS_KEYVAL,
+            "Podman's --env turns \\r\\n into \\n (podman 5.4.2; a lone \\r is kept)",
+        ));
+    }
     Ok(key_value_word(name, value))
 }
 
@@ -721,8 +745,10 @@ pub fn resource_name(field: &str, name: &str) -> Result<String, EscapeError> {
 ///
 /// # Errors
 ///
-/// Refuses any other character, an empty reference, and more than 255
-/// bytes.
+/// Refuses any other character, an empty reference, more than 255
+/// bytes, and a reference ending in `.image` or `.build`, which Quadlet
+/// reads as the name of an `.image`/`.build` unit (`quadlet.go`, "requested
+/// Quadlet image ... was not found": the container unit is dropped).
 pub fn image(field: &str, reference: &str) -> Result<String, EscapeError> {
     let mut chars = reference.char_indices();
     match chars.next() {
@@ -762,6 +788,16 @@ pub fn image(field: &str, reference: &str) -> Result<String, EscapeError> {
             reference,
             POS_IMAGE,
             "an image reference is limited to 255 bytes",
+        ));
+    }
+    // Case-sensitive, as Quadlet's strings.HasSuffix.
+    if [".image", ".build"].iter().any(|s| reference.ends_with(s)) {
+        return Err(value_err(
+            field,
+            reference,
+            POS_IMAGE,
+            "Quadlet takes an Image= ending in .image or .build for its .image/.build unit \
+             and drops the container unit when there is none (add a :tag)",
         ));
     }
     Ok(reference.to_owned())
@@ -825,8 +861,9 @@ pub fn unit_name(field: &str, name: &str) -> Result<String, EscapeError> {
 }
 
 /// Checks an absolute, normalised path: starts with `/`, no empty, `.` or
-/// `..` component, no trailing `/` (except `/` itself), no control
-/// characters, no NUL.
+/// `..` component, no trailing `/` (except `/` itself), no line break (`\n`,
+/// `\r`), no NUL. Other control characters are carried (see the module
+/// docs); positions that cannot carry them check for them themselves.
 fn check_path(
     field: &str,
     path: &str,
@@ -840,15 +877,15 @@ fn check_path(
         return Err(value_err(field, path, position, what));
     }
     for (at, ch) in path.char_indices() {
-        if ch.is_control() {
-            return Err(char_err(
-                field,
-                ch,
-                at,
-                position,
-                "control characters are refused in paths (a source path is also written raw as RequiresMountsFor=)",
-            ));
-        }
+        let reason = match ch {
+            '\0' => R_NUL,
+            '\n' | '\r' => {
+                "a line break cannot be carried in a path: Quadlet writes a bind source raw as \
+                 RequiresMountsFor=, where systemd ends the line there"
+            }
+            _ => continue,
+        };
+        return Err(char_err(field, ch, at, position, reason));
     }
     check_nonchar(field, path, position)?;
     if path != "/"
@@ -874,13 +911,16 @@ fn check_host_path(field: &str, path: &str, position: &'static str) -> Result<()
         position,
         "a bind source must be an absolute host path",
     )?;
-    if path.ends_with('\\') {
+    // systemd continues a line that ends in an unescaped backslash, i.e.
+    // an odd run of them; an even run is an escaped backslash and stays.
+    let trailing = path.len() - path.trim_end_matches('\\').len();
+    if trailing % 2 == 1 {
         return Err(char_err(
             field,
             '\\',
             path.len() - 1,
             position,
-            "Quadlet writes the source raw as RequiresMountsFor=, where a trailing backslash continues the line",
+            "Quadlet writes the source raw as RequiresMountsFor=, where a trailing (unescaped) backslash continues the line",
         ));
     }
     if path.contains('\u{80}') {
@@ -1029,8 +1069,8 @@ fn push_csv_field(out: &mut String, field: &str) {
 /// # Errors
 ///
 /// Refuses a source or destination that is not absolute and normalised or
-/// holds control characters, NUL or U+0080; a source ending in `\`; options
-/// outside ASCII letters, digits and `= _ . -`; and values over
+/// holds a line break (`\n`, `\r`), NUL or U+0080; a source ending in `\`;
+/// options outside ASCII letters, digits and `= _ . -`; and values over
 /// [`MAX_VALUE_LEN`].
 pub fn bind_mount(
     field: &str,
@@ -1084,6 +1124,7 @@ pub fn add_device(field: &str, path: &str) -> Result<String, EscapeError> {
     )?;
     for (at, ch) in path.char_indices() {
         let reason = match ch {
+            c if c.is_control() && c != '\u{80}' => R_CONTROL,
             ':' => "':' separates HOST:CONTAINER:PERMISSIONS in --device",
             '"' | '\\' => {
                 "AddDevice= is split without escape handling (LookupAllStrv), so this character cannot be quoted"
@@ -1253,6 +1294,12 @@ mod tests {
             '-'
         ));
         assert!(container_env("e", "", "v").is_err());
+        // Found by the rendering property test (real containers): Podman's
+        // --env makes \r\n a \n.
+        let e = container_env("agent command", "CCY_AGENT", "a '\r\n'").unwrap_err();
+        assert!(is_char_err(&e, '\r'), "{e}");
+        assert!(e.to_string().contains("at byte 3"), "{e}");
+        assert!(container_env("e", "K", "a\rb\n\n\r").is_ok());
     }
 
     #[test]
@@ -1336,6 +1383,13 @@ mod tests {
             "r.io/a/b@sha256:00ff"
         );
         assert!(is_char_err(&image("i", "--privileged").unwrap_err(), '-'));
+        // Quadlet reads these as .image/.build unit names and drops the unit.
+        for r in ["localhost/foo.image", "foo.build", "r.io/a/b.build"] {
+            let e = image("image", r).unwrap_err();
+            assert!(e.to_string().contains(".image or .build"), "{e}");
+        }
+        assert!(image("i", "localhost/foo.image:latest").is_ok());
+        assert!(image("i", "localhost/foo.images").is_ok());
         assert!(is_char_err(&image("i", "a b").unwrap_err(), ' '));
         assert_eq!(unit_name("u", "default.target").unwrap(), "default.target");
         assert_eq!(unit_name("u", "a@b.service").unwrap(), "a@b.service");
@@ -1398,7 +1452,20 @@ mod tests {
             "\"type=bind,source=/%%$$\\\\x,destination=/w\""
         );
         assert!(bind_mount("wt", "/a\\", "/w", &[]).is_err());
-        assert!(bind_mount("wt", "/a\tb", "/w", &[]).is_err());
+        // Found by the rendering property test: an escaped (even) trailing
+        // run of backslashes does not continue RequiresMountsFor=.
+        assert!(bind_mount("wt", "/a\\\\", "/w", &[]).is_ok());
+        assert!(bind_mount("wt", "/a\\\\\\", "/w", &[]).is_err());
+        // Found by the rendering property test: control characters other
+        // than line breaks reach Podman unchanged (C escapes in the word).
+        assert_eq!(
+            bind_mount("wt", "/a\tb\u{1b}\u{7f}\u{85}", "/w", &[]).unwrap(),
+            "\"type=bind,source=/a\\tb\\x1b\\x7f\u{85},destination=/w\""
+        );
+        for bad in ["/a\nb", "/a\rb", "/a\0b"] {
+            let e = bind_mount("wt", bad, "/w", &[]).unwrap_err();
+            assert!(e.to_string().contains("(U+000"), "{e}");
+        }
         assert!(bind_mount("wt", "/a\u{80}", "/w", &[]).is_err());
         assert!(bind_mount("wt", "/a", "w", &[]).is_err());
         assert!(bind_mount("wt", "/a", "/w", &["a,b"]).is_err());
