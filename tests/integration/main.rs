@@ -5,6 +5,7 @@
 mod support;
 
 mod errors;
+mod render_props;
 mod session;
 mod units;
 mod verbs;
