@@ -36,4 +36,5 @@ pub enum Command {
     Rm(cmd::rm::RmArgs),
     Shell(cmd::shell::ShellArgs),
     Logs(cmd::logs::LogsArgs),
+    Completions(cmd::completions::CompletionsArgs),
 }
