@@ -22,7 +22,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
@@ -106,9 +105,16 @@ fn split_help(cmd: &clap::Command) -> (Vec<String>, Option<String>) {
         .unwrap_or_default();
     let mut paragraphs = Vec::new();
     let mut exit = None;
-    for p in text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
+    // Only line ends are trimmed: a paragraph of a verbatim doc comment may
+    // start with indented lines (a table), which roff keeps as lines.
+    for p in text
+        .split("\n\n")
+        .map(|p| p.trim_start_matches('\n').trim_end())
+        .filter(|p| !p.is_empty())
+    {
         match p.strip_prefix("Exit status:") {
-            Some(rest) => exit = Some(rest.trim().to_owned()),
+            // One line, also from a verbatim doc comment.
+            Some(rest) => exit = Some(rest.split_whitespace().collect::<Vec<_>>().join(" ")),
             None => paragraphs.push(p.to_owned()),
         }
     }
@@ -202,25 +208,52 @@ fn render(cmd: &clap::Command, parent: Option<&str>) -> String {
     code_in_bold(&text)
 }
 
-/// Text between backticks on a text line → bold.
+/// Text between backticks → bold. A span may go on over the next text
+/// lines (a verbatim doc comment keeps its line breaks), never past a
+/// control line; a block of text lines with an odd number of backticks is
+/// left alone.
 fn code_in_bold(roff: &str) -> String {
     let mut out = String::new();
+    let mut block: Vec<&str> = Vec::new();
     for line in roff.lines() {
-        let spans: Vec<&str> = line.split('`').collect();
-        if line.starts_with('.') || spans.len() < 3 || spans.len().is_multiple_of(2) {
+        if line.starts_with('.') {
+            bold_block(&block, &mut out);
+            block.clear();
             out.push_str(line);
+            out.push('\n');
         } else {
-            for (i, span) in spans.iter().enumerate() {
-                if i % 2 == 1 {
-                    write!(out, "\\fB{span}\\fR").unwrap();
-                } else {
-                    out.push_str(span);
-                }
+            block.push(line);
+        }
+    }
+    bold_block(&block, &mut out);
+    out
+}
+
+fn bold_block(lines: &[&str], out: &mut String) {
+    let ticks: usize = lines.iter().map(|l| l.matches('`').count()).sum();
+    let convert = ticks > 0 && ticks.is_multiple_of(2);
+    let mut open = false;
+    for line in lines {
+        if !convert {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        if open {
+            out.push_str("\\fB");
+        }
+        for (i, span) in line.split('`').enumerate() {
+            if i > 0 {
+                open = !open;
+                out.push_str(if open { "\\fB" } else { "\\fR" });
             }
+            out.push_str(span);
+        }
+        if open {
+            out.push_str("\\fR");
         }
         out.push('\n');
     }
-    out
 }
 
 fn paragraph(roff: &mut Roff, text: &str) {
@@ -566,5 +599,31 @@ fn readme_exit_status_table_matches_the_code() {
     assert_eq!(
         rows, want,
         "README 'Exit status' table vs ExitKind::meaning"
+    );
+}
+
+#[test]
+fn exit_status_text_becomes_a_lead_and_items() {
+    let (lead, items) = exit_items(
+        "that of journalctl; 2 NAME matches several; sessions, or not; 125-127 Podman's.",
+    );
+    assert_eq!(lead.as_deref(), Some("that of journalctl"));
+    assert_eq!(
+        items,
+        [
+            (
+                "2".to_owned(),
+                "NAME matches several; sessions, or not".to_owned()
+            ),
+            ("125-127".to_owned(), "Podman's".to_owned())
+        ]
+    );
+}
+
+#[test]
+fn backticks_become_bold_within_a_block_of_text_lines() {
+    assert_eq!(
+        code_in_bold(".PP\nrun `ccy\nnew` now\n.PP\nodd ` tick\n"),
+        ".PP\nrun \\fBccy\\fR\n\\fBnew\\fR now\n.PP\nodd ` tick\n"
     );
 }
