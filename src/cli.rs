@@ -12,6 +12,17 @@ use crate::cmd;
 /// running the agent in tmux) and attaches to it. Detach with the tmux
 /// prefix and `d` (normally Ctrl-b d); the session keeps running, across
 /// logout and reboot. Run `ccy` again to come back.
+///
+/// When the worktree has several sessions (see `ccy new`), ccy asks which
+/// one to attach to. Creating a session builds the agent image when it is
+/// missing and turns on linger for your user (logind), so that sessions
+/// keep running after you log out.
+///
+/// Exit status: that of the attached client (0 after a detach); 2 invalid
+/// configuration, or the worktree has several sessions and there is no
+/// terminal to choose on; 3 not in a git worktree, no user manager, Podman
+/// missing or too old; 4 the image build or the unit failed (with its
+/// journal); 6 nothing chosen when asked which session.
 #[derive(Debug, Parser)]
 #[command(name = "ccy", version, about, long_about, max_term_width = 100)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -36,4 +47,5 @@ pub enum Command {
     Rm(cmd::rm::RmArgs),
     Shell(cmd::shell::ShellArgs),
     Logs(cmd::logs::LogsArgs),
+    Completions(cmd::completions::CompletionsArgs),
 }

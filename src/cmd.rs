@@ -2,6 +2,7 @@
 //! the verb's `--help`) and a `run(&Ctx, &Args)` that does the work.
 
 pub mod attach;
+pub mod completions;
 pub mod create_opts;
 pub mod here;
 pub mod logs;
@@ -19,6 +20,10 @@ use crate::error::Result;
 /// # Errors
 /// Whatever the verb returns.
 pub fn run(cli: Cli) -> Result<()> {
+    // Completions need no session context (home, working directory).
+    if let Some(Command::Completions(args)) = &cli.command {
+        return completions::run(args);
+    }
     let ctx = Ctx::from_env()?;
     match cli.command {
         None => here::run(&ctx, &cli.here),
@@ -28,5 +33,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Rm(args)) => rm::run(&ctx, &args),
         Some(Command::Shell(args)) => shell::run(&ctx, &args),
         Some(Command::Logs(args)) => logs::run(&ctx, &args),
+        Some(Command::Completions(args)) => completions::run(&args),
     }
 }

@@ -29,6 +29,37 @@ pub enum ExitKind {
 }
 
 impl ExitKind {
+    /// Every kind, in the order of their exit codes.
+    pub const ALL: [Self; 6] = [
+        Self::Failure,
+        Self::Usage,
+        Self::Environment,
+        Self::Session,
+        Self::NotFound,
+        Self::Refused,
+    ];
+
+    /// What the exit status means, in one line: the text of `ccy(1)` EXIT
+    /// STATUS and of the README's "Exit status" table (a test keeps the
+    /// three the same).
+    #[must_use]
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Self::Failure => "failure not caused by input (I/O, D-Bus, API)",
+            Self::Usage => {
+                "bad usage or configuration (including a name or path that cannot be written into a unit file)"
+            }
+            Self::Environment => {
+                "the environment is not fit: not in a git worktree, no user bus, Podman missing or older than 5.0"
+            }
+            Self::Session => {
+                "a session failed: image build failed, unit failed to start (its journal's last lines are shown)"
+            }
+            Self::NotFound => "no such session",
+            Self::Refused => "refused (declined prompt, or a refusal `--force` overrides)",
+        }
+    }
+
     /// The process exit status for this kind (0 is success and not a kind).
     #[must_use]
     pub fn code(self) -> u8 {
@@ -180,6 +211,12 @@ impl<T, E: Into<anyhow::Error>> Context<T> for std::result::Result<T, E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_kinds_in_code_order() {
+        let codes: Vec<u8> = ExitKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6]);
+    }
 
     #[test]
     fn report_has_details_causes_and_hints_in_order() {

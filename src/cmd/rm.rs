@@ -17,7 +17,7 @@ use crate::systemd::UserManager;
 
 /// Remove sessions: stop them and delete their unit files and state.
 ///
-/// For each session: its unit is stopped (as 'ccy stop' does, asking first
+/// For each session: its unit is stopped (as `ccy stop` does, asking first
 /// when clients are attached), its Quadlet files `NAME.container` and
 /// `NAME.volume` are deleted, your systemd user manager is reloaded once
 /// for all of them, and the session's state directory
@@ -38,6 +38,7 @@ use crate::systemd::UserManager;
 pub struct RmArgs {
     /// Sessions to remove: name, name without `ccy-`, unique prefix, or
     /// 8-hex id. Default: this worktree's session.
+    #[arg(value_name = "NAME")]
     pub names: Vec<String>,
 
     /// Also remove each session's volume (the agent's state); it cannot be

@@ -30,7 +30,7 @@ use crate::systemd::{JobResult, UserManager};
 pub struct StopArgs {
     /// Sessions to stop: name, name without `ccy-`, unique prefix, or
     /// 8-hex id. Default: this worktree's sessions.
-    #[arg(conflicts_with = "all")]
+    #[arg(value_name = "NAME", conflicts_with = "all")]
     pub names: Vec<String>,
 
     /// Stop every running session of yours.
