@@ -531,10 +531,16 @@ mod tests {
             )),
             "{text}"
         );
-        assert!(text.contains("keys of [session]: session.autostart"), "{text}");
+        assert!(
+            text.contains("keys of [session]: session.autostart"),
+            "{text}"
+        );
         std::fs::write(&f, "[sesion]\nmemory = \"8g\"\n").unwrap();
         let text = Loader::new().file(&f).unwrap_err().to_string();
-        assert!(text.contains("unknown configuration key sesion.memory"), "{text}");
+        assert!(
+            text.contains("unknown configuration key sesion.memory"),
+            "{text}"
+        );
         assert!(text.contains("[agent], [image], [session]"), "{text}");
     }
 
