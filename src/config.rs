@@ -107,26 +107,63 @@ pub struct Config {
     pub session: SessionConfig,
 }
 
-/// The built-in defaults, as TOML (the one place they are written down).
-pub const DEFAULTS: &str = r#"
+/// The built-in defaults, as TOML (the one place they are written down),
+/// commented: this text is also the configuration reference (the README's
+/// "Configuration" section holds it verbatim, checked by a test, and
+/// `ccy config show` can print it). Every key is here, so a key that is not
+/// is unknown.
+pub const DEFAULTS: &str = r#"# ccy configuration: ~/.config/ccy/config.toml (yours), then the
+# project's .claude/ccy/config.toml, then CCY_<SECTION>_<KEY> environment
+# variables (CCY_SESSION_MEMORY=8g), then command-line flags. Later layers
+# win key by key; a key ccy does not know is an error. Values below are the
+# defaults. Options and variables apply when a session is created.
+
 [image]
+# The image sessions run. ccy builds it from its built-in Containerfile when
+# it is missing or was built from other settings; an image without ccy's
+# label is used as it is. A project's .claude/ccy/Dockerfile, if any, is
+# built FROM this image (build argument CCY_IMAGE) and used instead.
 name = "localhost/ccy:latest"
+# The image ccy's Containerfile starts FROM.
 base = "docker.io/library/node:22-trixie-slim"
+# Shell command run in the image build to install the agent ("" skips it).
 agent_install = "npm install -g @anthropic-ai/claude-code"
 
 [agent]
+# The agent's command line in the session's tmux pane; arguments after
+# `ccy -- ` are appended.
 command = ["claude", "--dangerously-skip-permissions"]
+# Claude token: NAME picks the newest ~/.claude-tokens/ccy/tokens/NAME.*.token;
+# "" picks the newest token file (see `ccy tokens`). Flag: --token NAME.
 token = ""
 
 [session]
+# Start the session at login and boot (with linger). Flag: --no-autostart.
 autostart = true
+# Podman network: "" for Podman's default, "none" for no network (loopback
+# only), or a network name from `podman network ls`.
+# Flags: --network NET, --no-network.
 network = ""
+# Memory limit, a number with unit b, k, m or g ("8g"); "" for none.
+# Flag: --memory.
 memory = ""
+# CPU limit in CPUs (1.5); 0 for none. Flag: --cpus.
 cpus = 0.0
+# Process limit; 0 for Podman's default. Flag: --pids.
 pids = 0
+# Most sessions running at once for your user; creating or starting one
+# more is refused, listing them. 0 for no limit.
 max_running = 0
+# Extra bind mounts "HOST:CONTAINER[:ro|rw]" (read-write unless :ro; ~
+# expands; the host path must exist). Flag: --mount (adds to this list).
 mounts = []
+# Environment for the agent: "NAME" passes ccy's value of NAME, "NAME=VALUE"
+# sets it. Written into the unit file: no secrets (the Claude token has its
+# own way in). Flag: --env (adds).
 env = []
+# SSH private keys, mounted read-only and added to the session's own
+# ssh-agent (git over SSH works; ~/.ssh/known_hosts is mounted read-only
+# beside them). Flag: --ssh-key (adds).
 ssh_keys = []
 "#;
 
@@ -622,6 +659,27 @@ mod tests {
             Loader::new()
                 .flag_append("session.memory", &["x".to_owned()], "--memory")
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn every_default_key_is_documented_and_in_the_readme() {
+        let mut pending_comment = false;
+        for line in DEFAULTS.lines() {
+            let line = line.trim();
+            if line.starts_with('#') {
+                pending_comment = true;
+            } else if line.contains(" = ") {
+                assert!(pending_comment, "undocumented key: {line}");
+                pending_comment = false;
+            } else if line.is_empty() {
+                pending_comment = false;
+            }
+        }
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(DEFAULTS.trim()),
+            "README.md must hold config::DEFAULTS verbatim (section Configuration)"
         );
     }
 

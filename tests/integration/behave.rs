@@ -38,6 +38,9 @@ fn ccy_in(dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> (i32, String) {
     )
 }
 
+// Commands typed into a pane print their markers as `MARK''-ER`, so that
+// waiting for `MARK-ER` never matches the typed command line itself.
+
 /// Appends `text` to the repository's project configuration.
 fn add_config(repo: &Repo, text: &str) {
     let f = repo.dir.join(".claude/ccy/config.toml");
@@ -348,7 +351,7 @@ fn ssh_key_is_mounted_read_only_and_used_by_git() {
         "{}",
         c["Config"]["Env"]
     );
-    term.line("ssh-add -l; echo x >> /root/.ssh/ccy-keys/id_ccytest || echo KEY-IS-RO");
+    term.line("ssh-add -l; echo x >> /root/.ssh/ccy-keys/id_ccytest || echo KEY-IS''-RO");
     term.wait_for(&comment, 10);
     term.wait_for("KEY-IS-RO", 10);
     let head = sh_ok(&format!(
@@ -357,7 +360,7 @@ fn ssh_key_is_mounted_read_only_and_used_by_git() {
     ));
     term.line(&format!(
         "GIT_SSH_COMMAND='ssh -p {} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes' \
-         git ls-remote dev@127.0.0.1:{} && echo LS-REMOTE-OK",
+         git ls-remote dev@127.0.0.1:{} && echo LS-REMOTE''-OK",
         ssh_port(),
         q(remote.to_str().unwrap())
     ));
@@ -382,7 +385,7 @@ fn gitconfig_is_visible_read_only() {
     let want = sh_ok("git config --global user.name");
     let repo = Repo::new("gitconfig");
     let (term, name) = start(&repo, "ccy");
-    term.line("echo \"name=[$(git config --global user.name)]\"; echo x >> /root/.gitconfig || echo GC-IS-RO");
+    term.line("echo \"name=[$(git config --global user.name)]\"; echo x >> /root/.gitconfig || echo GC-IS''-RO");
     term.wait_for(&format!("name=[{want}]"), 10);
     term.wait_for("GC-IS-RO", 10);
     let c = inspect("container", &name).unwrap();
@@ -424,7 +427,7 @@ fn extra_mounts_and_environment_reach_the_pane() {
             q(&format!("{}:/scratch", rw.path().display()))
         ),
     );
-    term.line("cat /data/file.txt; echo \"env=[$FROM_CCY|$SET_HERE]\"; echo y > /data/new || echo DATA-IS-RO; echo w > /scratch/written");
+    term.line("cat /data/file.txt; echo \"env=[$FROM_CCY|$SET_HERE]\"; echo y > /data/new || echo DATA-IS''-RO; echo w > /scratch/written");
     term.wait_for("from-the-host", 10);
     term.wait_for("env=[passed-through|a b $HOME 100%]", 10);
     term.wait_for("DATA-IS-RO", 10);
@@ -788,7 +791,7 @@ fn history_is_shared_by_the_projects_sessions() {
     let (term, first) = start(&repo, "ccy");
     let m = marker("conv");
     term.line(&format!(
-        "mkdir -p /root/.claude/projects/-workspace && echo {m} > /root/.claude/projects/-workspace/c.jsonl && echo own > /root/.claude/own.txt && echo wrote-{m}"
+        "mkdir -p /root/.claude/projects/-workspace && echo {m} > /root/.claude/projects/-workspace/c.jsonl && echo own > /root/.claude/own.txt && echo wrote''-{m}"
     ));
     term.wait_for(&format!("wrote-{m}"), 10);
     drop(term);
@@ -799,7 +802,7 @@ fn history_is_shared_by_the_projects_sessions() {
     let (term, second) = start(&repo, "ccy");
     assert_ne!(second, first);
     term.line(
-        "cat /root/.claude/projects/-workspace/c.jsonl; cat /root/.claude/own.txt || echo NOT-OWN",
+        "cat /root/.claude/projects/-workspace/c.jsonl; cat /root/.claude/own.txt || echo NOT''-OWN",
     );
     term.wait_for(&m, 10);
     term.wait_for("NOT-OWN", 10);
