@@ -16,7 +16,10 @@ use crate::ui;
 /// session gets the newest unexpired token, or the one named by
 /// `--token NAME` or `agent.token`, as the Podman secret `ccy-token-NAME`
 /// (environment variable `CLAUDE_CODE_OAUTH_TOKEN` in the container). The
-/// `default` column marks the token a new session would get.
+/// `DEFAULT` column marks the token a new session would get.
+///
+/// Exit status: 0 listed (also when there is no token); 1 the token
+/// directory cannot be read.
 #[derive(Debug, Args)]
 pub struct TokensArgs {}
 
