@@ -248,11 +248,45 @@ mod tests {
     }
 
     #[test]
+    fn project_hash_follows_the_dockerfile_and_the_base_image() {
+        let h = project_hash(b"FROM ${CCY_IMAGE}\n", "localhost/ccy:latest", "sha256:a");
+        assert_eq!(h.len(), 16);
+        assert_eq!(
+            h,
+            project_hash(b"FROM ${CCY_IMAGE}\n", "localhost/ccy:latest", "sha256:a")
+        );
+        assert_ne!(
+            h,
+            project_hash(
+                b"FROM ${CCY_IMAGE}\nRUN x\n",
+                "localhost/ccy:latest",
+                "sha256:a"
+            )
+        );
+        assert_ne!(
+            h,
+            project_hash(b"FROM ${CCY_IMAGE}\n", "localhost/ccy:latest", "sha256:b")
+        );
+        assert_ne!(
+            h,
+            project_hash(b"FROM ${CCY_IMAGE}\n", "localhost/other:latest", "sha256:a")
+        );
+        assert_eq!(
+            project_image_name("my-app"),
+            "localhost/ccy-project-my-app:latest"
+        );
+    }
+
+    #[test]
     fn assets_are_wired() {
         assert!(CONTAINERFILE.contains("COPY tmux.conf agent start status /etc/ccy/"));
         assert!(CONTAINERFILE.contains(r#"CMD ["/etc/ccy/start"]"#));
         assert!(START_SCRIPT.contains("exec tmux -D -f /etc/ccy/tmux.conf"));
         assert!(TMUX_CONF.contains("new-session -d -s main"));
         assert!(AGENT_LAUNCHER.contains("eval \"exec $CCY_AGENT\""));
+        // The launcher's key directory is where the unit mounts the keys.
+        assert!(AGENT_LAUNCHER.contains(&format!("keys={}\n", crate::runopts::SSH_KEY_DIR)));
+        assert!(AGENT_LAUNCHER.contains("ssh-agent -a \"$SSH_AUTH_SOCK\""));
+        assert!(CONTAINERFILE.contains("for c in tmux git ssh-agent;"));
     }
 }
