@@ -41,11 +41,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 #[expect(missing_docs, reason = "the help is each Args struct's doc comment")]
 pub enum Command {
-    New(cmd::new::NewArgs),
+    New(Box<cmd::new::NewArgs>),
     Attach(cmd::attach::AttachArgs),
     Stop(cmd::stop::StopArgs),
     Rm(cmd::rm::RmArgs),
     Shell(cmd::shell::ShellArgs),
     Logs(cmd::logs::LogsArgs),
     Completions(cmd::completions::CompletionsArgs),
+    Tokens(cmd::tokens::TokensArgs),
 }

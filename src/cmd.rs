@@ -10,6 +10,7 @@ pub mod new;
 pub mod rm;
 pub mod shell;
 pub mod stop;
+pub mod tokens;
 
 use crate::cli::{Cli, Command};
 use crate::ctx::Ctx;
@@ -34,5 +35,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Shell(args)) => shell::run(&ctx, &args),
         Some(Command::Logs(args)) => logs::run(&ctx, &args),
         Some(Command::Completions(args)) => completions::run(&args),
+        Some(Command::Tokens(args)) => tokens::run(&ctx, &args),
     }
 }

@@ -59,6 +59,9 @@ pub struct AgentConfig {
     /// The agent's argv; arguments after `--` on ccy's command line are
     /// appended.
     pub command: Vec<String>,
+    /// The Claude token name (`~/.claude-tokens/ccy/tokens/NAME.*.token`);
+    /// empty: the newest token file.
+    pub token: String,
 }
 
 /// `[session]`: how session containers are run.
@@ -67,6 +70,29 @@ pub struct AgentConfig {
 pub struct SessionConfig {
     /// Start the session at login / boot (`[Install] WantedBy=default.target`).
     pub autostart: bool,
+    /// The Podman network: empty for Podman's default (rootless: pasta),
+    /// `none` for no network, else a network name (`podman network ls`).
+    pub network: String,
+    /// Memory limit (`podman run --memory`: a number with an optional unit
+    /// b, k, m or g, e.g. `8g`); empty: no limit.
+    pub memory: String,
+    /// CPU limit in CPUs (`podman run --cpus`, e.g. `1.5`); 0: no limit.
+    pub cpus: f64,
+    /// Process limit (`podman run --pids-limit`); 0: Podman's default.
+    pub pids: u32,
+    /// Most sessions running at once for this user; creating or starting
+    /// another is refused. 0: no limit.
+    pub max_running: u32,
+    /// Extra bind mounts, `HOST:CONTAINER[:ro|rw]` (`~` expands; the host
+    /// path must exist; read-write unless `:ro`).
+    pub mounts: Vec<String>,
+    /// Environment for the agent: `NAME` passes ccy's value of `NAME` at
+    /// creation, `NAME=VALUE` sets it. Written into the unit file: no
+    /// secrets here.
+    pub env: Vec<String>,
+    /// SSH private keys mounted read-only and added to the session's
+    /// ssh-agent (`~` expands).
+    pub ssh_keys: Vec<String>,
 }
 
 /// The effective configuration.
@@ -81,18 +107,64 @@ pub struct Config {
     pub session: SessionConfig,
 }
 
-/// The built-in defaults, as TOML (the one place they are written down).
-pub const DEFAULTS: &str = r#"
+/// The built-in defaults, as TOML (the one place they are written down),
+/// commented: this text is also the configuration reference (the README's
+/// "Configuration" section holds it verbatim, checked by a test, and
+/// `ccy config show` can print it). Every key is here, so a key that is not
+/// is unknown.
+pub const DEFAULTS: &str = r#"# ccy configuration: ~/.config/ccy/config.toml (yours), then the
+# project's .claude/ccy/config.toml, then CCY_<SECTION>_<KEY> environment
+# variables (CCY_SESSION_MEMORY=8g), then command-line flags. Later layers
+# win key by key; a key ccy does not know is an error. Values below are the
+# defaults. Options and variables apply when a session is created.
+
 [image]
+# The image sessions run. ccy builds it from its built-in Containerfile when
+# it is missing or was built from other settings; an image without ccy's
+# label is used as it is. A project's .claude/ccy/Dockerfile, if any, is
+# built FROM this image (build argument CCY_IMAGE) and used instead.
 name = "localhost/ccy:latest"
+# The image ccy's Containerfile starts FROM.
 base = "docker.io/library/node:22-trixie-slim"
+# Shell command run in the image build to install the agent ("" skips it).
 agent_install = "npm install -g @anthropic-ai/claude-code"
 
 [agent]
+# The agent's command line in the session's tmux pane; arguments after
+# `ccy -- ` are appended.
 command = ["claude", "--dangerously-skip-permissions"]
+# Claude token: NAME picks the newest ~/.claude-tokens/ccy/tokens/NAME.*.token;
+# "" picks the newest token file (see `ccy tokens`). Flag: --token NAME.
+token = ""
 
 [session]
+# Start the session at login and boot (with linger). Flag: --no-autostart.
 autostart = true
+# Podman network: "" for Podman's default, "none" for no network (loopback
+# only), or a network name from `podman network ls`.
+# Flags: --network NET, --no-network.
+network = ""
+# Memory limit, a number with unit b, k, m or g ("8g"); "" for none.
+# Flag: --memory.
+memory = ""
+# CPU limit in CPUs (1.5); 0 for none. Flag: --cpus.
+cpus = 0.0
+# Process limit; 0 for Podman's default. Flag: --pids.
+pids = 0
+# Most sessions running at once for your user; creating or starting one
+# more is refused, listing them. 0 for no limit.
+max_running = 0
+# Extra bind mounts "HOST:CONTAINER[:ro|rw]" (read-write unless :ro; ~
+# expands; the host path must exist). Flag: --mount (adds to this list).
+mounts = []
+# Environment for the agent: "NAME" passes ccy's value of NAME, "NAME=VALUE"
+# sets it. Written into the unit file: no secrets (the Claude token has its
+# own way in). Flag: --env (adds).
+env = []
+# SSH private keys, mounted read-only and added to the session's own
+# ssh-agent (git over SSH works; ~/.ssh/known_hosts is mounted read-only
+# beside them). Flag: --ssh-key (adds).
+ssh_keys = []
 "#;
 
 /// A configuration with the source of every key.
@@ -156,21 +228,49 @@ impl Loader {
     /// Overlays `CCY_<SECTION>_<KEY>` environment variables for every key
     /// ccy knows (`CCY_IMAGE_NAME`, `CCY_AGENT_COMMAND`, …). A value is read
     /// as a TOML value when it parses as one (`2`, `true`, `["a","b"]`),
-    /// otherwise as a string.
+    /// otherwise as a string; for a list key, a value that is not a TOML
+    /// list is a list of that one value (`CCY_SESSION_SSH_KEYS=~/.ssh/id`).
     ///
     /// # Errors
-    /// [`crate::error::ExitKind::Usage`] when a value has the wrong type.
+    /// [`crate::error::ExitKind::Usage`] when a value has the wrong type, or
+    /// for a variable `CCY_<SECTION>_…` of a known section that names no
+    /// key (a typo such as `CCY_SESSION_MEMROY`). Other `CCY_*` variables
+    /// (`CCY_SESSION`, set in containers, test settings) are not ccy's
+    /// configuration and are ignored.
     pub fn env(self, vars: impl IntoIterator<Item = (String, String)>) -> Result<Self> {
         let known = dotted_keys(&self.table);
+        let sections: Vec<String> = self
+            .table
+            .keys()
+            .map(|s| format!("CCY_{}_", s.to_ascii_uppercase()))
+            .collect();
+        let mut vars: Vec<(String, String)> = vars.into_iter().collect();
+        // The environment's order is arbitrary: apply in a stable order.
+        vars.sort();
         let mut loader = self;
         for (var, value) in vars {
             let Some(key) = known.iter().find(|k| env_name(k) == var) else {
+                if sections.iter().any(|p| var.starts_with(p.as_str())) {
+                    return Err(unknown_key_error(
+                        &var.trim_start_matches("CCY_")
+                            .to_ascii_lowercase()
+                            .replacen('_', ".", 1),
+                        &Source::Env(var.clone()),
+                        &known,
+                    ));
+                }
                 continue;
             };
             let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
                 .ok()
-                .and_then(|mut t| t.remove("v"))
-                .unwrap_or(toml::Value::String(value));
+                .and_then(|mut t| t.remove("v"));
+            let is_list = matches!(lookup(&loader.table, key), Some(toml::Value::Array(_)));
+            let parsed = match parsed {
+                Some(v @ toml::Value::Array(_)) => v,
+                Some(v) if !is_list => v,
+                _ if is_list => toml::Value::Array(vec![toml::Value::String(value)]),
+                _ => toml::Value::String(value),
+            };
             let layer = nest(key, parsed);
             loader = loader.overlay(layer, &Source::Env(var))?;
         }
@@ -183,6 +283,32 @@ impl Loader {
     /// [`crate::error::ExitKind::Usage`] when the value has the wrong type.
     pub fn flag(self, key: &str, value: toml::Value, flag: &str) -> Result<Self> {
         self.overlay(nest(key, value), &Source::Flag(flag.to_owned()))
+    }
+
+    /// Adds `values` to the list `key` (a repeatable flag such as
+    /// `--mount`: flags add to the configured list rather than replace it).
+    /// Does nothing when `values` is empty.
+    ///
+    /// # Errors
+    /// [`crate::error::ExitKind::Usage`] when `key` is not a list.
+    pub fn flag_append(self, key: &str, values: &[String], flag: &str) -> Result<Self> {
+        if values.is_empty() {
+            return Ok(self);
+        }
+        let mut list = match lookup(&self.table, key) {
+            Some(toml::Value::Array(a)) => a.clone(),
+            _ => {
+                return Err(Error::usage(format!("{key} is not a list (flag {flag})")));
+            }
+        };
+        list.extend(values.iter().cloned().map(toml::Value::String));
+        self.flag(key, toml::Value::Array(list), flag)
+    }
+
+    /// The current value of the dotted `key`, if any.
+    #[must_use]
+    pub fn value(&self, key: &str) -> Option<&toml::Value> {
+        lookup(&self.table, key)
     }
 
     /// Finishes: the effective configuration and the source of each key.
@@ -201,6 +327,15 @@ impl Loader {
 
     fn overlay(mut self, layer: toml::Table, source: &Source) -> Result<Self> {
         let keys = dotted_keys(&layer);
+        // Every key ccy knows is in the defaults, so a key of the layer
+        // that is not there is unknown: name it and where it came from.
+        let known = dotted_keys(&self.table);
+        for key in &keys {
+            let is_section = self.table.contains_key(key.as_str());
+            if !is_section && !known.contains(key) {
+                return Err(unknown_key_error(key, source, &known));
+            }
+        }
         let mut merged = self.table.clone();
         merge(&mut merged, layer);
         // Check the layer in context: unknown keys and wrong types are
@@ -222,6 +357,49 @@ impl Default for Loader {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// "in FILE", "from environment variable X", … for messages.
+fn origin(source: &Source) -> String {
+    match source {
+        Source::Default => "in ccy's defaults".to_owned(),
+        Source::File(p) => format!("in {}", p.display()),
+        Source::Env(v) => format!("from environment variable {v}"),
+        Source::Flag(f) => format!("from flag {f}"),
+    }
+}
+
+/// The error for an unknown dotted `key`, with the keys of its section.
+fn unknown_key_error(key: &str, source: &Source, known: &[String]) -> Error {
+    let section = key.split('.').next().unwrap_or(key);
+    let siblings: Vec<&str> = known
+        .iter()
+        .filter(|k| k.split('.').next() == Some(section))
+        .map(String::as_str)
+        .collect();
+    let mut err = Error::usage(format!(
+        "unknown configuration key {key} {}",
+        origin(source)
+    ));
+    err = if siblings.is_empty() {
+        let sections: Vec<&str> = known.iter().filter_map(|k| k.split('.').next()).collect();
+        let mut sections = sections;
+        sections.dedup();
+        err.detail(format!("ccy's sections are [{}]", sections.join("], [")))
+    } else {
+        err.detail(format!("keys of [{section}]: {}", siblings.join(", ")))
+    };
+    err.hint("fix the key; 'ccy config show' prints the keys ccy knows and their values")
+}
+
+/// The value at dotted `key` in `table`.
+fn lookup<'a>(table: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
+    let mut parts = key.split('.');
+    let mut value = table.get(parts.next()?)?;
+    for part in parts {
+        value = value.as_table()?.get(part)?;
+    }
+    Some(value)
 }
 
 /// The environment variable for a dotted key: `image.name` → `CCY_IMAGE_NAME`.
@@ -372,6 +550,136 @@ mod tests {
             Loader::new()
                 .file(Path::new("/nonexistent/ccy.toml"))
                 .is_ok()
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_the_section_key_and_the_known_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("config.toml");
+        std::fs::write(&f, "[session]\nmemroy = \"8g\"\n").unwrap();
+        let err = Loader::new().file(&f).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ExitKind::Usage);
+        let text = err.to_string();
+        assert!(
+            text.starts_with(&format!(
+                "unknown configuration key session.memroy in {}",
+                f.display()
+            )),
+            "{text}"
+        );
+        assert!(
+            text.contains("keys of [session]: session.autostart"),
+            "{text}"
+        );
+        std::fs::write(&f, "[sesion]\nmemory = \"8g\"\n").unwrap();
+        let text = Loader::new().file(&f).unwrap_err().to_string();
+        assert!(
+            text.contains("unknown configuration key sesion.memory"),
+            "{text}"
+        );
+        assert!(text.contains("[agent], [image], [session]"), "{text}");
+    }
+
+    #[test]
+    fn unknown_variable_of_a_known_section_is_an_error() {
+        let err = Loader::new()
+            .env([("CCY_SESSION_MEMROY".to_owned(), "8g".to_owned())])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "unknown configuration key session.memroy from environment variable CCY_SESSION_MEMROY"
+            ),
+            "{err}"
+        );
+        // Not configuration: set in containers, or by the test harness.
+        Loader::new()
+            .env([
+                ("CCY_SESSION".to_owned(), "x".to_owned()),
+                ("CCY_AGENT".to_owned(), "bash".to_owned()),
+                ("CCY_TEST_SSH_PORT".to_owned(), "2222".to_owned()),
+            ])
+            .unwrap();
+    }
+
+    #[test]
+    fn env_values_for_lists_and_numbers() {
+        let loaded = Loader::new()
+            .env([
+                ("CCY_SESSION_SSH_KEYS".to_owned(), "~/.ssh/id".to_owned()),
+                ("CCY_SESSION_ENV".to_owned(), r#"["A=1", "B"]"#.to_owned()),
+                ("CCY_SESSION_MEMORY".to_owned(), "8g".to_owned()),
+                ("CCY_SESSION_CPUS".to_owned(), "2".to_owned()),
+                ("CCY_SESSION_PIDS".to_owned(), "512".to_owned()),
+                ("CCY_SESSION_NETWORK".to_owned(), "none".to_owned()),
+            ])
+            .unwrap()
+            .finish()
+            .unwrap();
+        let s = &loaded.config.session;
+        assert_eq!(s.ssh_keys, ["~/.ssh/id"]);
+        assert_eq!(s.env, ["A=1", "B"]);
+        assert_eq!(s.memory, "8g");
+        assert!((s.cpus - 2.0).abs() < f64::EPSILON);
+        assert_eq!(s.pids, 512);
+        assert_eq!(s.network, "none");
+        assert_eq!(
+            loaded.sources["session.memory"],
+            Source::Env("CCY_SESSION_MEMORY".into())
+        );
+        let err = Loader::new()
+            .env([("CCY_SESSION_PIDS".to_owned(), "-1".to_owned())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("CCY_SESSION_PIDS"), "{err}");
+    }
+
+    #[test]
+    fn flag_append_adds_to_the_configured_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("config.toml");
+        std::fs::write(&f, "[session]\nmounts = [\"/a:/a\"]\n").unwrap();
+        let loaded = Loader::new()
+            .file(&f)
+            .unwrap()
+            .flag_append("session.mounts", &["/b:/b".to_owned()], "--mount")
+            .unwrap()
+            .flag_append("session.env", &[], "--env")
+            .unwrap()
+            .finish()
+            .unwrap();
+        assert_eq!(loaded.config.session.mounts, ["/a:/a", "/b:/b"]);
+        assert_eq!(
+            loaded.sources["session.mounts"],
+            Source::Flag("--mount".into())
+        );
+        assert_eq!(loaded.sources["session.env"], Source::Default);
+        assert!(
+            Loader::new()
+                .flag_append("session.memory", &["x".to_owned()], "--memory")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn every_default_key_is_documented_and_in_the_readme() {
+        let mut pending_comment = false;
+        for line in DEFAULTS.lines() {
+            let line = line.trim();
+            if line.starts_with('#') {
+                pending_comment = true;
+            } else if line.contains(" = ") {
+                assert!(pending_comment, "undocumented key: {line}");
+                pending_comment = false;
+            } else if line.is_empty() {
+                pending_comment = false;
+            }
+        }
+        let readme = include_str!("../README.md");
+        assert!(
+            readme.contains(DEFAULTS.trim()),
+            "README.md must hold config::DEFAULTS verbatim (section Configuration)"
         );
     }
 

@@ -50,13 +50,15 @@ impl ExitKind {
                 "bad usage or configuration (including a name or path that cannot be written into a unit file)"
             }
             Self::Environment => {
-                "the environment is not fit: not in a git worktree, no user bus, Podman missing or older than 5.0"
+                "the environment is not fit: not in a git worktree, no user bus, Podman missing or older than 5.0, a token directory others can read, a limit the cgroup cannot apply"
             }
             Self::Session => {
                 "a session failed: image build failed, unit failed to start (its journal's last lines are shown)"
             }
-            Self::NotFound => "no such session",
-            Self::Refused => "refused (declined prompt, or a refusal `--force` overrides)",
+            Self::NotFound => "no such session, token or network",
+            Self::Refused => {
+                "refused (declined prompt, a refusal `--force` overrides, `session.max_running` reached)"
+            }
         }
     }
 

@@ -9,6 +9,7 @@
 //! label is the user's own and is used as it is.
 
 use std::io::Write;
+use std::path::Path;
 
 use crate::error::{Context, Result};
 use crate::podman::{self, PodmanApi};
@@ -98,6 +99,96 @@ pub async fn ensure(api: &PodmanApi, spec: &ImageSpec, out: &mut dyn Write) -> R
     Ok(ImageState::Built)
 }
 
+/// Image label on a project image: [`project_hash`] of what it was built
+/// from.
+pub const LABEL_PROJECT_HASH: &str = "ccy.image.project-hash";
+
+/// The project's own Containerfile, relative to the worktree.
+pub const PROJECT_DOCKERFILE: &str = ".claude/ccy/Dockerfile";
+
+/// The image built from a project's `.claude/ccy/Dockerfile`:
+/// `localhost/ccy-project-PROJECT:latest`.
+#[must_use]
+pub fn project_image_name(project: &str) -> String {
+    format!("localhost/ccy-project-{project}:latest")
+}
+
+/// The value of [`LABEL_PROJECT_HASH`]: 16 hex digits of FNV-1a over the
+/// Dockerfile, the base image's name and its id (so a rebuilt base image
+/// rebuilds the project image).
+#[must_use]
+pub fn project_hash(dockerfile: &[u8], base_name: &str, base_id: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [dockerfile, base_name.as_bytes(), base_id.as_bytes()] {
+        for b in part.iter().copied().chain([0u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// The image a new session of `worktree` runs. Without
+/// `WORKTREE/.claude/ccy/Dockerfile` that is `base` (which must exist:
+/// call [`ensure`] first). With one, it is [`project_image_name`], built
+/// with `podman build` from the context `.claude/ccy/` with the build
+/// argument `CCY_IMAGE=<base>` (so the Dockerfile can start
+/// `ARG CCY_IMAGE` / `FROM ${CCY_IMAGE}`), and rebuilt when the Dockerfile
+/// or the base image changed ([`LABEL_PROJECT_HASH`]). When the build
+/// fails, as today's ccy does, the session falls back to `base` with a
+/// warning on `out`.
+///
+/// # Errors
+/// When the API fails or the Dockerfile cannot be read; a failed build is
+/// not an error.
+pub async fn ensure_project(
+    api: &PodmanApi,
+    worktree: &Path,
+    project: &str,
+    base: &str,
+    out: &mut dyn Write,
+) -> Result<String> {
+    let dockerfile = worktree.join(PROJECT_DOCKERFILE);
+    let text = match std::fs::read(&dockerfile) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(base.to_owned()),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read {}", dockerfile.display()));
+        }
+    };
+    let base_id = api.image_id(base).await?.unwrap_or_default();
+    let hash = project_hash(&text, base, &base_id);
+    let tag = project_image_name(project);
+    let why = match api.image_labels(&tag).await? {
+        None => "first use",
+        Some(labels) if labels.get(LABEL_PROJECT_HASH) == Some(&hash) => return Ok(tag),
+        Some(_) => "the Dockerfile or the base image changed",
+    };
+    writeln!(
+        out,
+        "ccy: building the project image {tag} from {PROJECT_DOCKERFILE} ({why})…"
+    )
+    .ok();
+    let context = worktree.join(".claude/ccy");
+    match podman::build_image(
+        &context,
+        &tag,
+        &[("CCY_IMAGE".to_owned(), base.to_owned())],
+        &[(LABEL_PROJECT_HASH.to_owned(), hash)],
+    ) {
+        Ok(()) => Ok(tag),
+        Err(e) => {
+            writeln!(
+                out,
+                "ccy: warning: {}; this session runs the base image {base} instead (fix {PROJECT_DOCKERFILE}; the next new session builds it again)",
+                e.message()
+            )
+            .ok();
+            Ok(base.to_owned())
+        }
+    }
+}
+
 fn build(spec: &ImageSpec, hash: &str) -> Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("ccy-image-")
@@ -157,11 +248,45 @@ mod tests {
     }
 
     #[test]
+    fn project_hash_follows_the_dockerfile_and_the_base_image() {
+        let h = project_hash(b"FROM ${CCY_IMAGE}\n", "localhost/ccy:latest", "sha256:a");
+        assert_eq!(h.len(), 16);
+        assert_eq!(
+            h,
+            project_hash(b"FROM ${CCY_IMAGE}\n", "localhost/ccy:latest", "sha256:a")
+        );
+        assert_ne!(
+            h,
+            project_hash(
+                b"FROM ${CCY_IMAGE}\nRUN x\n",
+                "localhost/ccy:latest",
+                "sha256:a"
+            )
+        );
+        assert_ne!(
+            h,
+            project_hash(b"FROM ${CCY_IMAGE}\n", "localhost/ccy:latest", "sha256:b")
+        );
+        assert_ne!(
+            h,
+            project_hash(b"FROM ${CCY_IMAGE}\n", "localhost/other:latest", "sha256:a")
+        );
+        assert_eq!(
+            project_image_name("my-app"),
+            "localhost/ccy-project-my-app:latest"
+        );
+    }
+
+    #[test]
     fn assets_are_wired() {
         assert!(CONTAINERFILE.contains("COPY tmux.conf agent start status /etc/ccy/"));
         assert!(CONTAINERFILE.contains(r#"CMD ["/etc/ccy/start"]"#));
         assert!(START_SCRIPT.contains("exec tmux -D -f /etc/ccy/tmux.conf"));
         assert!(TMUX_CONF.contains("new-session -d -s main"));
         assert!(AGENT_LAUNCHER.contains("eval \"exec $CCY_AGENT\""));
+        // The launcher's key directory is where the unit mounts the keys.
+        assert!(AGENT_LAUNCHER.contains(&format!("keys={}\n", crate::runopts::SSH_KEY_DIR)));
+        assert!(AGENT_LAUNCHER.contains("ssh-agent -a \"$SSH_AUTH_SOCK\""));
+        assert!(CONTAINERFILE.contains("for c in tmux git ssh-agent;"));
     }
 }

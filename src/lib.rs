@@ -20,6 +20,8 @@ pub mod names;
 pub mod paths;
 pub mod podman;
 pub mod render;
+pub mod runopts;
 pub mod session;
 pub mod systemd;
+pub mod token;
 pub mod ui;

@@ -14,12 +14,14 @@ use crate::fsutil;
 use crate::git::Worktree;
 use crate::image::{self, ImageSpec};
 use crate::inventory::{self, SessionInfo, State};
-use crate::names::SessionName;
+use crate::names::{ProjectName, SessionName};
 use crate::paths::Paths;
 use crate::podman::{self, AttachMode, ContainerInfo, LABEL_WORKTREE, PodmanApi};
 use crate::render;
+use crate::runopts::{self, Limits};
 use crate::session::{self, CreatedWorktree, SessionFile, SessionSpec};
 use crate::systemd::{self, JobResult, Linger, UserManager};
+use crate::token;
 
 /// A session as ccy found it: its unit file and/or its running container.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,15 +176,22 @@ pub async fn check_name_free(
     Ok(())
 }
 
-/// Creates a session for `worktree`: checks Podman, turns linger on (one
-/// line when it does), builds the image if needed, writes the `.volume` and
+/// Creates a session for `worktree`: checks Podman and everything the
+/// configuration asks for (mounts, SSH keys, limits, network, token,
+/// `session.max_running`), turns linger on (one line when it does), builds
+/// the image if needed and the project image when the worktree has
+/// `.claude/ccy/Dockerfile`, stores the Claude token as a Podman secret,
+/// makes sure the project's history volume exists, writes the `.volume` and
 /// `.container` files atomically, reloads the user manager, starts the unit
 /// and waits for its job. Returns the session name.
 ///
 /// # Errors
-/// Podman too old ([`ExitKind::Environment`]); name taken
-/// ([`ExitKind::Usage`]); image build or unit start failure
-/// ([`ExitKind::Session`], with the unit's last journal lines).
+/// Podman too old or a limit the cgroup cannot apply
+/// ([`ExitKind::Environment`]); a bad configuration value or name taken
+/// ([`ExitKind::Usage`]); no such token or network ([`ExitKind::NotFound`]);
+/// too many sessions running ([`ExitKind::Refused`]); image build or unit
+/// start failure ([`ExitKind::Session`], with the unit's last journal
+/// lines).
 pub async fn create(
     ctx: &Ctx,
     mgr: &UserManager,
@@ -191,7 +200,9 @@ pub async fn create(
     worktree: &Worktree,
     new: NewSession,
 ) -> Result<SessionName> {
-    api.check_version().await?;
+    // Everything that can be refused is checked before anything is built
+    // or written.
+    let (run, token) = preflight(ctx, mgr, api, config).await?;
     let name = match new.name {
         Some(n) => n,
         None => SessionName::generate(&worktree.project())?,
@@ -211,6 +222,24 @@ pub async fn create(
         agent_install: config.image.agent_install.clone(),
     };
     image::ensure(api, &image, &mut std::io::stderr()).await?;
+    let project = worktree.project();
+    let image_name = image::ensure_project(
+        api,
+        &worktree.root,
+        project.as_str(),
+        &image.name,
+        &mut std::io::stderr(),
+    )
+    .await?;
+    let token_secret = match token {
+        Some((token_name, value)) => {
+            let secret = token::secret_name(&token_name);
+            podman::create_secret(&secret, (token::LABEL_TOKEN, &token_name), &value)?;
+            Some(secret)
+        }
+        None => None,
+    };
+    let history = history_volume(api, &project).await?;
     if api.volume_exists(&name.state_volume()).await? {
         notice(&format!(
             "reusing the existing volume {} (the agent state of an earlier session named {name})",
@@ -222,16 +251,19 @@ pub async fn create(
     agent.extend(new.agent_args);
     let spec = SessionSpec {
         name: name.clone(),
-        project: worktree.project().to_string(),
+        project: project.to_string(),
         worktree: worktree.root.clone(),
         branch: worktree.branch(),
         created: session::now_rfc3339(),
-        image: image.name.clone(),
+        image: image_name,
         agent,
         autostart: config.session.autostart,
         gitconfig: gitconfig.is_file().then_some(gitconfig),
         state_dir: ctx.paths.session_state_dir(name.as_str()),
         created_worktree: new.created_worktree,
+        run,
+        token_secret,
+        history_volume: Some(history),
     };
     std::fs::create_dir_all(&spec.state_dir)
         .with_context(|| format!("cannot create {}", spec.state_dir.display()))?;
@@ -266,6 +298,163 @@ pub async fn create(
     }
     start_unit(mgr, &ctx.paths, &name).await?;
     Ok(name)
+}
+
+/// The checks of [`create`] that need no change anywhere: Podman's
+/// version, the `[session]` values, limits the cgroup can apply, the
+/// network, the token, `session.max_running`. Returns the run options and
+/// the token (`(name, value)`).
+async fn preflight(
+    ctx: &Ctx,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    config: &Config,
+) -> Result<(runopts::RunOptions, Option<(String, String)>)> {
+    api.check_version().await?;
+    let run = runopts::resolve(&config.session, &ctx.paths.home, |n| std::env::var(n).ok())?;
+    check_limits_supported(&ctx.paths, &run.limits)?;
+    if let Some(net) = &run.network {
+        check_network(api, net).await?;
+    }
+    let token = token::for_session(&ctx.paths.home, &config.agent.token)?;
+    check_capacity(&ctx.paths, mgr, api, config.session.max_running, None).await?;
+    Ok((run, token))
+}
+
+/// The project's conversation-history volume `ccy-history-PROJECT`
+/// (label `ccy.history=PROJECT`), created when missing. Every session of
+/// the project mounts it at [`render::HISTORY_MOUNT`], so `claude --resume`
+/// in a new session lists the conversations of earlier ones.
+///
+/// # Errors
+/// When the API fails.
+pub async fn history_volume(api: &PodmanApi, project: &ProjectName) -> Result<String> {
+    let name = format!("ccy-history-{project}");
+    api.ensure_volume(&name, &[(render::LABEL_HISTORY, project.as_str())])
+        .await?;
+    Ok(name)
+}
+
+/// Refuses to start another session when `max` (`session.max_running`;
+/// 0: no limit) are already running or starting (`starting`, the session
+/// about to start, is not counted). One API and one D-Bus call
+/// ([`inventory::all_sessions`]).
+///
+/// # Errors
+/// [`ExitKind::Refused`] listing the running sessions, with the command
+/// that stops one.
+pub async fn check_capacity(
+    paths: &Paths,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    max: u32,
+    starting: Option<&SessionName>,
+) -> Result<()> {
+    if max == 0 {
+        return Ok(());
+    }
+    let all = inventory::all_sessions(paths, mgr, api).await?;
+    let running: Vec<&inventory::SessionInfo> = all
+        .iter()
+        .filter(|s| {
+            matches!(s.state(), State::Running | State::Starting) && Some(&s.name) != starting
+        })
+        .collect();
+    if running.len() < usize::try_from(max).unwrap_or(usize::MAX) {
+        return Ok(());
+    }
+    let mut err = Error::new(
+        ExitKind::Refused,
+        format!(
+            "refusing to start another session: {} running, session.max_running allows {max}:",
+            running.len()
+        ),
+    );
+    for s in &running {
+        err = err.detail(format!("{}  {}  {}", s.name, s.project(), s.worktree()));
+    }
+    let first = running.first().map_or("NAME", |s| s.name.as_str());
+    Err(err
+        .hint(format!("stop one with 'ccy stop {first}'"))
+        .hint("or raise session.max_running in ~/.config/ccy/config.toml (0: no limit)"))
+}
+
+/// The cgroup controllers Podman needs for `limits` (cgroup v2 names), with
+/// what needs each.
+fn needed_controllers(limits: &Limits) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Some(m) = &limits.memory {
+        out.push((
+            "memory",
+            format!("memory limit {} (session.memory, --memory)", m.text),
+        ));
+    }
+    if let Some(c) = limits.cpus_text() {
+        out.push(("cpu", format!("CPU limit {c} (session.cpus, --cpus)")));
+    }
+    if let Some(p) = limits.pids {
+        out.push(("pids", format!("process limit {p} (session.pids, --pids)")));
+    }
+    out
+}
+
+/// Checks that the user manager's cgroup has the controllers `limits`
+/// need (systemd delegates `cpu memory pids` to `user@.service` by
+/// default; a container whose limit cannot be applied fails to start with
+/// a crun error). Skipped when the cgroup v2 file cannot be read.
+///
+/// # Errors
+/// [`ExitKind::Environment`] naming the missing controller and the limit
+/// that needs it.
+pub fn check_limits_supported(paths: &Paths, limits: &Limits) -> Result<()> {
+    let needed = needed_controllers(limits);
+    if needed.is_empty() {
+        return Ok(());
+    }
+    let uid = paths.uid;
+    let file = PathBuf::from(format!(
+        "/sys/fs/cgroup/user.slice/user-{uid}.slice/user@{uid}.service/cgroup.controllers"
+    ));
+    let Ok(text) = std::fs::read_to_string(&file) else {
+        return Ok(());
+    };
+    let have: Vec<&str> = text.split_whitespace().collect();
+    match needed.iter().find(|(c, _)| !have.contains(c)) {
+        None => Ok(()),
+        Some((controller, what)) => Err(Error::environment(format!(
+            "the {what} cannot be applied: your systemd user manager's cgroup has no '{controller}' controller ({} lists: {})",
+            file.display(),
+            if have.is_empty() { "none".to_owned() } else { have.join(" ") }
+        ))
+        .hint("delegate it: 'sudo systemctl edit user@.service', add '[Service]' and 'Delegate=cpu memory pids', then log in again")
+        .hint("or create the session without that limit")),
+    }
+}
+
+/// Podman's network modes that are not network names.
+const NETWORK_MODES: [&str; 6] = ["none", "host", "private", "bridge", "pasta", "slirp4netns"];
+
+/// Checks that `network` exists (`podman network ls`), unless it is a
+/// mode (`none`, `host`, `pasta:…`, …) or a Quadlet `.network` unit.
+///
+/// # Errors
+/// [`ExitKind::NotFound`] with hints to list or create networks.
+pub async fn check_network(api: &PodmanApi, network: &str) -> Result<()> {
+    if NETWORK_MODES.contains(&network)
+        || network.contains(':')
+        || network.ends_with(".network")
+        || api.network_exists(network).await?
+    {
+        return Ok(());
+    }
+    Err(Error::new(
+        ExitKind::NotFound,
+        format!("there is no Podman network {network}"),
+    )
+    .hint("list networks with 'podman network ls'")
+    .hint(format!(
+        "create it with 'podman network create {network}', or use --no-network"
+    )))
 }
 
 /// Turns linger on through logind, printing one line when it does and a
@@ -393,13 +582,20 @@ pub fn journal_tail(unit: &str, lines: u32) -> Vec<String> {
 }
 
 /// Makes sure a session found by the inventory runs: starts its unit
-/// (through [`start_unit`], which waits for tmux) when it is stopped or
-/// failed. Returns whether it started it.
+/// (through [`start_session`]: `session.max_running`, token secrets, then
+/// [`start_unit`], which waits for tmux) when it is stopped or failed.
+/// Returns whether it started it.
 ///
 /// # Errors
 /// [`ExitKind::Session`] when a session without a unit file is not
-/// running (ccy cannot start it), or the start fails.
-pub async fn ensure_running(mgr: &UserManager, paths: &Paths, info: &SessionInfo) -> Result<bool> {
+/// running (ccy cannot start it), or the start fails; as
+/// [`start_session`].
+pub async fn ensure_running(
+    mgr: &UserManager,
+    api: &PodmanApi,
+    paths: &Paths,
+    info: &SessionInfo,
+) -> Result<bool> {
     if info.state() == State::Running {
         return Ok(false);
     }
@@ -413,8 +609,35 @@ pub async fn ensure_running(mgr: &UserManager, paths: &Paths, info: &SessionInfo
         )
         .hint(format!("start it with 'podman start {}'", info.name)));
     }
-    start_unit(mgr, paths, &info.name).await?;
+    let worktree = info.worktree();
+    start_session(paths, mgr, api, &info.name, Path::new(&worktree)).await?;
     Ok(true)
+}
+
+/// Starts a stopped session: refused when `session.max_running` sessions
+/// run (the limit from the user's and the session's project configuration
+/// and `CCY_*` variables; see [`check_capacity`]); the Claude token secrets
+/// are refreshed first so a renewed token is used
+/// ([`token::refresh_secrets`]); then [`start_unit`].
+///
+/// # Errors
+/// An invalid configuration ([`ExitKind::Usage`]); as [`check_capacity`]
+/// and [`start_unit`].
+pub async fn start_session(
+    paths: &Paths,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    name: &SessionName,
+    worktree: &Path,
+) -> Result<()> {
+    let max = crate::config::load(&paths.user_config_file(), Some(worktree))?
+        .finish()?
+        .config
+        .session
+        .max_running;
+    check_capacity(paths, mgr, api, max, Some(name)).await?;
+    token::refresh_secrets(api, &paths.home).await;
+    start_unit(mgr, paths, name).await
 }
 
 /// The sessions a verb acts on: each of `names` resolved with

@@ -204,6 +204,79 @@ impl PodmanApi {
         ))
     }
 
+    /// The id of `image`, or `None` when it does not exist.
+    ///
+    /// # Errors
+    /// When the API call fails for another reason than absence.
+    pub async fn image_id(&self, image: &str) -> Result<Option<String>> {
+        if !self.image_exists(image).await? {
+            return Ok(None);
+        }
+        let inspect = self
+            .api
+            .images()
+            .get(image)
+            .inspect()
+            .await
+            .map_err(|e| api_error(&format!("cannot inspect image {image}"), &e))?;
+        Ok(inspect.id)
+    }
+
+    /// Whether the Podman network `name` exists.
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn network_exists(&self, name: &str) -> Result<bool> {
+        self.api
+            .networks()
+            .get(name)
+            .exists()
+            .await
+            .map_err(|e| api_error(&format!("cannot look up network {name}"), &e))
+    }
+
+    /// Creates volume `name` with `labels` unless it exists. Returns whether
+    /// it was created.
+    ///
+    /// # Errors
+    /// When an API call fails.
+    pub async fn ensure_volume(&self, name: &str, labels: &[(&str, &str)]) -> Result<bool> {
+        if self.volume_exists(name).await? {
+            return Ok(false);
+        }
+        let opts = podman_api::opts::VolumeCreateOpts::builder()
+            .name(name)
+            .labels(labels.iter().copied())
+            .build();
+        self.api
+            .volumes()
+            .create(&opts)
+            .await
+            .map_err(|e| api_error(&format!("cannot create volume {name}"), &e))?;
+        Ok(true)
+    }
+
+    /// The names of the secrets carrying label `key`, with its value.
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn secrets_with_label(&self, key: &str) -> Result<Vec<(String, String)>> {
+        let list = self
+            .api
+            .secrets()
+            .list()
+            .await
+            .map_err(|e| api_error("cannot list secrets", &e))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|s| {
+                let spec = s.spec?;
+                let value = spec.labels?.get(key)?.clone();
+                Some((spec.name?, value))
+            })
+            .collect())
+    }
+
     /// Whether volume `name` exists.
     ///
     /// # Errors
@@ -390,6 +463,50 @@ pub fn exec_replace(argv: &[OsString]) -> Error {
     Error::environment(format!("cannot run {}", program.to_string_lossy()))
         .with_source(err)
         .hint("install Podman 5 and make sure 'podman' is on PATH")
+}
+
+/// Creates or replaces the Podman secret `name` (file driver) holding
+/// `value`, labelled `label`, with `podman secret create --replace NAME -`:
+/// the value goes through standard input, never an argument. (The
+/// `podman-api` crate's `secrets().create` sends the value JSON-encoded,
+/// which libpod stores with the quotes, and has no `replace`.) Replacing
+/// does not change running containers; containers created later get the
+/// new value.
+///
+/// # Errors
+/// [`ExitKind::Environment`] when podman cannot run; [`ExitKind::Failure`]
+/// with Podman's message (which does not hold the value) when it fails.
+pub fn create_secret(name: &str, label: (&str, &str), value: &str) -> Result<()> {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new("podman")
+        .args(["secret", "create", "--replace", "--label"])
+        .arg(format!("{}={}", label.0, label.1))
+        .arg(name)
+        .arg("-")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Error::environment("cannot run 'podman secret create'")
+                .with_source(e)
+                .hint("install Podman 5 and make sure 'podman' is on PATH")
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(value.as_bytes()).ok();
+    }
+    let out = child.wait_with_output().map_err(|e| {
+        Error::failure(format!("'podman secret create {name}' did not finish")).with_source(e)
+    })?;
+    if !out.status.success() {
+        return Err(Error::failure(format!(
+            "cannot create the Podman secret {name}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .hint("check Podman with 'ccy doctor'"));
+    }
+    Ok(())
 }
 
 /// Builds `tag` from the build context `dir` with `podman build`, with

@@ -12,6 +12,9 @@ use serde::Serialize;
 
 use crate::error::{Error, ExitKind};
 use crate::podman::{LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT, LABEL_WORKTREE};
+use crate::runopts::{
+    BindMount, KNOWN_HOSTS, Limits, Memory, RunOptions, SSH_AGENT_SOCK, TOKEN_VAR,
+};
 use crate::session::{META_PREFIX, RUN_DIR, SessionSpec};
 
 /// The session container template, `units/session.container`.
@@ -24,6 +27,14 @@ pub const LABEL_SESSION: &str = "ccy.session";
 
 /// Where the agent-state volume is mounted in the container.
 pub const STATE_MOUNT: &str = "/root/.claude";
+
+/// Where the project's conversation-history volume is mounted: Claude Code
+/// keeps each conversation in `~/.claude/projects/<cwd>/<id>.jsonl`, which
+/// `claude --resume` lists.
+pub const HISTORY_MOUNT: &str = "/root/.claude/projects";
+
+/// Label on a project's history volume; its value is the project.
+pub const LABEL_HISTORY: &str = "ccy.history";
 
 /// Why a session could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -85,8 +96,13 @@ struct ContainerCtx {
     labels: Vec<String>,
     workspace_mount: String,
     state_volume: String,
+    history_volume: Option<String>,
     mounts: Vec<String>,
     environment: Vec<String>,
+    secret: Option<String>,
+    network: Option<String>,
+    pids_limit: Option<u32>,
+    podman_args: Option<String>,
     autostart: bool,
 }
 
@@ -119,6 +135,68 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
         escape::label("branch", LABEL_BRANCH, &spec.branch)?,
         escape::label("creation time", LABEL_CREATED, &spec.created)?,
     ];
+    let mounts = extra_mounts(spec)?;
+    let environment = environment(spec)?;
+    let secret = spec
+        .token_secret
+        .as_deref()
+        .map(|s| {
+            escape::resource_name("token secret", s)?;
+            escape::exec_arg("token secret", &format!("{s},type=env,target={TOKEN_VAR}"))
+        })
+        .transpose()?;
+    let network = spec
+        .run
+        .network
+        .as_deref()
+        .map(|n| escape::verbatim_arg("network", n))
+        .transpose()?;
+    let limits = &spec.run.limits;
+    let history_volume = spec
+        .history_volume
+        .as_deref()
+        .map(|v| escape::named_volume("history volume", v, HISTORY_MOUNT, &[]))
+        .transpose()?;
+    let ctx = ContainerCtx {
+        name: escape::resource_name("session name", name)?,
+        version: env!("CARGO_PKG_VERSION"),
+        meta_line,
+        image: escape::image("image", &spec.image)?,
+        labels,
+        workspace_mount: escape::bind_mount("worktree path", worktree, "/workspace", &["rw"])?,
+        state_volume: escape::named_volume(
+            "state volume",
+            &spec.name.volume_file(),
+            STATE_MOUNT,
+            &[],
+        )?,
+        history_volume,
+        mounts,
+        environment,
+        secret,
+        network,
+        pids_limit: limits.pids,
+        podman_args: limit_args(limits)?,
+        autostart: spec.autostart,
+    };
+    let volume = VolumeCtx {
+        name: name.to_owned(),
+        version: env!("CARGO_PKG_VERSION"),
+        volume_name: escape::resource_name("state volume", &spec.name.state_volume())?,
+        labels: vec![
+            escape::label("session name", LABEL_SESSION, name)?,
+            escape::label("project", LABEL_PROJECT, &spec.project)?,
+        ],
+    };
+    Ok(SessionUnits {
+        container: render_template("session.container", SESSION_CONTAINER, &ctx)?,
+        volume: render_template("session.volume", SESSION_VOLUME, &volume)?,
+    })
+}
+
+/// The `Mount=` values after the worktree: gitconfig, state directory,
+/// SSH keys, `known_hosts`, the user's mounts.
+fn extra_mounts(spec: &SessionSpec) -> Result<Vec<String>, RenderError> {
     let mut mounts = Vec::new();
     if let Some(gc) = &spec.gitconfig {
         let gc = utf8("gitconfig path", gc)?;
@@ -136,41 +214,62 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
         RUN_DIR,
         &["rw"],
     )?);
+    for key in &spec.run.ssh_keys {
+        let source = utf8("SSH key", &key.source)?;
+        mounts.push(escape::bind_mount("SSH key", source, &key.dest, &["ro"])?);
+    }
+    if let Some(kh) = &spec.run.known_hosts {
+        let source = utf8("known_hosts", kh)?;
+        mounts.push(escape::bind_mount(
+            "known_hosts",
+            source,
+            KNOWN_HOSTS,
+            &["ro"],
+        )?);
+    }
+    for m in &spec.run.mounts {
+        let source = utf8("mount", &m.source)?;
+        let mode = if m.read_only { "ro" } else { "rw" };
+        mounts.push(escape::bind_mount("mount", source, &m.dest, &[mode])?);
+    }
+    Ok(mounts)
+}
+
+/// The `Environment=` items: ccy's own, `SSH_AUTH_SOCK` when there are
+/// keys, then the user's.
+fn environment(spec: &SessionSpec) -> Result<Vec<String>, RenderError> {
     let agent_line = shell_words::join(&spec.agent);
-    let environment = vec![
-        escape::container_env("session name", "CCY_SESSION", name)?,
+    let mut environment = vec![
+        escape::container_env("session name", "CCY_SESSION", spec.name.as_str())?,
         escape::container_env("agent command", "CCY_AGENT", &agent_line)?,
     ];
-    let ctx = ContainerCtx {
-        name: escape::resource_name("session name", name)?,
-        version: env!("CARGO_PKG_VERSION"),
-        meta_line,
-        image: escape::image("image", &spec.image)?,
-        labels,
-        workspace_mount: escape::bind_mount("worktree path", worktree, "/workspace", &["rw"])?,
-        state_volume: escape::named_volume(
-            "state volume",
-            &spec.name.volume_file(),
-            STATE_MOUNT,
-            &[],
-        )?,
-        mounts,
-        environment,
-        autostart: spec.autostart,
-    };
-    let volume = VolumeCtx {
-        name: name.to_owned(),
-        version: env!("CARGO_PKG_VERSION"),
-        volume_name: escape::resource_name("state volume", &spec.name.state_volume())?,
-        labels: vec![
-            escape::label("session name", LABEL_SESSION, name)?,
-            escape::label("project", LABEL_PROJECT, &spec.project)?,
-        ],
-    };
-    Ok(SessionUnits {
-        container: render_template("session.container", SESSION_CONTAINER, &ctx)?,
-        volume: render_template("session.volume", SESSION_VOLUME, &volume)?,
-    })
+    if !spec.run.ssh_keys.is_empty() {
+        environment.push(escape::container_env(
+            "ssh-agent socket",
+            "SSH_AUTH_SOCK",
+            SSH_AGENT_SOCK,
+        )?);
+    }
+    for (k, v) in &spec.run.env {
+        environment.push(escape::container_env("environment", k, v)?);
+    }
+    Ok(environment)
+}
+
+/// `PodmanArgs=` for the memory and CPU limits (Quadlet in Podman 5.4 has
+/// no keys for them; `PidsLimit=` has one), or `None`.
+fn limit_args(limits: &Limits) -> Result<Option<String>, RenderError> {
+    let mut args = Vec::new();
+    if let Some(m) = &limits.memory {
+        args.push(format!("--memory={}", m.text));
+    }
+    if let Some(c) = limits.cpus_text() {
+        args.push(format!("--cpus={c}"));
+    }
+    if args.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(escape::exec_args("resource limits", &args)?))
 }
 
 fn utf8<'a>(field: &'static str, path: &'a std::path::Path) -> Result<&'a str, RenderError> {
@@ -207,6 +306,9 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
         gitconfig: Some("/home/dev/.gitconfig".into()),
         state_dir: "/home/dev/.local/state/ccy/sessions/ccy-app-0123abcd".into(),
         created_worktree: None,
+        run: RunOptions::default(),
+        token_secret: Some("ccy-token-work".into()),
+        history_volume: Some("ccy-history-app".into()),
     };
     let odd = SessionSpec {
         name: name("odd_one"),
@@ -221,9 +323,61 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
         autostart: false,
         gitconfig: None,
         state_dir: "/home/dev/.local/state/ccy/sessions/odd_one".into(),
+        run: RunOptions {
+            network: Some("my net%$x".into()),
+            mounts: vec![BindMount {
+                source: "/home/dev/a:b, \"c\" 100%/$x".into(),
+                dest: "/mnt/with space,comma".into(),
+                read_only: false,
+            }],
+            env: vec![
+                ("GREETING".into(), "hello \"world\" $HOME 100%\n;".into()),
+                ("EMPTY".into(), String::new()),
+            ],
+            ssh_keys: vec![BindMount {
+                source: "/home/dev/.ssh/id ed25519".into(),
+                dest: "/root/.ssh/ccy-keys/id ed25519".into(),
+                read_only: true,
+            }],
+            ..RunOptions::default()
+        },
+        token_secret: None,
+        history_volume: None,
         ..base.clone()
     };
-    vec![("default", base), ("odd values, no autostart", odd)]
+    let limited = SessionSpec {
+        name: name("ccy-app-89abcdef"),
+        state_dir: "/home/dev/.local/state/ccy/sessions/ccy-app-89abcdef".into(),
+        run: RunOptions {
+            network: Some("none".into()),
+            limits: Limits {
+                memory: Some(Memory {
+                    text: "512m".into(),
+                    bytes: 512 << 20,
+                }),
+                millicpus: Some(1500),
+                pids: Some(300),
+            },
+            mounts: vec![BindMount {
+                source: "/home/dev/data".into(),
+                dest: "/data".into(),
+                read_only: true,
+            }],
+            env: vec![("EDITOR".into(), "vi".into())],
+            ssh_keys: vec![BindMount {
+                source: "/home/dev/.ssh/github_work".into(),
+                dest: "/root/.ssh/ccy-keys/github_work".into(),
+                read_only: true,
+            }],
+            known_hosts: Some("/home/dev/.ssh/known_hosts".into()),
+        },
+        ..base.clone()
+    };
+    vec![
+        ("default", base),
+        ("odd values, no autostart", odd),
+        ("limits, no network, mounts, env, SSH key", limited),
+    ]
 }
 
 fn render_template<T: Serialize>(
@@ -279,11 +433,17 @@ mod tests {
         # The worktree, read-write, is the agent's working directory.
         Mount="type=bind,\"source=/home/dev/My Projects/50%% \"\"done\"\", $$HOME: 'x'\\y/é\",destination=/workspace,rw"
         WorkingDir=/workspace
-        # The agent's state (history for 'claude --resume', settings) outlives the container.
+        # The agent's state (settings, prompt history) outlives the container.
         Volume=odd_one.volume:/root/.claude
         Mount="type=bind,source=/home/dev/.local/state/ccy/sessions/odd_one,destination=/run/ccy,rw"
+        Mount="type=bind,source=/home/dev/.ssh/id ed25519,destination=/root/.ssh/ccy-keys/id ed25519,ro"
+        Mount="type=bind,\"source=/home/dev/a:b, \"\"c\"\" 100%%/$$x\",\"destination=/mnt/with space,comma\",rw"
         Environment="CCY_SESSION=odd_one"
         Environment="CCY_AGENT=claude --append-system-prompt 'Use 100%% of \"$$PATH\";\nthen stop'"
+        Environment="SSH_AUTH_SOCK=/tmp/ccy-ssh-agent.sock"
+        Environment="GREETING=hello \"world\" $$HOME 100%%\n;"
+        Environment="EMPTY="
+        Network=my net%%$$x
         # Podman's init reaps and forwards signals; /etc/ccy/start execs
         # `tmux -D -f /etc/ccy/tmux.conf`, the main process, which exits on SIGTERM.
         RunInit=true
@@ -327,12 +487,67 @@ mod tests {
         # The worktree, read-write, is the agent's working directory.
         Mount="type=bind,source=/home/dev/src/app,destination=/workspace,rw"
         WorkingDir=/workspace
-        # The agent's state (history for 'claude --resume', settings) outlives the container.
+        # The agent's state (settings, prompt history) outlives the container.
         Volume=ccy-app-0123abcd.volume:/root/.claude
+        # Conversations of all the project's sessions, for 'claude --resume'.
+        Volume=ccy-history-app:/root/.claude/projects
         Mount="type=bind,source=/home/dev/.gitconfig,destination=/root/.gitconfig,ro"
         Mount="type=bind,source=/home/dev/.local/state/ccy/sessions/ccy-app-0123abcd,destination=/run/ccy,rw"
         Environment="CCY_SESSION=ccy-app-0123abcd"
         Environment="CCY_AGENT=claude --dangerously-skip-permissions"
+        # Claude's token comes from a Podman secret; its value is never written here.
+        Secret="ccy-token-work,type=env,target=CLAUDE_CODE_OAUTH_TOKEN"
+        # Podman's init reaps and forwards signals; /etc/ccy/start execs
+        # `tmux -D -f /etc/ccy/tmux.conf`, the main process, which exits on SIGTERM.
+        RunInit=true
+        Exec=/etc/ccy/start
+
+        [Service]
+        # The image is built before the unit starts; starting should take seconds.
+        TimeoutStartSec=120
+
+        [Install]
+        WantedBy=default.target
+        "#);
+    }
+
+    #[test]
+    fn limits_network_mounts_env_and_keys_snapshot() {
+        let units = session(&examples()[2].1).unwrap();
+        insta::assert_snapshot!(units.container, @r#"
+        # ccy session ccy-app-89abcdef: generated by ccy 0.1.0; remove it with 'ccy rm ccy-app-89abcdef'.
+        # ccy-session-v1 {"name":"ccy-app-89abcdef","project":"app","worktree":"/home/dev/src/app","branch":"main","created":"2026-11-21T05:00:00Z","image":"localhost/ccy:latest"}
+        [Unit]
+        Description=ccy session ccy-app-89abcdef
+
+        [Container]
+        ContainerName=ccy-app-89abcdef
+        Image=localhost/ccy:latest
+        Label="ccy.project=app"
+        Label="ccy.worktree=/home/dev/src/app"
+        Label="ccy.branch=main"
+        Label="ccy.created=2026-11-21T05:00:00Z"
+        # The worktree, read-write, is the agent's working directory.
+        Mount="type=bind,source=/home/dev/src/app,destination=/workspace,rw"
+        WorkingDir=/workspace
+        # The agent's state (settings, prompt history) outlives the container.
+        Volume=ccy-app-89abcdef.volume:/root/.claude
+        # Conversations of all the project's sessions, for 'claude --resume'.
+        Volume=ccy-history-app:/root/.claude/projects
+        Mount="type=bind,source=/home/dev/.gitconfig,destination=/root/.gitconfig,ro"
+        Mount="type=bind,source=/home/dev/.local/state/ccy/sessions/ccy-app-89abcdef,destination=/run/ccy,rw"
+        Mount="type=bind,source=/home/dev/.ssh/github_work,destination=/root/.ssh/ccy-keys/github_work,ro"
+        Mount="type=bind,source=/home/dev/.ssh/known_hosts,destination=/root/.ssh/known_hosts,ro"
+        Mount="type=bind,source=/home/dev/data,destination=/data,ro"
+        Environment="CCY_SESSION=ccy-app-89abcdef"
+        Environment="CCY_AGENT=claude --dangerously-skip-permissions"
+        Environment="SSH_AUTH_SOCK=/tmp/ccy-ssh-agent.sock"
+        Environment="EDITOR=vi"
+        # Claude's token comes from a Podman secret; its value is never written here.
+        Secret="ccy-token-work,type=env,target=CLAUDE_CODE_OAUTH_TOKEN"
+        Network=none
+        PidsLimit=300
+        PodmanArgs="--memory=512m" "--cpus=1.5"
         # Podman's init reaps and forwards signals; /etc/ccy/start execs
         # `tmux -D -f /etc/ccy/tmux.conf`, the main process, which exits on SIGTERM.
         RunInit=true

@@ -17,6 +17,7 @@ use crate::error::{Context, Result};
 use crate::fsutil;
 use crate::git::Worktree;
 use crate::names::SessionName;
+use crate::runopts::RunOptions;
 
 /// The comment that starts the metadata line of a ccy `.container` file.
 pub const META_PREFIX: &str = "# ccy-session-v1 ";
@@ -90,6 +91,16 @@ pub struct SessionSpec {
     pub state_dir: PathBuf,
     /// The git worktree ccy created for this session, if it did.
     pub created_worktree: Option<CreatedWorktree>,
+    /// Network, resource limits, extra mounts, environment and SSH keys
+    /// (`[session]` and the creation flags).
+    pub run: RunOptions,
+    /// The Podman secret holding Claude's token (`ccy-token-NAME`), given
+    /// to the container as `CLAUDE_CODE_OAUTH_TOKEN`; `None`: no token.
+    pub token_secret: Option<String>,
+    /// The project's conversation-history volume (`ccy-history-PROJECT`),
+    /// shared by the project's sessions; `None`: history stays in the
+    /// session's state volume.
+    pub history_volume: Option<String>,
 }
 
 impl SessionSpec {

@@ -51,6 +51,7 @@ fn external_see_also(page: &str) -> &'static [&'static str] {
         "ccy-shell" => &["podman-exec(1)"],
         "ccy-logs" => &["journalctl(1)", "systemd.exec(5)"],
         "ccy-new" | "ccy-stop" | "ccy-rm" => &["podman-systemd.unit(5)", "systemctl(1)"],
+        "ccy-tokens" => &["podman-secret(1)"],
         _ => &[],
     }
 }
@@ -307,7 +308,8 @@ fn environment_section(roff: &mut Roff) {
     roff.text([roman(
         "Each configuration key SECTION.KEY can be set with the variable CCY_SECTION_KEY. \
          Its value is read as a TOML value when it parses as one (`2`, `true`, `[\"a\", \"b\"]`), \
-         otherwise as a string. Variables override both configuration files; \
+         otherwise as a string; for a list key, a single value is a one-element list. \
+         Variables override both configuration files; \
          command-line options override variables. \
          `ccy config show` prints each key's effective value and where it came from.",
     )]);

@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
         let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
         let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
         let info = inventory::resolve(&all, &args.name)?;
-        if lifecycle::ensure_running(&mgr, &ctx.paths, info).await? {
+        if lifecycle::ensure_running(&mgr, &api, &ctx.paths, info).await? {
             notice(&format!("started session {}", info.name));
         }
         Ok::<_, Error>(info.name.clone())

@@ -71,14 +71,14 @@ async fn find_or_create(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Resu
         }
         [one] => {
             warn_ignored_args(args);
-            resume(&mgr, &ctx.paths, one).await?;
+            resume(&mgr, &api, &ctx.paths, worktree, one).await?;
             lifecycle::say_attaching(&one.name, false);
             one.name.clone()
         }
         many => {
             let chosen = choose(&mgr, many).await?;
             warn_ignored_args(args);
-            resume(&mgr, &ctx.paths, chosen).await?;
+            resume(&mgr, &api, &ctx.paths, worktree, chosen).await?;
             lifecycle::say_attaching(&chosen.name, false);
             chosen.name.clone()
         }
@@ -132,8 +132,15 @@ async fn choose<'a>(mgr: &UserManager, many: &'a [Found]) -> Result<&'a Found> {
         .hint("or run 'ccy' on a terminal to choose from a list"))
 }
 
-/// Starts a found session's unit when it is not running.
-async fn resume(mgr: &UserManager, paths: &Paths, found: &Found) -> Result<()> {
+/// Starts a found session's unit when it is not running (through
+/// [`lifecycle::start_session`]: `session.max_running`, token secrets).
+async fn resume(
+    mgr: &UserManager,
+    api: &PodmanApi,
+    paths: &Paths,
+    worktree: &Worktree,
+    found: &Found,
+) -> Result<()> {
     if found.file.is_none() {
         // A running container labelled for this worktree but no unit file:
         // not ours to manage, but attachable.
@@ -143,7 +150,7 @@ async fn resume(mgr: &UserManager, paths: &Paths, found: &Found) -> Result<()> {
     if state.active_state == "active" {
         return Ok(());
     }
-    lifecycle::start_unit(mgr, paths, &found.name).await
+    lifecycle::start_session(paths, mgr, api, &found.name, &worktree.root).await
 }
 
 fn warn_ignored_args(args: &HereArgs) {

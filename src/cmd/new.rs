@@ -35,8 +35,10 @@ use crate::systemd::UserManager;
 ///
 /// Exit status: 0 created (and attached, the exit status then being the
 /// attach's); 2 invalid or taken name, invalid branch or existing worktree
-/// path; 3 not in a git worktree, no user manager, Podman missing or too
-/// old; 4 the image build or the unit failed (with its journal).
+/// path, a bad configuration value; 3 not in a git worktree, no user
+/// manager, Podman missing or too old, a limit the cgroup cannot apply; 4
+/// the image build or the unit failed (with its journal); 5 no such token
+/// or network; 6 `session.max_running` sessions already run.
 #[derive(Debug, Args)]
 pub struct NewArgs {
     /// The session's name (letters, digits, '-' and '_', starting with a

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod behave;
 mod errors;
 mod render_props;
 mod session;

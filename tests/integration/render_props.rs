@@ -410,6 +410,11 @@ fn prepare(case: &Case, fallback: &str, stats: &mut Stats) -> Result<Prepared, S
         // Only in the metadata comment (checked by the parse_meta round
         // trip); not generated yet.
         created_worktree: None,
+        // Mounts and environment use the positions the worktree and agent
+        // already exercise (bind_mount, container_env); not generated yet.
+        run: ccy::runopts::RunOptions::default(),
+        token_secret: None,
+        history_volume: None,
     };
     let mut refused = Vec::new();
     let mut audits = Vec::new();
@@ -700,6 +705,9 @@ impl Baseline {
                 gitconfig: (i & 2 == 2).then(|| "/b-gc".into()),
                 state_dir: "/b-st".into(),
                 created_worktree: None,
+                run: ccy::runopts::RunOptions::default(),
+                token_secret: None,
+                history_volume: None,
             };
             write_units(tmp.path(), &spec, &render::session(&spec).unwrap());
             specs.push(spec);
