@@ -162,8 +162,9 @@ fn stopped_session_is_started_again_with_its_state() {
     term.wait_for("root@", 120);
     let name = repo.session_names().pop().unwrap();
     let m = marker("state");
+    // The confirmation is printed split so the typed line cannot match it.
     term.line(&format!(
-        "echo {m} > /root/.claude/kept.txt && echo written-{m}"
+        "echo {m} > /root/.claude/kept.txt && printf '%s-%s\\n' written {m}"
     ));
     term.wait_for(&format!("written-{m}"), 10);
     term.detach();
