@@ -191,11 +191,32 @@ impl SessionInfo {
     pub fn created(&self) -> String {
         self.field(|m| m.created.clone(), crate::podman::LABEL_CREATED)
     }
+
+    /// The image: the container's when there is one, else the one the
+    /// unit file names (empty when neither is known).
+    #[must_use]
+    pub fn image(&self) -> String {
+        match (&self.container, &self.meta) {
+            (Some(c), _) if !c.image.is_empty() => c.image.clone(),
+            (_, Some(m)) => m.image.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// The last activity tmux reported (input, output or a client), seconds
+    /// since the Unix epoch; `None` when there is no status or it says
+    /// nothing. A stopped session keeps its last report.
+    #[must_use]
+    pub fn last_active(&self) -> Option<u64> {
+        self.tmux.map(|t| t.last_active()).filter(|t| *t > 0)
+    }
 }
 
 /// Lists every session: ccy's unit files merged by name with ccy's
-/// containers (one API call), unit states (one D-Bus call) and tmux status
-/// files. Sorted by name.
+/// containers (one API call), unit states (one D-Bus `ListUnitsByNames`
+/// call, for the sessions that have a unit file, made while Podman answers)
+/// and tmux status files. A container without a unit file of ccy's gets no
+/// unit state; its state comes from the container. Sorted by name.
 ///
 /// # Errors
 /// When the Quadlet directory, the API or the user manager fails.
@@ -205,7 +226,6 @@ pub async fn all_sessions(
     api: &PodmanApi,
 ) -> Result<Vec<SessionInfo>> {
     let files = session::read_sessions(&paths.quadlet_dir)?;
-    let containers = api.session_containers(None).await?;
     let mut by_name: BTreeMap<String, SessionInfo> = BTreeMap::new();
     for f in files {
         let Ok(name) = f.name() else { continue };
@@ -221,7 +241,12 @@ pub async fn all_sessions(
             },
         );
     }
-    for c in containers {
+    let units: Vec<String> = by_name.values().map(|s| s.name.service_unit()).collect();
+    let (containers, states) = tokio::join!(api.session_containers(None), mgr.unit_states(&units));
+    for (info, state) in by_name.values_mut().zip(states?) {
+        info.unit = Some(state);
+    }
+    for c in containers? {
         let Ok(name) = SessionName::parse(&c.name) else {
             continue;
         };
@@ -237,10 +262,7 @@ pub async fn all_sessions(
             })
             .container = Some(c);
     }
-    let units: Vec<String> = by_name.values().map(|s| s.name.service_unit()).collect();
-    let states = mgr.unit_states(&units).await?;
-    for (info, state) in by_name.values_mut().zip(states) {
-        info.unit = Some(state);
+    for info in by_name.values_mut() {
         info.tmux =
             std::fs::read_to_string(paths.session_state_dir(info.name.as_str()).join("status"))
                 .ok()

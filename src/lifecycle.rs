@@ -782,6 +782,8 @@ mod tests {
             name: name.into(),
             state: "running".into(),
             labels: BTreeMap::new(),
+            image: "i".into(),
+            started_at: Some(1),
         }
     }
 

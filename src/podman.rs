@@ -53,6 +53,12 @@ pub struct ContainerInfo {
     pub state: String,
     /// All labels.
     pub labels: BTreeMap<String, String>,
+    /// The image as the container was created from it
+    /// (`localhost/ccy:latest`).
+    pub image: String,
+    /// When the container last started, seconds since the Unix epoch;
+    /// `None` when it never ran (the API's `StartedAt` is 0 or absent).
+    pub started_at: Option<u64>,
 }
 
 impl ContainerInfo {
@@ -93,6 +99,15 @@ impl PodmanApi {
         Ok(Self {
             api: Podman::unix(socket),
         })
+    }
+
+    /// A client of the API socket at `socket`, without checking that it
+    /// exists or starting anything (`ccy doctor` looks, never changes).
+    #[must_use]
+    pub fn at(socket: &Path) -> Self {
+        Self {
+            api: Podman::unix(socket),
+        }
     }
 
     /// The server's version as `(major, minor, full string)`.
@@ -166,6 +181,11 @@ impl PodmanApi {
                         .unwrap_or_default(),
                     state: c.state.unwrap_or_default(),
                     labels,
+                    image: c.image.unwrap_or_default(),
+                    started_at: c
+                        .started_at
+                        .and_then(|t| u64::try_from(t).ok())
+                        .filter(|t| *t > 0),
                 })
             })
             .collect())
@@ -277,6 +297,28 @@ impl PodmanApi {
             .collect())
     }
 
+    /// One sample of `container`'s resource use (libpod
+    /// `GET /containers/stats?stream=false`, the numbers of `podman stats
+    /// --no-stream`). One API call.
+    ///
+    /// # Errors
+    /// When the API call fails or reports an error (for example the
+    /// container is not running).
+    pub async fn stats(&self, container: &str) -> Result<ContainerStats> {
+        let v = self
+            .api
+            .containers()
+            .get(container)
+            .stats()
+            .await
+            .map_err(|e| api_error(&format!("cannot read the resource use of {container}"), &e))?;
+        ContainerStats::from_json(&v).map_err(|why| {
+            Error::failure(format!(
+                "cannot read the resource use of {container}: {why}"
+            ))
+        })
+    }
+
     /// Whether volume `name` exists.
     ///
     /// # Errors
@@ -315,6 +357,51 @@ impl PodmanApi {
             Error::failure(format!("cannot remove volume {name}: {e}")).hint(format!(
                 "see what uses it with 'podman ps -a --filter volume={name}'"
             ))
+        })
+    }
+}
+
+/// A container's resource use, one sample (libpod's `ContainerStats`,
+/// pkg/domain/entities/types).
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct ContainerStats {
+    /// Memory in use, bytes (cgroup `memory.current`; 0 when the memory
+    /// controller is not delegated).
+    pub mem_usage: u64,
+    /// The memory limit, bytes (the host's memory when there is none).
+    pub mem_limit: u64,
+    /// CPU use in percent of one CPU, averaged since the container started
+    /// (a one-shot sample has no earlier sample to compare with).
+    pub cpu_percent: f64,
+    /// CPU time used, nanoseconds.
+    pub cpu_nanos: u64,
+    /// Processes and threads in the container.
+    pub pids: u64,
+}
+
+impl ContainerStats {
+    /// Parses the libpod stats response `{"Error": …, "Stats": [{…}]}`.
+    ///
+    /// # Errors
+    /// The error text Podman reported, or what is missing.
+    pub fn from_json(v: &serde_json::Value) -> std::result::Result<Self, String> {
+        if let Some(err) = v.get("Error").filter(|e| !e.is_null()) {
+            return Err(err.as_str().map_or_else(|| err.to_string(), str::to_owned));
+        }
+        let s = v
+            .get("Stats")
+            .and_then(|s| s.get(0))
+            .ok_or_else(|| "the response has no statistics".to_owned())?;
+        let n = |k: &str| s.get(k).and_then(serde_json::Value::as_u64).unwrap_or(0);
+        Ok(Self {
+            mem_usage: n("MemUsage"),
+            mem_limit: n("MemLimit"),
+            cpu_percent: s
+                .get("CPU")
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(0.0),
+            cpu_nanos: n("CPUNano"),
+            pids: n("PIDs"),
         })
     }
 }
@@ -379,7 +466,9 @@ pub fn live_clients(container: &str) -> Option<u32> {
     u32::try_from(n).ok()
 }
 
-fn parse_version(v: &str) -> Option<(u32, u32)> {
+/// The `(major, minor)` of a Podman version string (`5.4.2`, `5.0.0-rc1`).
+#[must_use]
+pub fn parse_version(v: &str) -> Option<(u32, u32)> {
     let mut parts = v.split(|c: char| !c.is_ascii_digit());
     let major = parts.next()?.parse().ok()?;
     let minor = parts.next()?.parse().ok()?;
@@ -547,7 +636,32 @@ pub fn build_image(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn stats_from_libpod_json() {
+        let v = serde_json::json!({"Error": null, "Stats": [{
+            "ContainerID": "abc", "CPU": 1.5, "CPUNano": 123_000, "MemUsage": 4096,
+            "MemLimit": 8192, "MemPerc": 50.0, "PIDs": 7
+        }]});
+        assert_eq!(
+            ContainerStats::from_json(&v).unwrap(),
+            ContainerStats {
+                mem_usage: 4096,
+                mem_limit: 8192,
+                cpu_percent: 1.5,
+                cpu_nanos: 123_000,
+                pids: 7
+            }
+        );
+        let err = serde_json::json!({"Error": "no such container", "Stats": null});
+        assert_eq!(
+            ContainerStats::from_json(&err).unwrap_err(),
+            "no such container"
+        );
+        assert!(ContainerStats::from_json(&serde_json::json!({"Stats": []})).is_err());
+    }
 
     #[test]
     fn versions() {

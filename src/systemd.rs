@@ -15,7 +15,7 @@
 
 use futures_util::StreamExt;
 use zbus_systemd::login1;
-use zbus_systemd::systemd1::ManagerProxy;
+use zbus_systemd::systemd1::{ManagerProxy, UnitProxy};
 use zbus_systemd::zbus::{self, Connection, OwnedObjectPath};
 
 use crate::error::{Error, ExitKind, Result};
@@ -274,6 +274,54 @@ impl UserManager {
     }
 }
 
+/// What `ccy status` shows of one unit, read from its
+/// `org.freedesktop.systemd1.Unit` properties (org.freedesktop.systemd1(5)).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UnitDetails {
+    /// `LoadState`.
+    pub load_state: String,
+    /// `ActiveState`.
+    pub active_state: String,
+    /// `SubState`.
+    pub sub_state: String,
+    /// `ActiveEnterTimestamp`: when the unit last became active, µs since
+    /// the Unix epoch; 0 when it never did.
+    pub active_enter_usec: u64,
+    /// `FragmentPath`: the unit file systemd loaded (for a Quadlet unit, the
+    /// generator's output); empty when not loaded.
+    pub fragment_path: String,
+    /// `SourcePath`: the file the unit was generated from (the
+    /// `.container` file); empty when none.
+    pub source_path: String,
+}
+
+impl UserManager {
+    /// The [`UnitDetails`] of `unit`: `LoadUnit` (loads it if needed, as
+    /// `systemctl show` does) and one property read per field, without
+    /// caching or signal subscriptions.
+    ///
+    /// # Errors
+    /// When a call fails.
+    pub async fn unit_details(&self, unit: &str) -> Result<UnitDetails> {
+        let err = |e: zbus::Error| bus_error(&format!("cannot read the properties of {unit}"), &e);
+        let path = self.manager.load_unit(unit.to_owned()).await.map_err(err)?;
+        let proxy = UnitProxy::builder(self.manager.inner().connection())
+            .path(path)
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await
+            .map_err(err)?;
+        Ok(UnitDetails {
+            load_state: proxy.load_state().await.map_err(err)?,
+            active_state: proxy.active_state().await.map_err(err)?,
+            sub_state: proxy.sub_state().await.map_err(err)?,
+            active_enter_usec: proxy.active_enter_timestamp().await.map_err(err)?,
+            fragment_path: proxy.fragment_path().await.map_err(err)?,
+            source_path: proxy.source_path().await.map_err(err)?,
+        })
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum JobKind {
     Start,
@@ -296,6 +344,39 @@ pub enum Linger {
     AlreadyOn,
     /// ccy turned it on.
     Enabled,
+}
+
+/// Whether linger is on for `uid` (`org.freedesktop.login1.User.Linger`,
+/// loginctl(1)); only reads. A user logind does not know (no session, no
+/// linger) has linger off.
+///
+/// # Errors
+/// [`ExitKind::Environment`] when the system bus or logind cannot be asked.
+pub async fn linger(uid: u32) -> Result<bool> {
+    let fail = |e: zbus::Error| {
+        Error::environment("cannot ask logind whether linger is on").with_source(e)
+    };
+    let conn = zbus::connection::Builder::system()
+        .build()
+        .await
+        .map_err(fail)?;
+    let logind = login1::ManagerProxy::new(&conn).await.map_err(fail)?;
+    let user_path = match logind.get_user(uid).await {
+        Ok(p) => p,
+        Err(zbus::Error::MethodError(name, _, _))
+            if name.as_str() == "org.freedesktop.login1.NoSuchUser" =>
+        {
+            return Ok(false);
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    let user = login1::UserProxy::builder(&conn)
+        .path(user_path)
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .await
+        .map_err(fail)?;
+    user.linger().await.map_err(fail)
 }
 
 /// Makes sure linger is on for `uid`, so the user manager (and sessions)

@@ -49,6 +49,74 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// A time span in its largest whole unit: `45s`, `3m`, `2h`, `5d`.
+#[must_use]
+pub fn span(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86400),
+    }
+}
+
+/// How long ago `then` was at `now` (both seconds since the Unix epoch),
+/// as `3m ago`; a `then` in the future (clock skew) is `0s ago`.
+#[must_use]
+pub fn ago(now: u64, then: u64) -> String {
+    format!("{} ago", span(now.saturating_sub(then)))
+}
+
+/// A duration in its two largest units: `45s`, `12m 5s`, `2h 13m`, `3d 4h`.
+#[must_use]
+pub fn duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m {}s", secs / 60, secs % 60),
+        3600..86400 => format!("{}h {}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d {}h", secs / 86400, secs % 86400 / 3600),
+    }
+}
+
+/// A byte count in binary units with one decimal: `512 B`, `45.2 MiB`.
+#[must_use]
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "one decimal is shown; f64 is exact far beyond that"
+    )]
+    let mut v = n as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.1} {}", UNITS[unit])
+}
+
+/// Seconds since the Unix epoch as RFC 3339 UTC (`2026-11-21T05:00:00Z`).
+#[must_use]
+pub fn rfc3339(epoch_secs: u64) -> String {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch_secs),
+    )
+    .to_string()
+}
+
+/// Parses an RFC 3339 time (as ccy writes them) into seconds since the
+/// Unix epoch; `None` when it does not parse.
+#[must_use]
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
+    humantime::parse_rfc3339_weak(text)
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+}
+
 /// Prints `text` to standard output through `anstream` (colour stripped
 /// when not wanted).
 pub fn print(text: &str) {
@@ -120,6 +188,37 @@ mod tests {
         ccy-app-0123abcd  running
         x                 stopped
         ");
+    }
+
+    #[test]
+    fn spans_and_durations() {
+        assert_eq!(ago(100, 100), "0s ago");
+        assert_eq!(ago(100, 200), "0s ago");
+        assert_eq!(ago(1000, 955), "45s ago");
+        assert_eq!(ago(1000, 820), "3m ago");
+        assert_eq!(ago(100_000, 100_000 - 7200 - 59), "2h ago");
+        assert_eq!(ago(1_000_000, 1_000_000 - 5 * 86400), "5d ago");
+        assert_eq!(duration(59), "59s");
+        assert_eq!(duration(725), "12m 5s");
+        assert_eq!(duration(2 * 3600 + 13 * 60 + 9), "2h 13m");
+        assert_eq!(duration(3 * 86400 + 4 * 3600 + 1), "3d 4h");
+    }
+
+    #[test]
+    fn byte_counts() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1024), "1.0 KiB");
+        assert_eq!(bytes(47_395_635), "45.2 MiB");
+        assert_eq!(bytes(16_642_998_272), "15.5 GiB");
+    }
+
+    #[test]
+    fn rfc3339_round_trips() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(parse_rfc3339("2026-11-21T05:00:00Z"), Some(1_795_237_200));
+        assert_eq!(rfc3339(1_795_237_200), "2026-11-21T05:00:00Z");
+        assert_eq!(parse_rfc3339("yesterday"), None);
     }
 
     #[test]
