@@ -47,6 +47,11 @@ pub enum Command {
     Rm(cmd::rm::RmArgs),
     Shell(cmd::shell::ShellArgs),
     Logs(cmd::logs::LogsArgs),
+    #[command(visible_alias = "ls")]
+    List(cmd::list::ListArgs),
+    Status(cmd::status::StatusArgs),
+    Doctor(cmd::doctor::DoctorArgs),
+    Config(cmd::config::ConfigArgs),
     Completions(cmd::completions::CompletionsArgs),
     Tokens(cmd::tokens::TokensArgs),
 }

@@ -3,12 +3,16 @@
 
 pub mod attach;
 pub mod completions;
+pub mod config;
 pub mod create_opts;
+pub mod doctor;
 pub mod here;
+pub mod list;
 pub mod logs;
 pub mod new;
 pub mod rm;
 pub mod shell;
+pub mod status;
 pub mod stop;
 pub mod tokens;
 
@@ -34,6 +38,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Rm(args)) => rm::run(&ctx, &args),
         Some(Command::Shell(args)) => shell::run(&ctx, &args),
         Some(Command::Logs(args)) => logs::run(&ctx, &args),
+        Some(Command::List(args)) => list::run(&ctx, &args),
+        Some(Command::Status(args)) => status::run(&ctx, &args),
+        Some(Command::Doctor(args)) => doctor::run(&ctx, &args),
+        Some(Command::Config(args)) => config::run(&ctx, &args),
         Some(Command::Completions(args)) => completions::run(&args),
         Some(Command::Tokens(args)) => tokens::run(&ctx, &args),
     }

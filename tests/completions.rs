@@ -100,7 +100,7 @@ fn bash_completes_verbs_options_and_values() {
     std::fs::write(&file, script("bash")).unwrap();
     let cases: &[(&[&str], &[&str])] = &[
         (&["ccy", "att"], &["attach"]),
-        (&["ccy", "s"], &["shell", "stop"]),
+        (&["ccy", "s"], &["shell", "status", "stop"]),
         (&["ccy", "logs", "--fo"], &["--follow"]),
         (&["ccy", "completions", "z"], &["zsh"]),
         (&["ccy", "stop", "--a"], &["--all"]),

@@ -52,6 +52,14 @@ fn external_see_also(page: &str) -> &'static [&'static str] {
         "ccy-logs" => &["journalctl(1)", "systemd.exec(5)"],
         "ccy-new" | "ccy-stop" | "ccy-rm" => &["podman-systemd.unit(5)", "systemctl(1)"],
         "ccy-tokens" => &["podman-secret(1)"],
+        "ccy-list" => &["podman-ps(1)", "systemctl(1)"],
+        "ccy-status" => &["podman-stats(1)", "podman-inspect(1)", "systemctl(1)"],
+        "ccy-doctor" => &[
+            "podman-systemd.unit(5)",
+            "loginctl(1)",
+            "subuid(5)",
+            "systemd.resource-control(5)",
+        ],
         _ => &[],
     }
 }

@@ -1,0 +1,354 @@
+//! `ccy list` (alias `ls`): every session of the user, one line each.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::{Serialize, Serializer};
+
+use crate::ctx::Ctx;
+use crate::error::Result;
+use crate::git::Worktree;
+use crate::inventory::{self, SessionInfo, State};
+use crate::paths::display_home;
+use crate::podman::PodmanApi;
+use crate::systemd::UserManager;
+use crate::ui;
+
+/// List sessions: state, project, branch, worktree, activity, clients
+///
+/// Shows every ccy session of your user, running or not (a stopped session
+/// is its unit file and its volume), sorted by name; with `--here` only
+/// the sessions of the git worktree you are in. Costs one Podman API call
+/// and one call to your systemd user manager, however many sessions.
+///
+/// Columns:
+///   NAME         the session (also its container and `NAME.service`)
+///   STATE        running, starting, stopping, stopped or failed (the
+///                unit's state; see `ccy status NAME`)
+///   PROJECT      the project (the main worktree's directory name)
+///   BRANCH       the branch checked out when the session was created
+///   WORKTREE     the worktree (`~` is your home)
+///   CREATED      when the session was created
+///   LAST ACTIVE  the last input, output or client activity tmux reported
+///                (refreshed on attach, detach and every 10 s); `-` when
+///                unknown. A stopped session shows its last report.
+///   CLIENTS      terminals attached to the session's tmux (0 unless
+///                running)
+///
+/// With no sessions the table is its header line alone. Colour only on a
+/// terminal, never with `NO_COLOR` set.
+///
+/// `--json` prints a JSON array with one object per session and these
+/// fields, which stay stable:
+///   name          string
+///   state         "running", "starting", "stopping", "stopped" or
+///                 "failed"
+///   project       string
+///   branch        string
+///   worktree      string, absolute path
+///   created       string, RFC 3339, or null when unknown
+///   last_active   string, RFC 3339, or null when unknown
+///   clients       number
+///   unit          string, the systemd unit (`NAME.service`)
+///   unit_file     string, the Quadlet `.container` file, or null
+///   container_id  string, the full container id, or null when there is
+///                 no container (a stopped session has none)
+///   image         string, the image the session runs, or null when
+///                 unknown
+///
+/// Exit status: 0 on success, also with no sessions; 3 when your user
+/// manager or Podman cannot be reached, or with `--here` outside a git
+/// worktree; 1 on any other failure.
+// The doc comment is the `--help` text: field names read better bare.
+#[allow(clippy::doc_markdown)]
+#[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
+pub struct ListArgs {
+    /// Only the sessions of the git worktree containing the current
+    /// directory.
+    #[arg(long)]
+    pub here: bool,
+
+    /// Print a JSON array instead of the table (its fields are listed in `--help`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Lists the sessions as a table or JSON on standard output.
+///
+/// # Errors
+/// No user bus or Podman API ([`crate::error::ExitKind::Environment`]);
+/// `--here` outside a git worktree (the same).
+pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
+    let here = if args.here {
+        Some(Worktree::discover(&ctx.cwd)?.root)
+    } else {
+        None
+    };
+    let sessions = ctx.block_on(async {
+        let mgr = UserManager::connect(&ctx.paths).await?;
+        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
+        inventory::all_sessions(&ctx.paths, &mgr, &api).await
+    })?;
+    let entries: Vec<Entry> = sessions
+        .iter()
+        .filter(|s| here.as_deref().is_none_or(|wt| in_worktree(s, wt)))
+        .map(Entry::from_info)
+        .collect();
+    if args.json {
+        let mut text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
+        text.push('\n');
+        ui::print(&text);
+    } else {
+        ui::print(&table(&entries, inventory::now_epoch(), &ctx.paths.home));
+    }
+    Ok(())
+}
+
+fn in_worktree(s: &SessionInfo, worktree: &Path) -> bool {
+    Path::new(&s.worktree()) == worktree
+}
+
+/// One session as `ccy list` shows it; its serialisation is the documented
+/// `--json` object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    /// The session name.
+    pub name: String,
+    /// Its state.
+    pub state: State,
+    /// The project.
+    pub project: String,
+    /// The branch at creation.
+    pub branch: String,
+    /// The worktree, absolute.
+    pub worktree: String,
+    /// Creation time, RFC 3339.
+    pub created: Option<String>,
+    /// Last tmux activity, seconds since the Unix epoch (RFC 3339 in JSON).
+    #[serde(serialize_with = "epoch_as_rfc3339")]
+    pub last_active: Option<u64>,
+    /// Attached tmux clients.
+    pub clients: u32,
+    /// The systemd unit, `NAME.service`.
+    pub unit: String,
+    /// The Quadlet `.container` file.
+    pub unit_file: Option<PathBuf>,
+    /// The full container id, when there is a container.
+    pub container_id: Option<String>,
+    /// The image.
+    pub image: Option<String>,
+}
+
+#[expect(
+    clippy::ref_option,
+    reason = "serde's serialize_with passes a reference to the field"
+)]
+fn epoch_as_rfc3339<S: Serializer>(t: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&ui::rfc3339(*t)),
+        None => s.serialize_none(),
+    }
+}
+
+fn non_empty(s: String) -> Option<String> {
+    (!s.is_empty()).then_some(s)
+}
+
+impl Entry {
+    /// What `ccy list` shows of `info`.
+    #[must_use]
+    pub fn from_info(info: &SessionInfo) -> Self {
+        Self {
+            name: info.name.to_string(),
+            state: info.state(),
+            project: info.project(),
+            branch: info.branch(),
+            worktree: info.worktree(),
+            created: non_empty(info.created()),
+            last_active: info.last_active(),
+            clients: info.clients(),
+            unit: info.name.service_unit(),
+            unit_file: info.file.clone(),
+            container_id: info
+                .container
+                .as_ref()
+                .and_then(|c| non_empty(c.id.clone())),
+            image: non_empty(info.image()),
+        }
+    }
+}
+
+/// The colour of a state word.
+#[must_use]
+pub fn state_style(state: State) -> anstyle::Style {
+    match state {
+        State::Running => ui::GOOD,
+        State::Failed => ui::BAD,
+        State::Starting | State::Stopping | State::Stopped => ui::WARN,
+    }
+}
+
+/// The table of `entries` at time `now` (seconds since the Unix epoch),
+/// paths under `home` shown with `~`. Always has the header line.
+#[must_use]
+pub fn table(entries: &[Entry], now: u64, home: &Path) -> String {
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.name.clone(),
+                ui::paint(state_style(e.state), e.state.as_str()),
+                e.project.clone(),
+                e.branch.clone(),
+                display_home(Path::new(&e.worktree), home),
+                e.created
+                    .as_deref()
+                    .and_then(ui::parse_rfc3339)
+                    .map_or_else(|| "-".to_owned(), |t| ui::ago(now, t)),
+                e.last_active
+                    .map_or_else(|| "-".to_owned(), |t| ui::ago(now, t)),
+                e.clients.to_string(),
+            ]
+        })
+        .collect();
+    ui::table(
+        &[
+            "NAME",
+            "STATE",
+            "PROJECT",
+            "BRANCH",
+            "WORKTREE",
+            "CREATED",
+            "LAST ACTIVE",
+            "CLIENTS",
+        ],
+        &rows,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::inventory::TmuxStatus;
+    use crate::names::SessionName;
+    use crate::podman::ContainerInfo;
+    use crate::session::SessionMeta;
+    use crate::systemd::UnitState;
+
+    const NOW: u64 = 1_795_237_200; // 2026-11-21T05:00:00Z
+
+    fn info(name: &str, project: &str, branch: &str, active: &str) -> SessionInfo {
+        SessionInfo {
+            name: SessionName::parse(name).unwrap(),
+            meta: Some(SessionMeta {
+                name: name.into(),
+                project: project.into(),
+                worktree: format!("/home/dev/src/{project}").into(),
+                branch: branch.into(),
+                created: "2026-11-20T05:00:00Z".into(),
+                image: "localhost/ccy:latest".into(),
+                created_worktree: None,
+            }),
+            file: Some(format!("/home/dev/.config/containers/systemd/{name}.container").into()),
+            container: None,
+            unit: Some(UnitState {
+                name: format!("{name}.service"),
+                load_state: "loaded".into(),
+                active_state: active.into(),
+                sub_state: String::new(),
+            }),
+            tmux: None,
+        }
+    }
+
+    fn running(mut i: SessionInfo, clients: u32, active: u64) -> SessionInfo {
+        i.container = Some(ContainerInfo {
+            id: "0123456789abcdef".repeat(4),
+            name: i.name.to_string(),
+            state: "running".into(),
+            labels: BTreeMap::new(),
+            image: "localhost/ccy:latest".into(),
+            started_at: Some(NOW - 3600),
+        });
+        i.tmux = Some(TmuxStatus {
+            activity: active,
+            output: active - 5,
+            client_activity: 0,
+            clients,
+            updated: NOW,
+        });
+        i
+    }
+
+    fn sample() -> Vec<Entry> {
+        [
+            running(
+                info("ccy-app-0123abcd", "app", "main", "active"),
+                1,
+                NOW - 180,
+            ),
+            running(
+                info("ccy-app-89abcdef", "app", "feature/x", "active"),
+                0,
+                NOW - 7200,
+            ),
+            info("ccy-web-00c0ffee", "web", "main", "inactive"),
+            info("mine", "web", "fix", "failed"),
+        ]
+        .iter()
+        .map(Entry::from_info)
+        .collect()
+    }
+
+    #[test]
+    fn table_of_sessions() {
+        let t = table(&sample(), NOW, Path::new("/home/dev"));
+        let plain = anstream::adapter::strip_str(&t).to_string();
+        insta::assert_snapshot!(plain, @"
+        NAME              STATE    PROJECT  BRANCH     WORKTREE   CREATED  LAST ACTIVE  CLIENTS
+        ccy-app-0123abcd  running  app      main       ~/src/app  1d ago   3m ago       1
+        ccy-app-89abcdef  running  app      feature/x  ~/src/app  1d ago   2h ago       0
+        ccy-web-00c0ffee  stopped  web      main       ~/src/web  1d ago   -            0
+        mine              failed   web      fix        ~/src/web  1d ago   -            0
+        ");
+        assert!(t.contains(&ui::paint(ui::GOOD, "running")));
+        assert!(t.contains(&ui::paint(ui::BAD, "failed")));
+    }
+
+    #[test]
+    fn empty_table_is_the_header() {
+        let t = table(&[], NOW, Path::new("/home/dev"));
+        let plain = anstream::adapter::strip_str(&t).to_string();
+        insta::assert_snapshot!(plain, @"NAME  STATE  PROJECT  BRANCH  WORKTREE  CREATED  LAST ACTIVE  CLIENTS");
+    }
+
+    #[test]
+    fn json_fields_are_the_documented_ones() {
+        let entries = sample();
+        insta::assert_snapshot!(serde_json::to_string_pretty(&entries[0]).unwrap(), @r#"
+        {
+          "name": "ccy-app-0123abcd",
+          "state": "running",
+          "project": "app",
+          "branch": "main",
+          "worktree": "/home/dev/src/app",
+          "created": "2026-11-20T05:00:00Z",
+          "last_active": "2026-11-21T04:57:00Z",
+          "clients": 1,
+          "unit": "ccy-app-0123abcd.service",
+          "unit_file": "/home/dev/.config/containers/systemd/ccy-app-0123abcd.container",
+          "container_id": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+          "image": "localhost/ccy:latest"
+        }
+        "#);
+        let v = serde_json::to_value(&entries).unwrap();
+        assert_eq!(v[2]["state"], "stopped");
+        assert!(v[2]["container_id"].is_null());
+        assert!(v[2]["last_active"].is_null());
+        assert_eq!(v[3]["state"], "failed");
+    }
+}
