@@ -10,3 +10,4 @@ mod render_props;
 mod session;
 mod units;
 mod verbs;
+mod views;

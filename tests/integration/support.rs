@@ -250,6 +250,15 @@ impl Term {
         .collect::<String>()
     }
 
+    /// The visible screen with its colour and attribute escape sequences
+    /// (`capture-pane -e`).
+    pub fn screen_ansi(&self) -> String {
+        String::from_utf8_lossy(
+            &sh(&format!("tmux -L {} capture-pane -p -e -J", self.socket)).stdout,
+        )
+        .into_owned()
+    }
+
     /// Waits until the screen contains `needle`; panics with the screen
     /// after `secs` seconds.
     pub fn wait_for(&self, needle: &str, secs: u64) -> String {
