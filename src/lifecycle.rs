@@ -202,7 +202,8 @@ pub async fn create(
 ) -> Result<SessionName> {
     // Everything that can be refused is checked before anything is built
     // or written.
-    let (run, token) = preflight(ctx, mgr, api, config).await?;
+    let (mut run, token) = preflight(ctx, mgr, api, config).await?;
+    runopts::add_linked_worktree_git(&mut run, worktree);
     let name = match new.name {
         Some(n) => n,
         None => SessionName::generate(&worktree.project())?,

@@ -416,6 +416,72 @@ pub fn resolve(
     Ok(opts)
 }
 
+/// What a session in a linked worktree (`git worktree add`) needs for git
+/// to work in the container: the worktree's `.git` file names its git
+/// directory `COMMON/worktrees/ID` by absolute host path
+/// (gitrepository-layout(5), "worktrees"), so the repository's common
+/// git directory is bind-mounted read-write at that same path; and
+/// `gc.worktreePruneExpire=never` is set through `GIT_CONFIG_COUNT`
+/// (git-config(1), ENVIRONMENT), because inside the container the
+/// repository's other worktrees do not exist and `git gc --auto` would
+/// otherwise prune their administrative files after three months.
+///
+/// Adds both to `opts` unless the user already mounts that path or sets
+/// `GIT_CONFIG_COUNT`. Does nothing for a main worktree, whose `.git`
+/// directory is inside `/workspace` already, or when the git directory
+/// does not have the standard layout (submodules).
+pub fn add_linked_worktree_git(opts: &mut RunOptions, worktree: &crate::git::Worktree) {
+    if !worktree.is_linked() {
+        return;
+    }
+    let Some(worktrees) = worktree.git_dir.parent() else {
+        return;
+    };
+    if worktrees.file_name().is_none_or(|n| n != "worktrees") {
+        return;
+    }
+    let Some(named) = worktrees.parent() else {
+        return;
+    };
+    let dest = normalise(named);
+    let Some(dest) = dest.to_str() else {
+        return;
+    };
+    if opts.mounts.iter().any(|m| m.dest == dest) {
+        return;
+    }
+    opts.mounts.push(BindMount {
+        source: worktree.common_dir.clone(),
+        dest: dest.to_owned(),
+        read_only: false,
+    });
+    if !opts.env.iter().any(|(n, _)| n.starts_with("GIT_CONFIG_")) {
+        for (n, v) in [
+            ("GIT_CONFIG_COUNT", "1"),
+            ("GIT_CONFIG_KEY_0", "gc.worktreePruneExpire"),
+            ("GIT_CONFIG_VALUE_0", "never"),
+        ] {
+            opts.env.push((n.to_owned(), v.to_owned()));
+        }
+    }
+}
+
+/// `path` with `.` and `..` resolved lexically (no symlinks followed:
+/// the container sees the path as written).
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// Checks one SSH key: a regular file, readable, not readable by group or
 /// others (ssh-add refuses such keys). Returns its canonical path.
 fn ssh_key_file(key: &str, home: &Path) -> Result<PathBuf> {
@@ -601,5 +667,51 @@ mod tests {
         std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = resolve(&session, home, |_| None).unwrap_err().to_string();
         assert!(err.contains("chmod 600"), "{err}");
+    }
+    #[test]
+    fn linked_worktree_git_dir_is_mounted_at_its_named_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("repo");
+        let run = |dir: &Path, args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .current_dir(dir)
+                .args(args)
+                .env("GIT_AUTHOR_NAME", "t")
+                .env("GIT_AUTHOR_EMAIL", "t@t")
+                .env("GIT_COMMITTER_NAME", "t")
+                .env("GIT_COMMITTER_EMAIL", "t@t")
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        std::fs::create_dir(&repo).unwrap();
+        run(&repo, &["init", "-q"]);
+        run(&repo, &["commit", "-q", "--allow-empty", "-m", "c"]);
+        let main = crate::git::Worktree::discover(&repo).unwrap();
+        let mut opts = RunOptions::default();
+        add_linked_worktree_git(&mut opts, &main);
+        assert_eq!(opts, RunOptions::default(), "nothing for the main worktree");
+
+        run(&repo, &["worktree", "add", "-q", "-b", "side", "../side"]);
+        let linked = crate::git::Worktree::discover(&tmp.path().join("side")).unwrap();
+        add_linked_worktree_git(&mut opts, &linked);
+        let git_dir = std::fs::canonicalize(repo.join(".git")).unwrap();
+        assert_eq!(
+            opts.mounts,
+            [BindMount {
+                source: git_dir.clone(),
+                dest: repo.join(".git").to_str().unwrap().to_owned(),
+                read_only: false,
+            }]
+        );
+        assert!(
+            opts.env
+                .contains(&("GIT_CONFIG_KEY_0".into(), "gc.worktreePruneExpire".into()))
+        );
+        // Twice adds nothing.
+        let before = opts.clone();
+        add_linked_worktree_git(&mut opts, &linked);
+        assert_eq!(opts, before);
     }
 }

@@ -360,6 +360,20 @@ fn ccy_in_a_linked_worktree() {
     assert!(repo.session_names().is_empty(), "not the main worktree's");
     term.line("cat /workspace/.git");
     term.wait_for("\ngitdir: ", 10);
+    // git works in the container: the common git directory is mounted at
+    // the path the .git file names, and a commit made there is the host's.
+    let m = marker("linked-commit");
+    term.line(&format!(
+        "git -c user.name=t -c user.email=t@t commit -q --allow-empty -m {m} && git status --short --branch && echo ok-$((6*7))"
+    ));
+    term.wait_for("ok-42", 20);
+    let log = std::process::Command::new("git")
+        .args(["-C", linked.to_str().unwrap(), "log", "-1", "--format=%s"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&log.stdout).trim(), m);
+    term.line("echo $GIT_CONFIG_KEY_0=$GIT_CONFIG_VALUE_0");
+    term.wait_for("\ngc.worktreePruneExpire=never", 10);
 }
 
 /// `attach` by id and by prefix; `--read-only` keeps keys from the pane;
@@ -372,6 +386,9 @@ fn attach_by_id_and_prefix_read_only_and_exclusive() {
     let name = new_session(&repo.dir, &[]);
     let id = name.rsplit('-').next().unwrap().to_owned();
     assert_eq!(id.len(), 8);
+    let by_short_id = ccy(&repo.dir, &["status", "--json", &id[..5]]);
+    assert_eq!(by_short_id.code, 0, "{}", by_short_id.stderr);
+    assert!(by_short_id.stdout.contains(&name), "{}", by_short_id.stdout);
 
     let a = Term::spawn(&repo.dir, &format!("ccy attach {id}"));
     a.wait_for("root@", 60);
