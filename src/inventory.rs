@@ -273,7 +273,8 @@ pub async fn all_sessions(
 
 /// Finds the one session `query` names: the exact name; else `ccy-QUERY`;
 /// else the only session whose name (or name without `ccy-`) starts with
-/// `query`; else the only one whose 8-hex id is `query`.
+/// `query`; else the only one whose 8-hex id starts with `query` (at
+/// least 4 hex digits).
 ///
 /// # Errors
 /// [`ExitKind::NotFound`] when none matches; [`ExitKind::Usage`] when
@@ -293,10 +294,17 @@ pub fn resolve<'a>(sessions: &'a [SessionInfo], query: &str) -> Result<&'a Sessi
             s.name.as_str().starts_with(query) || stripped(s).is_some_and(|n| n.starts_with(query))
         })
         .collect();
-    if matches.is_empty() {
+    if matches.is_empty() && query.len() >= 4 && query.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let id = |s: &SessionInfo| {
+            s.name
+                .as_str()
+                .rsplit_once('-')
+                .map(|(_, id)| id.to_owned())
+                .filter(|id| id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        };
         matches = sessions
             .iter()
-            .filter(|s| s.name.as_str().ends_with(&format!("-{query}")))
+            .filter(|s| id(s).is_some_and(|id| id.starts_with(query)))
             .collect();
     }
     match matches.as_slice() {
@@ -388,6 +396,15 @@ mod tests {
         assert_eq!(name("app-89").unwrap(), "ccy-app-89abcdef");
         assert_eq!(name("89abcdef").unwrap(), "ccy-app-89abcdef");
         assert_eq!(name("mi").unwrap(), "mine");
+        assert_eq!(name("89ab").unwrap(), "ccy-app-89abcdef");
+        assert_eq!(
+            name("89a").unwrap_err().kind(),
+            ExitKind::NotFound,
+            "too short"
+        );
+        let two = name("0123").unwrap_err();
+        assert_eq!(two.kind(), ExitKind::Usage, "two ids start with 0123");
+        assert!(two.message().contains("ccy-app-0123abcd, ccy-web-0123ffff"));
         let amb = name("app").unwrap_err();
         assert_eq!(amb.kind(), ExitKind::Usage);
         assert!(amb.message().contains("ccy-app-0123abcd, ccy-app-89abcdef"));

@@ -14,7 +14,7 @@ use crate::systemd::UserManager;
 /// Attach to a session by name, starting it first when it is stopped.
 ///
 /// NAME is the session's full name, or its name without the `ccy-` prefix,
-/// or a prefix of either that only one session has, or its 8-hex id (the
+/// or a prefix of either that only one session has, or its 8-hex id (4+ digits suffice; the
 /// end of an automatic name). A stopped or failed session is started (its
 /// unit, through your systemd user manager) and ccy waits for its tmux
 /// before attaching. Detach with Ctrl-b d; the session keeps running.
@@ -25,7 +25,7 @@ use crate::systemd::UserManager;
 /// NAME.
 #[derive(Debug, Args)]
 pub struct AttachArgs {
-    /// The session: name, name without `ccy-`, unique prefix, or 8-hex id.
+    /// The session: name, name without `ccy-`, unique prefix, or 8-hex id (4+ digits suffice).
     pub name: String,
 
     /// Attach read-only (tmux `attach -r`): you see the pane, your keys do

@@ -23,7 +23,7 @@ use crate::systemd::UserManager;
 /// user manager, or journalctl missing; 5 no session matches NAME.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// The session: name, name without `ccy-`, unique prefix, or 8-hex id.
+    /// The session: name, name without `ccy-`, unique prefix, or 8-hex id (4+ digits suffice).
     pub name: String,
 
     /// Keep printing new lines as they are logged (`journalctl -f`); stop

@@ -37,7 +37,7 @@ use crate::systemd::UserManager;
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Sessions to remove: name, name without `ccy-`, unique prefix, or
-    /// 8-hex id. Default: this worktree's session.
+    /// 8-hex id (4+ digits suffice). Default: this worktree's session.
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
 

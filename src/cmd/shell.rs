@@ -25,7 +25,7 @@ use crate::systemd::UserManager;
 /// 4 the session failed to start; 5 no session matches NAME.
 #[derive(Debug, Args)]
 pub struct ShellArgs {
-    /// The session: name, name without `ccy-`, unique prefix, or 8-hex id.
+    /// The session: name, name without `ccy-`, unique prefix, or 8-hex id (4+ digits suffice).
     pub name: String,
 
     /// A command to run instead of the shell, after `--` (e.g. `ccy shell

@@ -20,7 +20,7 @@ use crate::ui;
 /// Show one session: state, uptime, unit, container, clients, resources
 ///
 /// NAME is the session's name, its name without `ccy-`, a unique prefix of
-/// either, or its 8-hex id. Without NAME: the session of the git worktree
+/// either, or its 8-hex id (4+ digits suffice). Without NAME: the session of the git worktree
 /// you are in; when it has several, ccy asks which on a terminal and
 /// otherwise lists them and fails.
 ///
@@ -67,7 +67,7 @@ use crate::ui;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct StatusArgs {
-    /// The session (name, name without `ccy-`, unique prefix or 8-hex id);
+    /// The session (name, name without `ccy-`, unique prefix or 8-hex id (4+ digits suffice));
     /// default: the current worktree's session.
     pub name: Option<String>,
 

@@ -29,7 +29,7 @@ use crate::systemd::{JobResult, UserManager};
 #[derive(Debug, Args)]
 pub struct StopArgs {
     /// Sessions to stop: name, name without `ccy-`, unique prefix, or
-    /// 8-hex id. Default: this worktree's sessions.
+    /// 8-hex id (4+ digits suffice). Default: this worktree's sessions.
     #[arg(value_name = "NAME", conflicts_with = "all")]
     pub names: Vec<String>,
 
