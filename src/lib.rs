@@ -21,6 +21,7 @@ pub mod paths;
 pub mod podman;
 pub mod render;
 pub mod runopts;
+pub mod safety;
 pub mod session;
 pub mod systemd;
 pub mod token;

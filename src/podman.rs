@@ -361,6 +361,46 @@ impl PodmanApi {
     }
 }
 
+/// One change in a container's filesystem against its image, as `podman
+/// diff` reports it (`GET /libpod/containers/NAME/changes`). Volumes and
+/// bind mounts are not part of the container's layer and never appear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsChange {
+    /// `C` changed, `A` added, `D` deleted (podman-diff(1)).
+    pub kind: char,
+    /// The absolute path in the container.
+    pub path: String,
+}
+
+impl PodmanApi {
+    /// The filesystem changes of container `name` since it was created
+    /// (podman-diff(1)); one API call.
+    ///
+    /// # Errors
+    /// When the API call fails (no such container, for one).
+    pub async fn changes(&self, name: &str) -> Result<Vec<FsChange>> {
+        let list = self
+            .api
+            .containers()
+            .get(name)
+            .changes(&podman_api::opts::ChangesOpts::builder().build())
+            .await
+            .map_err(|e| api_error(&format!("cannot list the changes of container {name}"), &e))?;
+        Ok(list
+            .into_iter()
+            .map(|c| FsChange {
+                kind: match c.kind {
+                    0 => 'C',
+                    1 => 'A',
+                    2 => 'D',
+                    _ => '?',
+                },
+                path: c.path,
+            })
+            .collect())
+    }
+}
+
 /// A container's resource use, one sample (libpod's `ContainerStats`,
 /// pkg/domain/entities/types).
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
