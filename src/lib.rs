@@ -15,6 +15,7 @@ pub mod fsutil;
 pub mod git;
 pub mod image;
 pub mod inventory;
+pub mod keep;
 pub mod lifecycle;
 pub mod names;
 pub mod paths;
