@@ -136,7 +136,11 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
         escape::label("creation time", LABEL_CREATED, &spec.created)?,
     ];
     if spec.keep {
-        labels.push(escape::label("keep label", crate::keep::LABEL_KEEP, "true")?);
+        labels.push(escape::label(
+            "keep label",
+            crate::keep::LABEL_KEEP,
+            "true",
+        )?);
     }
     let mounts = extra_mounts(spec)?;
     let environment = environment(spec)?;

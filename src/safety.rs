@@ -92,9 +92,8 @@ impl Loss {
     /// ~/src/app`.
     #[must_use]
     pub fn summary(&self, home: &Path) -> String {
-        let plural = |n: usize, one: &str, many: &str| {
-            format!("{n} {}", if n == 1 { one } else { many })
-        };
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         match self {
             Self::Uncommitted { worktree, files } => format!(
                 "{} in {}",
@@ -177,12 +176,16 @@ impl WorktreeGit {
             // The directory is gone and a parent repository was found.
             return Ok(Self::default());
         }
-        let Some(status) = git(worktree, &["status", "--porcelain"])? else {
+        let Some(status) = git(
+            worktree,
+            &["status", "--porcelain", "--untracked-files=all"],
+        )?
+        else {
             return Ok(Self::default());
         };
         let changes: Vec<String> = status
             .lines()
-            .filter(|l| !l.is_empty())
+            .filter(|l| !l.is_empty() && !is_ccy_file(l))
             .map(str::to_owned)
             .collect();
         let has_remote = git(worktree, &["remote"])?.is_some_and(|r| !r.trim().is_empty());
@@ -300,6 +303,16 @@ impl WorktreeGit {
     }
 }
 
+/// Files ccy itself writes into a worktree ([`crate::session::SESSION_ID_FILE`]
+/// and the `.gitignore` beside it): untracked, they are not the user's work.
+pub const CCY_FILES: &[&str] = &[".claude/ccy/.gitignore", ".claude/ccy/.session-id"];
+
+/// Whether a `git status --porcelain` line is an untracked file of ccy's.
+fn is_ccy_file(line: &str) -> bool {
+    line.strip_prefix("?? ")
+        .is_some_and(|p| CCY_FILES.contains(&p))
+}
+
 /// Runs `git -C DIR ARGS`; `Ok(None)` when git exits unsuccessfully.
 fn git(dir: &Path, args: &[&str]) -> Result<Option<String>> {
     let out = Command::new("git")
@@ -335,13 +348,13 @@ impl Checker {
     /// # Errors
     /// As [`WorktreeGit::read`].
     pub fn worktree(&mut self, worktree: &Path) -> Result<&WorktreeGit> {
-        if !self.worktrees.contains_key(worktree) {
-            let facts = WorktreeGit::read(worktree)?;
-            self.git_reads += 1;
-            self.worktrees.insert(worktree.to_path_buf(), facts);
+        match self.worktrees.entry(worktree.to_path_buf()) {
+            std::collections::hash_map::Entry::Occupied(e) => Ok(e.into_mut()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                self.git_reads += 1;
+                Ok(e.insert(WorktreeGit::read(worktree)?))
+            }
         }
-        #[expect(clippy::expect_used, reason = "inserted just above")]
-        Ok(self.worktrees.get(worktree).expect("cached"))
     }
 
     /// What removing `info` would lose: see [`losses`].
@@ -410,7 +423,7 @@ pub fn lost_writes(changes: &[FsChange]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
     fn ch(kind: char, path: &str) -> FsChange {
@@ -464,8 +477,15 @@ mod tests {
         let base = std::fs::canonicalize(tmp.path()).unwrap();
         let repo = base.join("app");
         std::fs::create_dir(&repo).unwrap();
-        run(&repo, "git init -q -b main && git commit -q --allow-empty -m one");
-        // Main worktree on the main branch, no remote: nothing to lose.
+        run(
+            &repo,
+            "git init -q -b main && git commit -q --allow-empty -m one",
+        );
+        // Main worktree on the main branch, no remote: nothing to lose
+        // (ccy's own untracked files are not work).
+        std::fs::create_dir_all(repo.join(".claude/ccy")).unwrap();
+        std::fs::write(repo.join(".claude/ccy/.gitignore"), ".session-id\n").unwrap();
+        std::fs::write(repo.join(".claude/ccy/.session-id"), "x\n").unwrap();
         let g = WorktreeGit::read(&repo).unwrap();
         assert!(g.readable && !g.has_remote);
         assert_eq!(g.main_branch.as_deref(), Some("main"));
@@ -505,7 +525,11 @@ mod tests {
         );
         std::fs::remove_file(linked.join("new.txt")).unwrap();
         let g = WorktreeGit::read(&linked).unwrap();
-        assert!(g.removable().unwrap_err().contains("neither merged into main"));
+        assert!(
+            g.removable()
+                .unwrap_err()
+                .contains("neither merged into main")
+        );
 
         // With a remote the base is the remote branches: main's own commit
         // is unpushed now, and pushing it clears it.
@@ -521,7 +545,11 @@ mod tests {
         let g = WorktreeGit::read(&repo).unwrap();
         let losses = g.losses(&repo);
         assert_eq!(losses.len(), 1);
-        assert!(losses[0].summary(&base).contains("not on any remote branch"));
+        assert!(
+            losses[0]
+                .summary(&base)
+                .contains("not on any remote branch")
+        );
         run(&repo, "git push -q origin main feat");
         assert!(WorktreeGit::read(&repo).unwrap().losses(&repo).is_empty());
         let g = WorktreeGit::read(&linked).unwrap();
