@@ -399,6 +399,28 @@ impl PodmanApi {
             })
             .collect())
     }
+
+    /// Where container `name` has volumes and bind mounts (`Mounts[].
+    /// Destination` of its inspection; Podman's own `/etc/hosts` and the
+    /// like are not listed). One API call.
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn mount_destinations(&self, name: &str) -> Result<Vec<String>> {
+        let data = self
+            .api
+            .containers()
+            .get(name)
+            .inspect()
+            .await
+            .map_err(|e| api_error(&format!("cannot inspect container {name}"), &e))?;
+        Ok(data
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| m.destination)
+            .collect())
+    }
 }
 
 /// A container's resource use, one sample (libpod's `ContainerStats`,

@@ -369,8 +369,10 @@ impl Checker {
             self.worktree(&worktree)?.losses(&worktree)
         };
         if info.state() == State::Running && info.container.is_some() {
-            let changes = api.changes(info.name.as_str()).await?;
-            let paths = lost_writes(&changes);
+            let name = info.name.as_str();
+            let (changes, mounts) =
+                tokio::try_join!(api.changes(name), api.mount_destinations(name))?;
+            let paths = lost_writes(&changes, &mounts);
             if !paths.is_empty() {
                 out.push(Loss::ContainerWrites {
                     container: info.name.to_string(),
@@ -394,19 +396,28 @@ pub async fn losses(api: &PodmanApi, info: &SessionInfo) -> Result<Vec<Loss>> {
 }
 
 /// The changes of a container that count as losses: added or changed
-/// paths outside [`SCRATCH_PATHS`], without the directories that only
-/// changed because something below them did; deletions lose nothing.
+/// paths that are not in, under or above [`SCRATCH_PATHS`] or the
+/// container's `mounts` (a mount point's directory, and its parents, show
+/// as changed: `A /workspace`, `C /root`), without the directories that
+/// only changed because something below them did; deletions lose nothing.
 /// Sorted, as `A /path` / `C /path`.
 #[must_use]
-pub fn lost_writes(changes: &[FsChange]) -> Vec<String> {
-    let scratch = |p: &str| {
+pub fn lost_writes(changes: &[FsChange], mounts: &[String]) -> Vec<String> {
+    let under = |p: &str, base: &str| {
+        p == base
+            || p.strip_prefix(base)
+                .is_some_and(|r| r.starts_with('/') || base.ends_with('/'))
+    };
+    let ignored = |p: &str| {
         SCRATCH_PATHS
             .iter()
-            .any(|s| p == *s || p.strip_prefix(s).is_some_and(|r| r.starts_with('/')))
+            .copied()
+            .chain(mounts.iter().map(String::as_str))
+            .any(|s| under(p, s) || under(s, p))
     };
     let kept: Vec<&FsChange> = changes
         .iter()
-        .filter(|c| c.kind != 'D' && !scratch(&c.path))
+        .filter(|c| c.kind != 'D' && !ignored(&c.path))
         .collect();
     let mut out: Vec<String> = kept
         .iter()
@@ -451,10 +462,37 @@ mod tests {
             ch('A', "/root/.cache/x"),
         ];
         assert_eq!(
-            lost_writes(&changes),
+            lost_writes(&changes, &[]),
             vec!["A /root/notes.md", "A /runner", "C /etc/motd"]
         );
-        assert!(lost_writes(&[ch('C', "/tmp"), ch('A', "/tmp/x")]).is_empty());
+        assert!(lost_writes(&[ch('C', "/tmp"), ch('A', "/tmp/x")], &[]).is_empty());
+        // What a fresh session shows (podman 5.4): mount points and their
+        // parents, tmux's socket, /etc for Podman's /etc/hosts.
+        let fresh = [
+            ch('C', "/etc"),
+            ch('C', "/root"),
+            ch('A', "/root/.claude"),
+            ch('A', "/run/ccy"),
+            ch('C', "/tmp"),
+            ch('A', "/tmp/tmux-0"),
+            ch('A', "/tmp/tmux-0/default"),
+            ch('A', "/workspace"),
+        ];
+        let mounts = [
+            "/workspace".to_owned(),
+            "/root/.claude".to_owned(),
+            "/root/.claude/projects".to_owned(),
+            "/run/ccy".to_owned(),
+        ];
+        assert!(lost_writes(&fresh, &mounts).is_empty());
+        let mut written = fresh.to_vec();
+        written.push(ch('A', "/root/keep.txt"));
+        written.push(ch('A', "/opt"));
+        written.push(ch('A', "/opt/tool"));
+        assert_eq!(
+            lost_writes(&written, &mounts),
+            vec!["A /opt/tool", "A /root/keep.txt"]
+        );
     }
 
     fn run(dir: &Path, cmd: &str) {
