@@ -105,11 +105,13 @@ enum Verdict {
 /// # Errors
 /// See the exit status in [`PruneArgs`].
 pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
-    let age = if let Some(a) = &args.age {
-        parse_age(a, "--age")?
+    let (age_text, age) = if let Some(a) = &args.age {
+        (a.trim().to_owned(), parse_age(a, "--age")?)
     } else {
         let cfg = config::load(&ctx.paths.user_config_file(), None)?.finish()?;
-        parse_age(&cfg.config.prune.age, "prune.age")?
+        let text = cfg.config.prune.age;
+        let age = parse_age(&text, "prune.age")?;
+        (text.trim().to_owned(), age)
     };
     ctx.block_on(async {
         let mgr = UserManager::connect(&ctx.paths).await?;
@@ -119,7 +121,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
         let mut checker = Checker::new();
         let mut verdicts = Vec::with_capacity(all.len());
         for info in &all {
-            let v = judge(info, now, age);
+            let v = judge(info, now, age, &age_text);
             let v = match v {
                 Verdict::Remove(why) if !args.force => {
                     let losses = checker.losses(&api, info).await?;
@@ -204,8 +206,9 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
 }
 
 /// The verdict before the data-loss check: keep (not ccy's, running,
-/// labelled keep, active recently) or remove.
-fn judge(info: &SessionInfo, now: u64, age: Duration) -> Verdict {
+/// labelled keep, active recently) or remove. `age_text` is the age as the
+/// user wrote it.
+fn judge(info: &SessionInfo, now: u64, age: Duration, age_text: &str) -> Verdict {
     let Some(file) = &info.file else {
         return Verdict::Keep("a container without a ccy unit file".to_owned());
     };
@@ -228,9 +231,8 @@ fn judge(info: &SessionInfo, now: u64, age: Duration) -> Verdict {
     };
     if idle < age.as_secs() {
         return Verdict::Keep(format!(
-            "{what} {} (younger than {})",
+            "{what} {} (younger than {age_text})",
             ui::ago(now, last),
-            humantime::format_duration(age)
         ));
     }
     Verdict::Remove(format!("{state}, {what} {}", ui::ago(now, last)))
@@ -388,7 +390,7 @@ mod tests {
         let created = ui::parse_rfc3339("2026-01-01T00:00:00Z").unwrap();
         let now = created + 30 * 86400;
         let week = Duration::from_secs(7 * 86400);
-        let v = |i: &SessionInfo| format!("{:?}", judge(i, now, week));
+        let v = |i: &SessionInfo| format!("{:?}", judge(i, now, week, "7d"));
         assert_eq!(
             v(&info(d, "old", "p", "inactive", Some(now - 8 * 86400))),
             r#"Remove("stopped, last active 8d ago")"#
@@ -399,7 +401,7 @@ mod tests {
         );
         assert_eq!(
             v(&info(d, "young", "p", "inactive", Some(now - 3600))),
-            r#"Keep("last active 1h ago (younger than 7days)")"#
+            r#"Keep("last active 1h ago (younger than 7d)")"#
         );
         assert_eq!(v(&info(d, "up", "p", "active", None)), r#"Keep("running")"#);
         let kept = info(d, "kept", "p", "inactive", None);

@@ -474,13 +474,25 @@ fn created_worktrees_go_only_when_clean_and_merged() {
         out.stdout
     );
     assert!(wa.exists());
-    // The last session: clean, nothing beyond main: the worktree goes,
-    // the branch stays.
+    // The record that ccy made the worktree went with that session: the
+    // worktree is the user's now.
     let out = ccy(&repo.dir, &["rm", &a2]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(!wa.exists(), "{}", out.stdout);
-    assert!(!git(&repo.dir, "worktree list").contains("feat-a"));
-    assert_eq!(git(&repo.dir, "branch --list feat-a"), "feat-a");
+    assert!(!out.stdout.contains("git worktree"), "{}", out.stdout);
+    assert!(wa.exists());
+    git(&repo.dir, &format!("worktree remove --force {}", q(wa.to_str().unwrap())));
+
+    // Removed together with the other session using it, clean, nothing
+    // beyond main: the worktree goes, the branch stays.
+    let c = new_session(&repo.dir, &["--worktree", "feat-c"]);
+    let wc = parent.join("wtclean-feat-c");
+    let c2 = new_session(&wc, &[]);
+    let out = ccy(&repo.dir, &["rm", &c, &c2]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(gone(&c) && gone(&c2));
+    assert!(!wc.exists(), "{}", out.stdout);
+    assert!(!git(&repo.dir, "worktree list").contains("feat-c"));
+    assert_eq!(git(&repo.dir, "branch --list feat-c"), "feat-c");
 
     // A commit main lacks (no remote): rm refuses; --force removes the
     // session, keeps the worktree and says why.
