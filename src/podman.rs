@@ -400,6 +400,20 @@ impl PodmanApi {
             .collect())
     }
 
+    /// The names of all volumes (one API call).
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn volume_names(&self) -> Result<std::collections::BTreeSet<String>> {
+        let list = self
+            .api
+            .volumes()
+            .list(&podman_api::opts::VolumeListOpts::builder().build())
+            .await
+            .map_err(|e| api_error("cannot list volumes", &e))?;
+        Ok(list.into_iter().map(|v| v.name).collect())
+    }
+
     /// Where container `name` has volumes and bind mounts (`Mounts[].
     /// Destination` of its inspection; Podman's own `/etc/hosts` and the
     /// like are not listed). One API call.

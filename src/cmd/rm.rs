@@ -1,7 +1,10 @@
 //! `ccy rm`: remove sessions: stop them, remove their unit files and state.
 //! The removal itself ([`remove_sessions`]) is shared with `ccy prune`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+
+use futures_util::StreamExt;
 
 use clap::Args;
 
@@ -224,22 +227,66 @@ pub(crate) async fn remove_sessions(
         .iter()
         .flat_map(|d| [d.info.name.service_unit(), d.info.name.volume_unit()])
         .collect();
+    let mut volume_units = Vec::new();
     for state in mgr.unit_states(&units).await? {
         if state.active_state == "failed" {
             mgr.reset_failed(&state.name).await?;
         } else if state.is_up() && state.name.ends_with("-volume.service") {
-            let _ = mgr.stop(&state.name).await;
+            volume_units.push(state.name);
         }
     }
+    mgr.stop_many(&volume_units).await?;
     for d in &stopped {
         remove_unit_files(&ctx.paths, d.info)?;
     }
     mgr.reload().await?;
     let gone: Vec<&str> = stopped.iter().map(|d| d.info.name.as_str()).collect();
+    // Volumes: one list call, then the removals a few at a time.
+    let existing = api.volume_names().await?;
+    let to_remove: Vec<String> = stopped
+        .iter()
+        .filter(|d| matches!(d.volume, VolumeFate::Remove(_)))
+        .map(|d| d.info.name.state_volume())
+        .filter(|v| existing.contains(v))
+        .collect();
+    let removed_volumes: Vec<(String, Result<()>)> = futures_util::stream::iter(to_remove)
+        .map(|v| async move {
+            let r = api.remove_volume(&v).await;
+            (v, r)
+        })
+        .buffer_unordered(VOLUME_REMOVALS_AT_ONCE)
+        .collect()
+        .await;
+    let mut volume_errors = BTreeMap::new();
+    for (v, r) in removed_volumes {
+        if let Err(e) = r {
+            volume_errors.insert(v, e);
+        }
+    }
     for d in &stopped {
-        report_removal(ctx, api, all, &gone, d, checker).await?;
+        let volume = d.info.name.state_volume();
+        let state = if !existing.contains(&volume) {
+            VolumeState::Absent
+        } else if let Some(e) = volume_errors.remove(&volume) {
+            VolumeState::Failed(e)
+        } else {
+            VolumeState::Present
+        };
+        report_removal(ctx, all, &gone, d, state, checker)?;
     }
     Ok(failed)
+}
+
+/// How many volume removals are in flight at once.
+const VOLUME_REMOVALS_AT_ONCE: usize = 8;
+
+/// A removed session's volume after the removals: absent (never existed),
+/// present (removed per its fate `Remove`, or kept), or a removal that
+/// failed.
+enum VolumeState {
+    Absent,
+    Present,
+    Failed(Error),
 }
 
 /// Deletes `NAME.container` and `NAME.volume` (absent ones are fine).
@@ -253,12 +300,12 @@ fn remove_unit_files(paths: &Paths, info: &SessionInfo) -> Result<()> {
 /// Removes the state directory, the `.session-id` file, the volume (per
 /// its fate) and the created git worktree (per [`worktree_fate`]), then
 /// prints what was removed and what was kept.
-async fn report_removal(
+fn report_removal(
     ctx: &Ctx,
-    api: &PodmanApi,
     all: &[SessionInfo],
     gone: &[&str],
     d: &Doomed<'_>,
+    volume_state: VolumeState,
     checker: &mut Checker,
 ) -> Result<()> {
     let home = &ctx.paths.home;
@@ -312,17 +359,17 @@ async fn report_removal(
     }
 
     let volume = name.state_volume();
-    if api.volume_exists(&volume).await? {
-        match &d.volume {
-            VolumeFate::Remove(why) => {
-                api.remove_volume(&volume).await?;
-                if why.is_empty() {
-                    removed.push(format!("volume {volume}"));
-                } else {
-                    removed.push(format!("volume {volume} ({why})"));
-                }
-            }
-            VolumeFate::Keep(why) => kept.push(format!("volume {volume} ({why})")),
+    match (volume_state, &d.volume) {
+        (VolumeState::Absent, _) => {}
+        (VolumeState::Failed(e), _) => kept.push(format!("volume {volume}: {}", e.message())),
+        (VolumeState::Present, VolumeFate::Remove(why)) if why.is_empty() => {
+            removed.push(format!("volume {volume}"));
+        }
+        (VolumeState::Present, VolumeFate::Remove(why)) => {
+            removed.push(format!("volume {volume} ({why})"));
+        }
+        (VolumeState::Present, VolumeFate::Keep(why)) => {
+            kept.push(format!("volume {volume} ({why})"));
         }
     }
 

@@ -480,7 +480,10 @@ fn created_worktrees_go_only_when_clean_and_merged() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(!out.stdout.contains("git worktree"), "{}", out.stdout);
     assert!(wa.exists());
-    git(&repo.dir, &format!("worktree remove --force {}", q(wa.to_str().unwrap())));
+    git(
+        &repo.dir,
+        &format!("worktree remove --force {}", q(wa.to_str().unwrap())),
+    );
 
     // Removed together with the other session using it, clean, nothing
     // beyond main: the worktree goes, the branch stays.
