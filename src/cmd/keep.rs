@@ -29,7 +29,7 @@ use crate::systemd::UserManager;
 #[derive(Debug, Args)]
 pub struct KeepArgs {
     /// Sessions to keep: name, name without `ccy-`, unique prefix, or 8-hex
-    /// id. Default: this worktree's sessions.
+    /// id (4+ digits suffice). Default: this worktree's sessions.
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
 
