@@ -54,4 +54,6 @@ pub enum Command {
     Config(cmd::config::ConfigArgs),
     Completions(cmd::completions::CompletionsArgs),
     Tokens(cmd::tokens::TokensArgs),
+    Prune(cmd::prune::PruneArgs),
+    Keep(cmd::keep::KeepArgs),
 }

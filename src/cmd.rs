@@ -7,9 +7,11 @@ pub mod config;
 pub mod create_opts;
 pub mod doctor;
 pub mod here;
+pub mod keep;
 pub mod list;
 pub mod logs;
 pub mod new;
+pub mod prune;
 pub mod rm;
 pub mod shell;
 pub mod status;
@@ -44,5 +46,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Config(args)) => config::run(&ctx, &args),
         Some(Command::Completions(args)) => completions::run(&args),
         Some(Command::Tokens(args)) => tokens::run(&ctx, &args),
+        Some(Command::Prune(args)) => prune::run(&ctx, &args),
+        Some(Command::Keep(args)) => keep::run(&ctx, &args),
     }
 }

@@ -95,6 +95,15 @@ pub struct SessionConfig {
     pub ssh_keys: Vec<String>,
 }
 
+/// `[prune]`: what `ccy prune` removes.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PruneConfig {
+    /// Stopped sessions idle for longer than this are pruned (`30m`,
+    /// `12h`, `7d`; see `cmd::prune::parse_age`).
+    pub age: String,
+}
+
 /// The effective configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +114,8 @@ pub struct Config {
     pub agent: AgentConfig,
     /// `[session]`.
     pub session: SessionConfig,
+    /// `[prune]`.
+    pub prune: PruneConfig,
 }
 
 /// The built-in defaults, as TOML (the one place they are written down),
@@ -165,6 +176,11 @@ env = []
 # ssh-agent (git over SSH works; ~/.ssh/known_hosts is mounted read-only
 # beside them). Flag: --ssh-key (adds).
 ssh_keys = []
+
+[prune]
+# `ccy prune` removes stopped sessions idle for longer than this: a number
+# and a unit, "30m", "12h", "7d", "2w". Flag: ccy prune --age.
+age = "7d"
 "#;
 
 /// A configuration with the source of every key.
@@ -578,7 +594,10 @@ mod tests {
             text.contains("unknown configuration key sesion.memory"),
             "{text}"
         );
-        assert!(text.contains("[agent], [image], [session]"), "{text}");
+        assert!(
+            text.contains("[agent], [image], [prune], [session]"),
+            "{text}"
+        );
     }
 
     #[test]

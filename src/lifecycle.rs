@@ -118,6 +118,8 @@ pub struct NewSession {
     /// Set when ccy created the worktree for this session (`ccy new
     /// --worktree`); recorded in the session's metadata line.
     pub created_worktree: Option<CreatedWorktree>,
+    /// Label the session `ccy.keep=true` (`ccy new --keep`).
+    pub keep: bool,
 }
 
 /// Checks that no session, container or unit already uses `name`: its
@@ -265,6 +267,7 @@ pub async fn create(
         run,
         token_secret,
         history_volume: Some(history),
+        keep: new.keep,
     };
     std::fs::create_dir_all(&spec.state_dir)
         .with_context(|| format!("cannot create {}", spec.state_dir.display()))?;

@@ -361,6 +361,82 @@ impl PodmanApi {
     }
 }
 
+/// One change in a container's filesystem against its image, as `podman
+/// diff` reports it (`GET /libpod/containers/NAME/changes`). Volumes and
+/// bind mounts are not part of the container's layer and never appear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FsChange {
+    /// `C` changed, `A` added, `D` deleted (podman-diff(1)).
+    pub kind: char,
+    /// The absolute path in the container.
+    pub path: String,
+}
+
+impl PodmanApi {
+    /// The filesystem changes of container `name` since it was created
+    /// (podman-diff(1)); one API call.
+    ///
+    /// # Errors
+    /// When the API call fails (no such container, for one).
+    pub async fn changes(&self, name: &str) -> Result<Vec<FsChange>> {
+        let list = self
+            .api
+            .containers()
+            .get(name)
+            .changes(&podman_api::opts::ChangesOpts::builder().build())
+            .await
+            .map_err(|e| api_error(&format!("cannot list the changes of container {name}"), &e))?;
+        Ok(list
+            .into_iter()
+            .map(|c| FsChange {
+                kind: match c.kind {
+                    0 => 'C',
+                    1 => 'A',
+                    2 => 'D',
+                    _ => '?',
+                },
+                path: c.path,
+            })
+            .collect())
+    }
+
+    /// The names of all volumes (one API call).
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn volume_names(&self) -> Result<std::collections::BTreeSet<String>> {
+        let list = self
+            .api
+            .volumes()
+            .list(&podman_api::opts::VolumeListOpts::builder().build())
+            .await
+            .map_err(|e| api_error("cannot list volumes", &e))?;
+        Ok(list.into_iter().map(|v| v.name).collect())
+    }
+
+    /// Where container `name` has volumes and bind mounts (`Mounts[].
+    /// Destination` of its inspection; Podman's own `/etc/hosts` and the
+    /// like are not listed). One API call.
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn mount_destinations(&self, name: &str) -> Result<Vec<String>> {
+        let data = self
+            .api
+            .containers()
+            .get(name)
+            .inspect()
+            .await
+            .map_err(|e| api_error(&format!("cannot inspect container {name}"), &e))?;
+        Ok(data
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|m| m.destination)
+            .collect())
+    }
+}
+
 /// A container's resource use, one sample (libpod's `ContainerStats`,
 /// pkg/domain/entities/types).
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]

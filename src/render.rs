@@ -129,12 +129,19 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
     // JSON escapes control characters, so the line has no newline, and it
     // ends with `}`, never with a continuation backslash.
     let meta_line = format!("{META_PREFIX}{meta_json}");
-    let labels = vec![
+    let mut labels = vec![
         escape::label("project", LABEL_PROJECT, &spec.project)?,
         escape::label("worktree path", LABEL_WORKTREE, worktree)?,
         escape::label("branch", LABEL_BRANCH, &spec.branch)?,
         escape::label("creation time", LABEL_CREATED, &spec.created)?,
     ];
+    if spec.keep {
+        labels.push(escape::label(
+            "keep label",
+            crate::keep::LABEL_KEEP,
+            "true",
+        )?);
+    }
     let mounts = extra_mounts(spec)?;
     let environment = environment(spec)?;
     let secret = spec
@@ -309,6 +316,7 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
         run: RunOptions::default(),
         token_secret: Some("ccy-token-work".into()),
         history_volume: Some("ccy-history-app".into()),
+        keep: false,
     };
     let odd = SessionSpec {
         name: name("odd_one"),
@@ -371,6 +379,7 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
             }],
             known_hosts: Some("/home/dev/.ssh/known_hosts".into()),
         },
+        keep: true,
         ..base.clone()
     };
     vec![
@@ -527,6 +536,7 @@ mod tests {
         Label="ccy.worktree=/home/dev/src/app"
         Label="ccy.branch=main"
         Label="ccy.created=2026-11-21T05:00:00Z"
+        Label="ccy.keep=true"
         # The worktree, read-write, is the agent's working directory.
         Mount="type=bind,source=/home/dev/src/app,destination=/workspace,rw"
         WorkingDir=/workspace

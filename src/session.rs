@@ -101,6 +101,9 @@ pub struct SessionSpec {
     /// shared by the project's sessions; `None`: history stays in the
     /// session's state volume.
     pub history_volume: Option<String>,
+    /// Label the session `ccy.keep=true` (`ccy new --keep`): `ccy prune`
+    /// never removes it.
+    pub keep: bool,
 }
 
 impl SessionSpec {

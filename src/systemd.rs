@@ -168,6 +168,92 @@ impl UserManager {
         self.run_job(unit, JobKind::Stop).await
     }
 
+    /// Stops all of `units` at once (mode `replace`): queues every job
+    /// while collecting `JobRemoved` signals, then waits for the rest,
+    /// rather than one round trip per unit. Returns each unit's result in
+    /// order; a unit the manager refuses to stop (not loaded) is
+    /// [`JobResult::Skipped`].
+    ///
+    /// # Errors
+    /// When the manager cannot be subscribed to or the connection is lost.
+    pub async fn stop_many(&self, units: &[String]) -> Result<Vec<JobResult>> {
+        use std::cell::{Cell, RefCell};
+        use std::collections::HashMap;
+
+        if units.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.manager.subscribe().await {
+            Ok(()) => {}
+            Err(zbus::Error::MethodError(name, _, _))
+                if name.as_str() == "org.freedesktop.systemd1.AlreadySubscribed" => {}
+            Err(e) => return Err(bus_error("cannot subscribe to user manager signals", &e)),
+        }
+        let mut removed = self
+            .manager
+            .receive_job_removed()
+            .await
+            .map_err(|e| bus_error("cannot listen for JobRemoved", &e))?;
+        // Signals are read while the jobs are queued: an unread signal
+        // queue would stall the connection (and with it the replies).
+        let jobs: RefCell<Vec<Option<String>>> = RefCell::new(vec![None; units.len()]);
+        let queued = Cell::new(false);
+        let finished: RefCell<HashMap<String, JobResult>> = RefCell::new(HashMap::new());
+        let issue = async {
+            for (i, unit) in units.iter().enumerate() {
+                if let Ok(job) = self
+                    .manager
+                    .stop_unit(unit.clone(), "replace".to_owned())
+                    .await
+                {
+                    jobs.borrow_mut()[i] = Some(job.as_str().to_owned());
+                }
+            }
+            queued.set(true);
+        };
+        let collect = async {
+            loop {
+                let all_done = queued.get() && {
+                    let f = finished.borrow();
+                    jobs.borrow().iter().flatten().all(|j| f.contains_key(j))
+                };
+                if all_done {
+                    return Ok(());
+                }
+                match tokio::time::timeout(std::time::Duration::from_millis(20), removed.next())
+                    .await
+                {
+                    Err(_) => {}
+                    Ok(None) => {
+                        return Err(Error::failure(
+                            "lost the connection to the user manager while stopping units",
+                        ));
+                    }
+                    Ok(Some(signal)) => {
+                        let args = signal
+                            .args()
+                            .map_err(|e| bus_error("malformed JobRemoved signal", &e))?;
+                        finished.borrow_mut().insert(
+                            args.job().as_str().to_owned(),
+                            JobResult::from_wire(args.result()),
+                        );
+                    }
+                }
+            }
+        };
+        let ((), collected) = tokio::join!(issue, collect);
+        collected?;
+        let finished = finished.into_inner();
+        Ok(jobs
+            .into_inner()
+            .into_iter()
+            .map(|j| {
+                j.and_then(|j| finished.get(&j).cloned())
+                    .unwrap_or(JobResult::Skipped)
+            })
+            .collect())
+    }
+
     async fn run_job(&self, unit: &str, kind: JobKind) -> Result<JobResult> {
         // One subscription per connection: a second job in the same run
         // (stop several units, start podman.socket then a session) gets

@@ -56,6 +56,11 @@ pub struct NewArgs {
     #[arg(short, long)]
     pub detach: bool,
 
+    /// Label the session `ccy.keep=true`: `ccy prune` never removes it
+    /// (`ccy keep --off NAME` takes the label off).
+    #[arg(long)]
+    pub keep: bool,
+
     /// How the session is created.
     #[command(flatten)]
     pub create: CreateArgs,
@@ -166,6 +171,7 @@ async fn create(
         let _lock = lifecycle::lock_worktree(&ctx.paths, &worktree)?;
         let mut new = args.create.new_session(name);
         new.created_worktree = created;
+        new.keep = args.keep;
         let name = lifecycle::create(ctx, &mgr, &api, &cfg, &worktree, new).await?;
         session::write_session_id(&worktree, &name)?;
         Ok(name)

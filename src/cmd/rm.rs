@@ -1,6 +1,10 @@
 //! `ccy rm`: remove sessions: stop them, remove their unit files and state.
+//! The removal itself ([`remove_sessions`]) is shared with `ccy prune`.
 
+use std::collections::BTreeMap;
 use std::path::Path;
+
+use futures_util::StreamExt;
 
 use clap::Args;
 
@@ -12,6 +16,7 @@ use crate::inventory::{self, SessionInfo, State};
 use crate::lifecycle;
 use crate::paths::{Paths, display_home};
 use crate::podman::PodmanApi;
+use crate::safety::{Checker, Loss};
 use crate::session;
 use crate::systemd::UserManager;
 
@@ -24,16 +29,26 @@ use crate::systemd::UserManager;
 /// (`~/.local/state/ccy/sessions/NAME`) and its worktree's
 /// `.claude/ccy/.session-id` (when it names the session) are removed.
 ///
-/// The agent-state volume (`NAME-state`: conversation history for `claude
-/// --resume`, settings) is kept unless --volumes is given; a git worktree
-/// made by `ccy new --worktree` is kept. ccy says what it removed and what
-/// it kept. Without NAME, the session of the worktree you are in is removed
+/// Nothing is removed when work would be lost, unless --force: uncommitted
+/// changes in the session's worktree (untracked files included), commits
+/// of its HEAD on no remote branch (in a repository without a remote: not
+/// on the main branch, the one checked out in the main worktree), or files
+/// a running container wrote outside its volumes and mounts (podman diff;
+/// they go when the container stops). ccy lists what would be lost.
+///
+/// The agent-state volume (`NAME-state`: settings, and conversation history
+/// when the project has no shared history volume) is kept unless --volumes
+/// is given. A git worktree made by `ccy new --worktree` is removed (`git
+/// worktree remove`) when no other session uses it, it has no uncommitted
+/// changes and its branch is merged into the main branch or pushed;
+/// otherwise it is kept, saying why. ccy says what it removed and what it
+/// kept. Without NAME, the session of the worktree you are in is removed
 /// (when it has several, name them).
 ///
 /// Exit status: 0 all removed; 2 NAME matches several sessions, or the
 /// worktree has several; 3 no user manager, or not in a worktree without
-/// NAME; 4 a stop job failed; 5 no such session; 6 refused (clients
-/// attached and no --force, or declined).
+/// NAME; 4 a stop job failed; 5 no such session; 6 refused (work would be
+/// lost, or clients attached, and no --force; or declined).
 #[derive(Debug, Args)]
 pub struct RmArgs {
     /// Sessions to remove: name, name without `ccy-`, unique prefix, or
@@ -46,7 +61,9 @@ pub struct RmArgs {
     #[arg(long)]
     pub volumes: bool,
 
-    /// Remove sessions with attached clients without asking.
+    /// Remove even when work would be lost (uncommitted changes, unpushed
+    /// commits, container writes), and sessions with attached clients
+    /// without asking.
     #[arg(short, long)]
     pub force: bool,
 }
@@ -77,38 +94,32 @@ pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
             return Err(err.hint("e.g. 'ccy rm NAME' (several names are fine)"));
         }
         refuse_foreign(&targets)?;
-        lifecycle::check_clients(&targets, args.force, "remove")?;
-
-        // Stop everything first; a session whose stop fails keeps its files.
-        let mut stopped: Vec<&SessionInfo> = Vec::new();
-        let mut failed: Vec<String> = Vec::new();
-        for info in &targets {
-            if info.state() == State::Stopped {
-                stopped.push(info);
-                continue;
-            }
-            match stop_one(&mgr, info).await {
-                Ok(()) => stopped.push(info),
-                Err(e) => {
-                    eprintln!("ccy: {e}");
-                    failed.push(info.name.to_string());
+        let mut checker = Checker::new();
+        if !args.force {
+            let mut refused = Vec::new();
+            for info in &targets {
+                let losses = checker.losses(&api, info).await?;
+                if !losses.is_empty() {
+                    refused.push((*info, losses));
                 }
             }
+            if !refused.is_empty() {
+                return Err(refusal(&ctx.paths, &refused, "rm"));
+            }
         }
-        for info in &stopped {
-            // The volume unit is a oneshot that stays active; stop it so
-            // the reload unloads it. Not loaded: nothing to do.
-            let _ = mgr.stop(&info.name.volume_unit()).await;
-            remove_unit_files(&ctx.paths, info)?;
-            mgr.reset_failed(&info.name.service_unit()).await?;
-            mgr.reset_failed(&info.name.volume_unit()).await?;
-        }
-        if !stopped.is_empty() {
-            mgr.reload().await?;
-        }
-        for info in &stopped {
-            report_removal(ctx, &api, info, args.volumes).await?;
-        }
+        lifecycle::check_clients(&targets, args.force, "remove")?;
+        let doomed: Vec<Doomed> = targets
+            .iter()
+            .map(|info| Doomed {
+                info,
+                volume: if args.volumes {
+                    VolumeFate::Remove(String::new())
+                } else {
+                    VolumeFate::Keep("use --volumes to remove it".to_owned())
+                },
+            })
+            .collect();
+        let failed = remove_sessions(ctx, &mgr, &api, &all, &doomed, &mut checker).await?;
         if failed.is_empty() {
             Ok(())
         } else {
@@ -121,6 +132,163 @@ pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
     })
 }
 
+/// The refusal of `verb` (`rm`) for sessions whose removal would lose
+/// work: exit status 6, each session's losses and items as details.
+pub(crate) fn refusal(paths: &Paths, refused: &[(&SessionInfo, Vec<Loss>)], verb: &str) -> Error {
+    let names: Vec<String> = refused.iter().map(|(i, _)| i.name.to_string()).collect();
+    let mut err = Error::new(
+        ExitKind::Refused,
+        format!("not removing {}: work would be lost", names.join(", ")),
+    );
+    for (info, losses) in refused {
+        for line in loss_lines(paths, info, losses) {
+            err = err.detail(line);
+        }
+    }
+    err.hint("commit and push the work (or copy the files out), then run it again")
+        .hint(format!(
+            "or remove anyway, losing it: 'ccy {verb} --force {}'",
+            names.join(" ")
+        ))
+}
+
+/// `NAME: SUMMARY` and the indented items of each loss.
+pub(crate) fn loss_lines(paths: &Paths, info: &SessionInfo, losses: &[Loss]) -> Vec<String> {
+    let mut out = Vec::new();
+    for loss in losses {
+        out.push(format!("{}: {}", info.name, loss.summary(&paths.home)));
+        for item in loss.items() {
+            out.push(format!("    {item}"));
+        }
+    }
+    out
+}
+
+/// What happens to a removed session's agent-state volume, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum VolumeFate {
+    /// Remove it; the reason is shown after the volume name when not empty.
+    Remove(String),
+    /// Keep it; the reason is shown in parentheses.
+    Keep(String),
+}
+
+/// A session to remove and what happens to its volume.
+#[derive(Debug)]
+pub(crate) struct Doomed<'a> {
+    /// The session.
+    pub info: &'a SessionInfo,
+    /// Its volume's fate.
+    pub volume: VolumeFate,
+}
+
+/// Removes sessions: stops the running ones (a session whose stop fails is
+/// left alone and its name returned), deletes their Quadlet files, resets
+/// failed units and stops the volume units in two `ListUnitsByNames`
+/// calls' worth of work, reloads the user manager ONCE for all of them,
+/// then removes each one's state directory, `.session-id`, volume (per its
+/// [`VolumeFate`]) and the git worktree ccy created for it (see
+/// [`worktree_fate`]), printing what was removed and kept. `all` is every
+/// session (to see which remain); `checker` caches git facts.
+///
+/// # Errors
+/// When a file cannot be removed or the user manager or API fails.
+pub(crate) async fn remove_sessions(
+    ctx: &Ctx,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    all: &[SessionInfo],
+    doomed: &[Doomed<'_>],
+    checker: &mut Checker,
+) -> Result<Vec<String>> {
+    // Stop everything first; a session whose stop fails keeps its files.
+    let mut stopped: Vec<&Doomed> = Vec::new();
+    let mut failed: Vec<String> = Vec::new();
+    for d in doomed {
+        if matches!(d.info.state(), State::Stopped | State::Failed) {
+            stopped.push(d);
+            continue;
+        }
+        match stop_one(mgr, d.info).await {
+            Ok(()) => stopped.push(d),
+            Err(e) => {
+                eprintln!("ccy: {e}");
+                failed.push(d.info.name.to_string());
+            }
+        }
+    }
+    if stopped.is_empty() {
+        return Ok(failed);
+    }
+    // The volume unit is a oneshot that stays active: stop it so the
+    // reload unloads it. Failed units are reset so they leave the failed
+    // list. One call for the states of all of them.
+    let units: Vec<String> = stopped
+        .iter()
+        .flat_map(|d| [d.info.name.service_unit(), d.info.name.volume_unit()])
+        .collect();
+    let mut volume_units = Vec::new();
+    for state in mgr.unit_states(&units).await? {
+        if state.active_state == "failed" {
+            mgr.reset_failed(&state.name).await?;
+        } else if state.is_up() && state.name.ends_with("-volume.service") {
+            volume_units.push(state.name);
+        }
+    }
+    mgr.stop_many(&volume_units).await?;
+    for d in &stopped {
+        remove_unit_files(&ctx.paths, d.info)?;
+    }
+    mgr.reload().await?;
+    let gone: Vec<&str> = stopped.iter().map(|d| d.info.name.as_str()).collect();
+    // Volumes: one list call, then the removals a few at a time.
+    let existing = api.volume_names().await?;
+    let to_remove: Vec<String> = stopped
+        .iter()
+        .filter(|d| matches!(d.volume, VolumeFate::Remove(_)))
+        .map(|d| d.info.name.state_volume())
+        .filter(|v| existing.contains(v))
+        .collect();
+    let removed_volumes: Vec<(String, Result<()>)> = futures_util::stream::iter(to_remove)
+        .map(|v| async move {
+            let r = api.remove_volume(&v).await;
+            (v, r)
+        })
+        .buffer_unordered(VOLUME_REMOVALS_AT_ONCE)
+        .collect()
+        .await;
+    let mut volume_errors = BTreeMap::new();
+    for (v, r) in removed_volumes {
+        if let Err(e) = r {
+            volume_errors.insert(v, e);
+        }
+    }
+    for d in &stopped {
+        let volume = d.info.name.state_volume();
+        let state = if !existing.contains(&volume) {
+            VolumeState::Absent
+        } else if let Some(e) = volume_errors.remove(&volume) {
+            VolumeState::Failed(e)
+        } else {
+            VolumeState::Present
+        };
+        report_removal(ctx, all, &gone, d, state, checker)?;
+    }
+    Ok(failed)
+}
+
+/// How many volume removals are in flight at once.
+const VOLUME_REMOVALS_AT_ONCE: usize = 8;
+
+/// A removed session's volume after the removals: absent (never existed),
+/// present (removed per its fate `Remove`, or kept), or a removal that
+/// failed.
+enum VolumeState {
+    Absent,
+    Present,
+    Failed(Error),
+}
+
 /// Deletes `NAME.container` and `NAME.volume` (absent ones are fine).
 fn remove_unit_files(paths: &Paths, info: &SessionInfo) -> Result<()> {
     for file in [info.name.container_file(), info.name.volume_file()] {
@@ -129,15 +297,19 @@ fn remove_unit_files(paths: &Paths, info: &SessionInfo) -> Result<()> {
     Ok(())
 }
 
-/// Removes the state directory, the `.session-id` file and (with
-/// `volumes`) the volume, then prints what was removed and what was kept.
-async fn report_removal(
+/// Removes the state directory, the `.session-id` file, the volume (per
+/// its fate) and the created git worktree (per [`worktree_fate`]), then
+/// prints what was removed and what was kept.
+fn report_removal(
     ctx: &Ctx,
-    api: &PodmanApi,
-    info: &SessionInfo,
-    volumes: bool,
+    all: &[SessionInfo],
+    gone: &[&str],
+    d: &Doomed<'_>,
+    volume_state: VolumeState,
+    checker: &mut Checker,
 ) -> Result<()> {
     let home = &ctx.paths.home;
+    let info = d.info;
     let name = &info.name;
     let mut removed = vec![format!(
         "unit files {} and {}",
@@ -165,21 +337,39 @@ async fn report_removal(
         }
         if let Some(created) = &meta.created_worktree {
             let shown = display_home(&meta.worktree, home);
-            kept.push(format!(
-                "git worktree {shown} (branch {}; remove it with 'git worktree remove {}')",
-                created.branch,
-                shell_words::quote(&meta.worktree.to_string_lossy())
-            ));
+            match worktree_fate(all, gone, info, checker)? {
+                Ok(()) => match remove_worktree(&meta.worktree) {
+                    Ok(()) => removed.push(format!(
+                        "git worktree {shown} (branch {} kept)",
+                        created.branch
+                    )),
+                    Err(e) => kept.push(format!(
+                        "git worktree {shown} (branch {}): {}",
+                        created.branch,
+                        e.message()
+                    )),
+                },
+                Err(why) => kept.push(format!(
+                    "git worktree {shown} (branch {}): {why}; remove it with 'git worktree remove {}'",
+                    created.branch,
+                    shell_words::quote(&meta.worktree.to_string_lossy())
+                )),
+            }
         }
     }
 
     let volume = name.state_volume();
-    if api.volume_exists(&volume).await? {
-        if volumes {
-            api.remove_volume(&volume).await?;
+    match (volume_state, &d.volume) {
+        (VolumeState::Absent, _) => {}
+        (VolumeState::Failed(e), _) => kept.push(format!("volume {volume}: {}", e.message())),
+        (VolumeState::Present, VolumeFate::Remove(why)) if why.is_empty() => {
             removed.push(format!("volume {volume}"));
-        } else {
-            kept.push(format!("volume {volume} (use --volumes to remove it)"));
+        }
+        (VolumeState::Present, VolumeFate::Remove(why)) => {
+            removed.push(format!("volume {volume} ({why})"));
+        }
+        (VolumeState::Present, VolumeFate::Keep(why)) => {
+            kept.push(format!("volume {volume} ({why})"));
         }
     }
 
@@ -187,6 +377,39 @@ async fn report_removal(
     for k in kept {
         println!("  kept {k}");
     }
+    Ok(())
+}
+
+/// Whether the git worktree ccy created for `info` may go with it: no
+/// session outside `gone` uses it, and it is clean with its branch merged
+/// into the main branch or pushed ([`crate::safety::WorktreeGit::removable`]).
+/// The inner `Err` says why not.
+///
+/// # Errors
+/// When git cannot be run.
+pub(crate) fn worktree_fate(
+    all: &[SessionInfo],
+    gone: &[&str],
+    info: &SessionInfo,
+    checker: &mut Checker,
+) -> Result<std::result::Result<(), String>> {
+    let worktree = info.worktree();
+    if let Some(other) = all
+        .iter()
+        .find(|s| s.worktree() == worktree && !gone.contains(&s.name.as_str()))
+    {
+        return Ok(Err(format!("session {} still uses it", other.name)));
+    }
+    Ok(checker.worktree(Path::new(&worktree))?.removable())
+}
+
+/// `git worktree remove --force PATH`, run in the main worktree, after
+/// ccy's own untracked files are gone (the caller checked that nothing
+/// else is uncommitted; `--force` only lets git drop ccy's files).
+fn remove_worktree(path: &Path) -> Result<()> {
+    let wt = Worktree::discover(path)?;
+    let main = Worktree::discover(wt.main_root())?;
+    main.git(&["worktree", "remove", "--force", &path.to_string_lossy()])?;
     Ok(())
 }
 

@@ -549,6 +549,7 @@ fn limits_reach_podman() {
         },
         token_secret: None,
         history_volume: None,
+        keep: false,
         created_worktree: None,
     };
     let units = ccy::render::session(&spec).unwrap();

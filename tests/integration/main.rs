@@ -6,6 +6,7 @@ mod support;
 
 mod behave;
 mod errors;
+mod prune;
 mod render_props;
 mod session;
 mod units;

@@ -415,6 +415,7 @@ fn prepare(case: &Case, fallback: &str, stats: &mut Stats) -> Result<Prepared, S
         run: ccy::runopts::RunOptions::default(),
         token_secret: None,
         history_volume: None,
+        keep: false,
     };
     let mut refused = Vec::new();
     let mut audits = Vec::new();
@@ -708,6 +709,7 @@ impl Baseline {
                 run: ccy::runopts::RunOptions::default(),
                 token_secret: None,
                 history_volume: None,
+                keep: false,
             };
             write_units(tmp.path(), &spec, &render::session(&spec).unwrap());
             specs.push(spec);

@@ -321,11 +321,12 @@ fn new_with_worktree_creates_a_git_worktree() {
         "{unit}"
     );
 
-    // rm keeps the git worktree and says how to remove it.
+    // rm removes the clean git worktree (its branch has nothing beyond
+    // main), keeping the branch; see prune::created_worktrees_go_only_when_clean_and_merged.
     let out = ccy(&repo.dir, &["rm", &name]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("kept git worktree"), "{}", out.stdout);
-    assert!(linked.exists());
+    assert!(out.stdout.contains("git worktree"), "{}", out.stdout);
+    assert!(!linked.exists());
 }
 
 /// ccy in an existing linked worktree (`.git` is a file there) makes a

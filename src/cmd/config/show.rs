@@ -282,6 +282,7 @@ mod tests {
         image.agent_install = "npm install -g @anthropic-ai/claude-code"  # default
         image.base = "docker.io/library/node:22-trixie-slim"              # /w/app/.claude/ccy/config.toml
         image.name = "localhost/x:1"                                      # env CCY_IMAGE_NAME
+        prune.age = "7d"                                                  # default
         session.autostart = true                                          # default
         session.cpus = 0.0                                                # default
         session.env = []                                                  # default
@@ -340,6 +341,11 @@ mod tests {
               "from": "CCY_IMAGE_NAME",
               "source": "env",
               "value": "localhost/x:1"
+            },
+            "prune.age": {
+              "from": null,
+              "source": "default",
+              "value": "7d"
             },
             "session.autostart": {
               "from": null,

@@ -1,0 +1,100 @@
+//! `ccy keep`: label sessions `ccy.keep=true` so `ccy prune` leaves them.
+
+use clap::Args;
+
+use crate::cmd::stop::refuse_foreign;
+use crate::ctx::Ctx;
+use crate::error::{Context, Error, Result};
+use crate::fsutil;
+use crate::git::Worktree;
+use crate::inventory::{self, State};
+use crate::keep;
+use crate::lifecycle;
+use crate::podman::PodmanApi;
+use crate::systemd::UserManager;
+
+/// Keep sessions from being pruned (label them `ccy.keep=true`).
+///
+/// Adds the label `ccy.keep=true` to each session's unit file (a `Label=`
+/// line in `NAME.container`, rewritten atomically) and reloads your systemd
+/// user manager once. `ccy prune` reads the unit file, so it skips the
+/// session from now on; a running container gets the label itself on its
+/// next start. With --off the label is taken off again. `ccy new --keep`
+/// creates a session with the label. Without NAME, the sessions of the
+/// worktree you are in.
+///
+/// Exit status: 0 labelled (or already so); 2 NAME matches several
+/// sessions, or a container without a ccy unit file; 3 no user manager, or
+/// not in a worktree without NAME; 5 no such session.
+#[derive(Debug, Args)]
+pub struct KeepArgs {
+    /// Sessions to keep: name, name without `ccy-`, unique prefix, or 8-hex
+    /// id (4+ digits suffice). Default: this worktree's sessions.
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// Take the label off: `ccy prune` may remove the sessions again.
+    #[arg(long)]
+    pub off: bool,
+}
+
+/// Sets or clears the keep label of the selected sessions.
+///
+/// # Errors
+/// See the exit status in [`KeepArgs`].
+pub fn run(ctx: &Ctx, args: &KeepArgs) -> Result<()> {
+    let here = if args.names.is_empty() {
+        Some(Worktree::discover(&ctx.cwd)?)
+    } else {
+        None
+    };
+    ctx.block_on(async {
+        let mgr = UserManager::connect(&ctx.paths).await?;
+        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
+        let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
+        let targets = lifecycle::select(&all, &args.names, here.as_ref())?;
+        refuse_foreign(&targets)?;
+        let want = !args.off;
+        let mut changed = 0;
+        for info in &targets {
+            let Some(path) = &info.file else { continue };
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let running = matches!(info.state(), State::Running | State::Starting);
+            if keep::is_kept(&text) == want {
+                println!(
+                    "{} is already {}",
+                    info.name,
+                    if want { "kept" } else { "not kept" }
+                );
+                continue;
+            }
+            let new = keep::set_kept(&text, want);
+            if keep::is_kept(&new) != want {
+                return Err(Error::failure(format!(
+                    "cannot set the keep label in {}: no [Container] section",
+                    path.display()
+                )));
+            }
+            fsutil::write_atomic(path, new.as_bytes(), 0o644)?;
+            changed += 1;
+            let verb = if want {
+                "kept: ccy prune will not remove it"
+            } else {
+                "no longer kept: ccy prune may remove it"
+            };
+            println!("{} {verb}", info.name);
+            if running {
+                println!(
+                    "  its running container {} the label {} on its next start",
+                    if want { "gets" } else { "loses" },
+                    keep::LABEL_KEEP
+                );
+            }
+        }
+        if changed > 0 {
+            mgr.reload().await?;
+        }
+        Ok(())
+    })
+}
