@@ -551,3 +551,61 @@ fn user_manager_reexec_keeps_sessions() {
         assert!(inspect("container", n).is_none());
     }
 }
+
+/// A stopped session whose extra mount's source directory has gone: the
+/// start fails (exit 4, the journal names the missing path, hints), and
+/// the session is kept, files and state volume, since it existed before;
+/// with the directory back, the next `ccy` starts the same session.
+#[test]
+fn existing_session_with_a_missing_mount_source_is_kept() {
+    let _g = shared();
+    first_session_output();
+    let repo = Repo::new("fault-mount");
+    let data = tempfile::tempdir_in(home()).unwrap();
+    let src = data.path().join("gone-later");
+    std::fs::create_dir(&src).unwrap();
+    let cfg = repo.dir.join(".claude/ccy/config.toml");
+    let text = format!(
+        "{}\n[session]\nmounts = [\"{}:/data\"]\n",
+        std::fs::read_to_string(&cfg).unwrap(),
+        src.display()
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let name = new_session(&repo, &[]);
+    let o = ccy(&repo.dir, &["stop", &name], &[]);
+    assert_eq!(code(&o), 0, "{}", all(&o));
+    let files: Vec<Vec<u8>> = ["container", "volume"]
+        .iter()
+        .map(|ext| std::fs::read(quadlet_dir().join(format!("{name}.{ext}"))).unwrap())
+        .collect();
+    std::fs::remove_dir(&src).unwrap();
+
+    let o = ccy(&repo.dir, &[], &[]);
+    let e = err(&o);
+    assert_eq!(code(&o), 4, "{}", all(&o));
+    assert!(
+        e.contains(&format!("session {name} failed to start")),
+        "{e}"
+    );
+    assert!(e.contains("gone-later"), "the journal names the path: {e}");
+    assert!(e.contains("hint: see the whole log with"), "{e}");
+    assert!(!e.contains("removed the half-made session"), "{e}");
+    for (ext, bytes) in ["container", "volume"].iter().zip(&files) {
+        assert_eq!(
+            &std::fs::read(quadlet_dir().join(format!("{name}.{ext}"))).unwrap(),
+            bytes,
+            "{ext} kept as it was"
+        );
+    }
+    assert!(inspect("volume", &format!("{name}-state")).is_some());
+    assert!(inspect("container", &name).is_none(), "no container left");
+
+    std::fs::create_dir(&src).unwrap();
+    let o = ccy(&repo.dir, &[], &[]);
+    assert_eq!(code(&o), 0, "{}", all(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        format!("running session {name}")
+    );
+    assert_eq!(active_state(&format!("{name}.service")), "active");
+}
