@@ -609,3 +609,51 @@ fn existing_session_with_a_missing_mount_source_is_kept() {
     );
     assert_eq!(active_state(&format!("{name}.service")), "active");
 }
+
+/// A unit that runs but whose tmux is not ready within ccy's 30 s (an
+/// image whose start script first sleeps 40 s): exit 4 saying so, and the
+/// session is kept, since it is slow rather than broken; once ready, `ccy`
+/// finds it running.
+#[test]
+fn slow_session_missing_the_ready_deadline_is_kept() {
+    let _g = shared();
+    first_session_output();
+    let image = "localhost/ccy-test-slow:latest";
+    sh_ok(&format!(
+        "printf 'FROM {}\\nRUN mv /etc/ccy/start /etc/ccy/start.real && printf \"#!/bin/sh\\\\nsleep 40\\\\nexec /etc/ccy/start.real\\\\n\" > /etc/ccy/start && chmod 755 /etc/ccy/start\\n' | podman build -q -t {image} -f - /tmp >/dev/null",
+        crate::support::TEST_IMAGE
+    ));
+    let repo = Repo::new("fault-slow");
+    let cfg = repo.dir.join(".claude/ccy/config.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        &format!("name = \"{}\"", crate::support::TEST_IMAGE),
+        &format!("name = \"{image}\""),
+    );
+    assert!(text.contains(image));
+    std::fs::write(&cfg, text).unwrap();
+    let o = ccy(&repo.dir, &[], &[]);
+    let e = err(&o);
+    assert_eq!(code(&o), 4, "{}", all(&o));
+    assert!(e.contains("tmux did not report ready within 30 s"), "{e}");
+    let names = repo.session_names();
+    assert_eq!(names.len(), 1, "kept: {e}");
+    let name = &names[0];
+    assert!(
+        e.contains(&format!(
+            "hint: the session is still starting: attach with 'ccy attach {name}'"
+        )),
+        "{e}"
+    );
+    assert_eq!(active_state(&format!("{name}.service")), "active");
+    eventually(60, "the slow session reports ready", || {
+        home()
+            .join(format!(".local/state/ccy/sessions/{name}/ready"))
+            .exists()
+    });
+    let o = ccy(&repo.dir, &[], &[]);
+    assert_eq!(code(&o), 0, "{}", all(&o));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).trim(),
+        format!("running session {name}")
+    );
+}
