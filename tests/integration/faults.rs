@@ -442,7 +442,9 @@ impl Drop for TmpfsOver {
 /// the `.container` file does not): a clear error naming the file and the
 /// cause, with a hint; the half-written session is removed (no `.volume`
 /// file, no temporary file), and the worktree's existing session is
-/// untouched, byte for byte, and still runs.
+/// untouched, byte for byte, and still runs. Then, the disk quite full,
+/// `ccy keep` rewriting that session's file fails the same way and leaves
+/// it as it was.
 #[test]
 fn disk_full_while_writing_units_leaves_the_old_files_intact() {
     let _g = exclusive();
@@ -491,6 +493,29 @@ fn disk_full_while_writing_units_leaves_the_old_files_intact() {
     );
     no_lock_held();
     assert_eq!(active_state(&format!("{old}.service")), "active");
+
+    // Rewriting an existing unit file (`ccy keep` adds a Label= line) on
+    // a full file system: the old file stays as it was.
+    sh(&format!(
+        "dd if=/dev/zero of={} bs=4096 2>/dev/null",
+        q(qdir.join(".fill2").to_str().unwrap())
+    ));
+    let o = ccy(&repo.dir, &["keep", &old], &[]);
+    let e = err(&o);
+    assert_eq!(code(&o), 1, "{}", all(&o));
+    assert!(
+        e.contains(&format!(
+            "ccy: error: cannot write {}",
+            qdir.join(format!("{old}.container")).display()
+        )),
+        "{e}"
+    );
+    assert!(e.contains("No space left on device"), "{e}");
+    assert!(e.contains("the previous file, if any, is unchanged"), "{e}");
+    for (f, bytes) in &before {
+        assert_eq!(&std::fs::read(qdir.join(f)).unwrap(), bytes, "{f} changed");
+    }
+    no_temp_files(&qdir);
     drop(undo);
     quadlet_accepts(std::slice::from_ref(&old));
 }
