@@ -5,9 +5,12 @@
 mod support;
 
 mod behave;
+mod concurrency;
 mod errors;
+mod faults;
 mod prune;
 mod render_props;
+mod secrets;
 mod session;
 mod units;
 mod verbs;
