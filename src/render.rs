@@ -453,8 +453,8 @@ mod tests {
         Environment="GREETING=hello \"world\" $$HOME 100%%\n;"
         Environment="EMPTY="
         Network=my net%%$$x
-        # Podman's init reaps and forwards signals; /etc/ccy/start execs
-        # `tmux -D -f /etc/ccy/tmux.conf`, the main process, which exits on SIGTERM.
+        # Podman's init reaps and forwards signals to /etc/ccy/start, which runs
+        # tmux and on SIGTERM saves the panes (to /run/ccy/panes), then ends tmux.
         RunInit=true
         Exec=/etc/ccy/start
 
@@ -506,8 +506,8 @@ mod tests {
         Environment="CCY_AGENT=claude --dangerously-skip-permissions"
         # Claude's token comes from a Podman secret; its value is never written here.
         Secret="ccy-token-work,type=env,target=CLAUDE_CODE_OAUTH_TOKEN"
-        # Podman's init reaps and forwards signals; /etc/ccy/start execs
-        # `tmux -D -f /etc/ccy/tmux.conf`, the main process, which exits on SIGTERM.
+        # Podman's init reaps and forwards signals to /etc/ccy/start, which runs
+        # tmux and on SIGTERM saves the panes (to /run/ccy/panes), then ends tmux.
         RunInit=true
         Exec=/etc/ccy/start
 
@@ -558,8 +558,8 @@ mod tests {
         Network=none
         PidsLimit=300
         PodmanArgs="--memory=512m" "--cpus=1.5"
-        # Podman's init reaps and forwards signals; /etc/ccy/start execs
-        # `tmux -D -f /etc/ccy/tmux.conf`, the main process, which exits on SIGTERM.
+        # Podman's init reaps and forwards signals to /etc/ccy/start, which runs
+        # tmux and on SIGTERM saves the panes (to /run/ccy/panes), then ends tmux.
         RunInit=true
         Exec=/etc/ccy/start
 
