@@ -245,7 +245,7 @@ pub fn run(ctx: &Ctx, args: &IdleArgs) -> Result<()> {
             }
         }
         if !any_policy {
-            println!("idle.stop is off for every running session: nothing to do");
+            println!("no running session has idle.stop set: nothing to do");
         }
         if failed.is_empty() {
             Ok(())

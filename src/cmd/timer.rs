@@ -59,11 +59,17 @@ pub enum TimerCommand {
     Enable,
     /// Stop and disable the timer and remove its unit files
     ///
-    /// A run in progress finishes. Exit status: 0 disabled (or was not
-    /// enabled); 3 no user manager; 4 the timer failed to stop.
+    /// A run in progress finishes.
+    ///
+    /// Exit status: 0 disabled (or was not enabled); 3 no user manager; 4
+    /// the timer failed to stop.
     Disable,
-    /// Show whether the timer is enabled and active, its schedule, the
-    /// next run, and the last run and its result
+    /// Show the timer's state, schedule, next run and last run
+    ///
+    /// Prints whether the timer is enabled and active, its schedule (and
+    /// the configured one when that differs), the next run, and the last
+    /// run with its result (`journalctl --user -u ccy-prune.service` has
+    /// its output).
     ///
     /// Exit status: 0 (also when the timer is not enabled: the output says
     /// so); 3 no user manager.

@@ -414,7 +414,7 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
     });
     let journal = sh_ok("journalctl --user -u ccy-prune.service -o cat --no-pager");
     assert!(
-        journal.contains("idle.stop is off for every running session"),
+        journal.contains("no running session has idle.stop set"),
         "{journal}"
     );
     let prune_exists = sh("ccy prune --help").status.success();
