@@ -206,6 +206,29 @@ const STALE_STATUS_SECS: u64 = 60;
 /// The label marking a kept session (`ccy keep`), never idle-stopped.
 pub const LABEL_KEEP: &str = "ccy.keep";
 
+/// Whether the session is kept (`ccy keep`): the label `ccy.keep=true` on
+/// its container, or in its unit file (set there by `ccy keep`, reaching
+/// the container at the next start).
+fn is_kept(info: &SessionInfo) -> bool {
+    let on_container = info
+        .container
+        .as_ref()
+        .and_then(|c| c.labels.get(LABEL_KEEP))
+        .is_some_and(|v| v == "true");
+    let keep = format!("{LABEL_KEEP}=true");
+    on_container
+        || info
+            .file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .is_some_and(|t| {
+                t.lines().any(|l| {
+                    l.trim_start().starts_with("Label=")
+                        && l.trim().trim_start_matches("Label=").trim_matches('"') == keep
+                })
+            })
+}
+
 /// Applies the idle policy once to every running session.
 ///
 /// # Errors
@@ -323,12 +346,7 @@ async fn one(
     let warned = std::fs::read_to_string(&warning_file)
         .ok()
         .and_then(|t| Warning::parse(&t));
-    let kept = info
-        .container
-        .as_ref()
-        .and_then(|c| c.labels.get(LABEL_KEEP))
-        .is_some_and(|v| v == "true");
-    if kept {
+    if is_kept(info) {
         return Ok(());
     }
     let Some(status) = fresh_status(ctx, info, now) else {
