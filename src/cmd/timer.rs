@@ -155,7 +155,9 @@ fn parse_calendar(text: &str) -> Option<Calendar> {
         }
         ui::parse_rfc3339(&format!("{date}T{time}Z"))
     };
-    let interval_secs = match (epoch(next), field("Iter. #2:").and_then(epoch)) {
+    // systemd 252 says "Iter. #2:", 257 "Iteration #2:".
+    let second = field("Iteration #2:").or_else(|| field("Iter. #2:"));
+    let interval_secs = match (epoch(next), second.and_then(epoch)) {
         (Some(a), Some(b)) if b > a => Some(b - a),
         _ => None,
     };
@@ -238,6 +240,9 @@ fn enable(ctx: &Ctx) -> Result<()> {
             return Err(err);
         }
         mgr.enable_unit_file(TIMER_UNIT).await?;
+        // As `systemctl enable` does: the new [Install] symlink is part of
+        // the unit's configuration.
+        mgr.reload().await?;
         // A running timer keeps its old schedule until restarted.
         let result = if timer.is_up() {
             mgr.restart(TIMER_UNIT).await?
@@ -366,23 +371,24 @@ pub fn status_text(
     let _ = writeln!(out, "next run:  {}", when(d.next_elapse_usec, now));
     let last = if d.service_active_state == "activating" {
         format!("running now (since {})", when(d.service_start_usec, now))
-    } else if d.last_trigger_usec == 0 && d.service_start_usec == 0 {
-        "never".to_owned()
-    } else {
-        let at = if d.service_start_usec > 0 {
-            d.service_start_usec
-        } else {
-            d.last_trigger_usec
-        };
+    } else if d.service_start_usec > 0 {
         let result = match d.service_result.as_str() {
-            "" => "result unknown (the user manager restarted since)".to_owned(),
             "success" => "success".to_owned(),
             r => format!(
                 "{r} (exit status {}; see 'journalctl --user -u {SERVICE_UNIT}')",
                 d.service_exit_status
             ),
         };
-        format!("{}: {result}", when(at, now))
+        format!("{}: {result}", when(d.service_start_usec, now))
+    } else if d.last_trigger_usec > 0 {
+        // The timer's stamp outlives the user manager; the service's result
+        // does not.
+        format!(
+            "{}: result not known since the user manager restarted (see 'journalctl --user -u {SERVICE_UNIT}')",
+            when(d.last_trigger_usec, now)
+        )
+    } else {
+        "never".to_owned()
     };
     let _ = writeln!(out, "last run:  {last}");
     out
@@ -424,6 +430,8 @@ mod tests {
             parse_calendar("Normalized form: 2020-01-01 00:00:00\n    Next elapse: never\n"),
             None
         );
+        let v257 = "Normalized form: *-*-* *:*:00/5\n    Next elapse: Sat 2026-11-21 09:14:15 UTC\n       From now: 1s left\n   Iteration #2: Sat 2026-11-21 09:14:20 UTC\n";
+        assert_eq!(parse_calendar(v257).unwrap().interval_secs, Some(5));
         let one =
             "Normalized form: 2030-01-01 00:00:00\n    Next elapse: Tue 2030-01-01 00:00:00 UTC\n";
         assert_eq!(parse_calendar(one).unwrap().interval_secs, None);

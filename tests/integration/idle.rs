@@ -398,6 +398,10 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
     );
     assert_eq!(active_state("ccy-prune.timer"), "active");
     assert!(unit_prop("ccy-prune.timer", "TimersCalendar").contains("*-*-* *:*:00/5"));
+    // A tenth of the 5 s interval: no random delay, 1 s accuracy.
+    assert_eq!(unit_prop("ccy-prune.timer", "AccuracyUSec"), "1s");
+    assert_eq!(unit_prop("ccy-prune.timer", "RandomizedDelayUSec"), "0");
+    assert_eq!(unit_prop("ccy-prune.timer", "NeedDaemonReload"), "no");
 
     // The service runs, and runs again.
     let first = {
