@@ -10,6 +10,7 @@ use crate::config;
 use crate::ctx::Ctx;
 use crate::error::{Error, ExitKind, Result};
 use crate::inventory::{self, SessionInfo, State, TmuxStatus};
+use crate::keep;
 use crate::lifecycle;
 use crate::podman::PodmanApi;
 use crate::systemd::{JobResult, UserManager};
@@ -203,30 +204,21 @@ fn short_time(epoch: u64) -> String {
 /// rewritten every 10 s and on every attach and detach.
 const STALE_STATUS_SECS: u64 = 60;
 
-/// The label marking a kept session (`ccy keep`), never idle-stopped.
-pub const LABEL_KEEP: &str = "ccy.keep";
-
-/// Whether the session is kept (`ccy keep`): the label `ccy.keep=true` on
-/// its container, or in its unit file (set there by `ccy keep`, reaching
-/// the container at the next start).
+/// Whether the session is kept (`ccy keep`): the label `ccy.keep=true`
+/// in its unit file ([`keep::is_kept`]; `ccy keep` sets it there, the
+/// container gets it at its next start) or on its container.
 fn is_kept(info: &SessionInfo) -> bool {
     let on_container = info
         .container
         .as_ref()
-        .and_then(|c| c.labels.get(LABEL_KEEP))
+        .and_then(|c| c.labels.get(keep::LABEL_KEEP))
         .is_some_and(|v| v == "true");
-    let keep = format!("{LABEL_KEEP}=true");
     on_container
         || info
             .file
             .as_ref()
             .and_then(|f| std::fs::read_to_string(f).ok())
-            .is_some_and(|t| {
-                t.lines().any(|l| {
-                    l.trim_start().starts_with("Label=")
-                        && l.trim().trim_start_matches("Label=").trim_matches('"') == keep
-                })
-            })
+            .is_some_and(|t| keep::is_kept(&t))
 }
 
 /// Applies the idle policy once to every running session.

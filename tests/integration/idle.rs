@@ -41,7 +41,14 @@ fn ccy(dir: &Path, args: &[&str]) -> Out {
 
 /// `ccy new -d` in `dir`, asserting success; returns the session name.
 fn new_session(dir: &Path) -> String {
-    let out = ccy(dir, &["new", "-d"]);
+    new_session_with(dir, &[])
+}
+
+/// `ccy new -d ARGS` in `dir`, asserting success; returns the session name.
+fn new_session_with(dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["new", "-d"];
+    all.extend_from_slice(args);
+    let out = ccy(dir, &all);
     assert_eq!(out.code, 0, "ccy new -d: {}{}", out.stdout, out.stderr);
     let name = out
         .stdout
@@ -171,26 +178,8 @@ fn idle_sessions_are_warned_once_then_stopped_and_kept_ones_are_not() {
     text.push_str("\n[idle]\nstop = \"16s\"\nwarn = \"8s\"\n");
     std::fs::write(&cfg, text).unwrap();
     let kept = new_session(&repo.dir);
-    // A kept session: the label `ccy keep` puts on the unit.
-    let unit_file = crate::support::quadlet_dir().join(format!("{kept}.container"));
-    let unit = std::fs::read_to_string(&unit_file).unwrap();
-    std::fs::write(
-        &unit_file,
-        unit.replacen("[Container]\n", "[Container]\nLabel=ccy.keep=true\n", 1),
-    )
-    .unwrap();
-    sh_ok(&format!(
-        "systemctl --user daemon-reload && systemctl --user restart {}",
-        q(&format!("{kept}.service"))
-    ));
-    eventually(30, "the kept session's tmux is up", || {
-        sh(&format!(
-            "podman exec {} tmux has-session -t main",
-            q(&kept)
-        ))
-        .status
-        .success()
-    });
+    let out = ccy(&repo.dir, &["keep", &kept]);
+    assert_eq!(out.code, 0, "ccy keep: {}{}", out.stdout, out.stderr);
     let name = new_session(&repo.dir);
     let warn_file = state_dir(&name).join("idle-warning");
     let idle = |dry: bool| {
@@ -421,13 +410,10 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
         journal.contains("no running session has idle.stop set"),
         "{journal}"
     );
-    let prune_exists = sh("ccy prune --help").status.success();
-    if prune_exists {
-        eventually(15, "a run of ccy-prune.service succeeded", || {
-            unit_prop("ccy-prune.service", "Result") == "success"
-                && unit_prop("ccy-prune.service", "ExecMainStatus") == "0"
-        });
-    }
+    eventually(15, "a run of ccy-prune.service succeeded", || {
+        unit_prop("ccy-prune.service", "Result") == "success"
+            && unit_prop("ccy-prune.service", "ExecMainStatus") == "0"
+    });
 
     let out = ccy(&dir, &["timer", "status"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
@@ -472,4 +458,72 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
     let out = ccy(&dir, &["timer", "disable"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("is not enabled"), "{}", out.stdout);
+}
+
+/// Stops the session's unit and makes its recorded tmux activity `secs`
+/// seconds old (as `ccy prune`'s own tests do).
+fn stop_and_age(name: &str, secs: u64) {
+    sh_ok(&format!(
+        "systemctl --user stop {}",
+        q(&format!("{name}.service"))
+    ));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let t = now - secs;
+    std::fs::write(
+        state_dir(name).join("status"),
+        format!("activity={t}\noutput={t}\nclient_activity=0\nclients=0\nupdated={t}\n"),
+    )
+    .unwrap();
+}
+
+/// With `[prune] age = "1h"` and a 5-second schedule, the timer's service
+/// removes a session stopped 3 h ago and leaves a running one, a kept one
+/// stopped as long, and one stopped 10 min ago as they were.
+#[test]
+fn the_timer_prunes_stale_stopped_sessions_and_nothing_else() {
+    let _g = exclusive();
+    first_session_output();
+    let _off = TimerOff;
+    let repo = Repo::new("timer-prune");
+    let stale = new_session(&repo.dir);
+    let fresh = new_session(&repo.dir);
+    let kept = new_session_with(&repo.dir, &["--keep"]);
+    let running = new_session(&repo.dir);
+    stop_and_age(&stale, 3 * 3600);
+    stop_and_age(&kept, 3 * 3600);
+    stop_and_age(&fresh, 600);
+    let unit_file = |n: &str| crate::support::quadlet_dir().join(format!("{n}.container"));
+    let _config = UserConfig::set("[prune]\nage = \"1h\"\nschedule = \"*:*:0/5\"\n");
+
+    let out = ccy(&home(), &["timer", "enable"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    eventually(40, "the timer pruned the stale session", || {
+        !unit_file(&stale).exists() && !state_dir(&stale).exists()
+    });
+    eventually(20, "that run of ccy-prune.service finished", || {
+        active_state("ccy-prune.service") != "activating"
+    });
+    let journal = sh_ok("journalctl --user -u ccy-prune.service -o cat --no-pager");
+    assert!(journal.contains(&format!("removed {stale}")), "{journal}");
+    assert_eq!(
+        unit_prop("ccy-prune.service", "Result"),
+        "success",
+        "{journal}"
+    );
+    for n in [&fresh, &kept, &running] {
+        assert!(unit_file(n).exists(), "{n} stays:\n{journal}");
+        assert_eq!(
+            unit_prop(&format!("{n}.service"), "LoadState"),
+            "loaded",
+            "{n}"
+        );
+    }
+    assert_eq!(active_state(&format!("{running}.service")), "active");
+    assert_eq!(active_state(&format!("{fresh}.service")), "inactive");
+    assert_eq!(active_state(&format!("{kept}.service")), "inactive");
+    let out = ccy(&home(), &["timer", "disable"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 }
