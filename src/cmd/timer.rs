@@ -397,8 +397,14 @@ pub fn status_text(
 /// `2026-11-22T00:03:12Z (in 15h)` for a time in µs since the epoch;
 /// `none` for 0.
 fn when(usec: u64, now: u64) -> String {
-    if usec == 0 {
+    // 0: never; u64::MAX (USEC_INFINITY): not scheduled now, e.g. while
+    // the service runs.
+    if usec == 0 || usec == u64::MAX {
         return "none".to_owned();
+    }
+    // Beyond year 9999 is not a time to print.
+    if usec / 1_000_000 > 253_402_300_799 {
+        return "never".to_owned();
     }
     let secs = usec / 1_000_000;
     let rel = if secs >= now {
@@ -435,6 +441,14 @@ mod tests {
         let one =
             "Normalized form: 2030-01-01 00:00:00\n    Next elapse: Tue 2030-01-01 00:00:00 UTC\n";
         assert_eq!(parse_calendar(one).unwrap().interval_secs, None);
+    }
+
+    #[test]
+    fn unset_and_infinite_times() {
+        assert_eq!(when(0, 100), "none");
+        assert_eq!(when(u64::MAX, 100), "none");
+        assert_eq!(when(u64::MAX - 1, 100), "never");
+        assert_eq!(when(160_000_000, 100), "1970-01-01T00:02:40Z (in 1m)");
     }
 
     #[test]
