@@ -57,4 +57,6 @@ pub enum Command {
     Tokens(cmd::tokens::TokensArgs),
     Prune(cmd::prune::PruneArgs),
     Keep(cmd::keep::KeepArgs),
+    Idle(cmd::idle::IdleArgs),
+    Timer(cmd::timer::TimerArgs),
 }

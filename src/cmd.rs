@@ -7,6 +7,7 @@ pub mod config;
 pub mod create_opts;
 pub mod doctor;
 pub mod here;
+pub mod idle;
 pub mod keep;
 pub mod list;
 pub mod logs;
@@ -16,6 +17,7 @@ pub mod rm;
 pub mod shell;
 pub mod status;
 pub mod stop;
+pub mod timer;
 pub mod tokens;
 
 use crate::cli::{Cli, Command};
@@ -48,5 +50,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Tokens(args)) => tokens::run(&ctx, &args),
         Some(Command::Prune(args)) => prune::run(&ctx, &args),
         Some(Command::Keep(args)) => keep::run(&ctx, &args),
+        Some(Command::Idle(args)) => idle::run(&ctx, &args),
+        Some(Command::Timer(args)) => timer::run(&ctx, &args),
     }
 }

@@ -95,13 +95,28 @@ pub struct SessionConfig {
     pub ssh_keys: Vec<String>,
 }
 
-/// `[prune]`: what `ccy prune` removes.
+/// `[prune]`: what `ccy prune` removes, and when `ccy timer` runs it.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PruneConfig {
     /// Stopped sessions idle for longer than this are pruned (`30m`,
     /// `12h`, `7d`; see `cmd::prune::parse_age`).
     pub age: String,
+    /// When the timer (`ccy timer enable`) runs `ccy idle` and `ccy prune`:
+    /// a systemd calendar expression (systemd.time(7), `OnCalendar=`).
+    pub schedule: String,
+}
+
+/// `[idle]`: stopping sessions nobody uses (`ccy idle`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdleConfig {
+    /// Stop a running session after this long without input, output or an
+    /// attached client (`24h`); `off`: never.
+    pub stop: String,
+    /// How long before stopping ccy warns in the session (`1h`); `off`: no
+    /// warning.
+    pub warn: String,
 }
 
 /// The effective configuration.
@@ -116,6 +131,8 @@ pub struct Config {
     pub session: SessionConfig,
     /// `[prune]`.
     pub prune: PruneConfig,
+    /// `[idle]`.
+    pub idle: IdleConfig,
 }
 
 /// The built-in defaults, as TOML (the one place they are written down),
@@ -181,6 +198,23 @@ ssh_keys = []
 # `ccy prune` removes stopped sessions idle for longer than this: a number
 # and a unit, "30m", "12h", "7d", "2w". Flag: ccy prune --age.
 age = "7d"
+# When the timer ('ccy timer enable') runs 'ccy idle' then 'ccy prune': a
+# systemd calendar expression (man systemd.time: "daily", "hourly",
+# "Mon..Fri 18:00"; check one with 'systemd-analyze calendar EXPR'). Runs
+# missed while the machine was off happen at the next boot. After a
+# change, run 'ccy timer enable' again.
+schedule = "daily"
+
+[idle]
+# Stop a running session after this long with no input, no output and no
+# attached client ("24h", "90m", "2d"); "off" never stops one. Applied by
+# 'ccy idle' (run by the timer: pick an hourly schedule for timely stops).
+# Kept sessions ('ccy keep') are never stopped. The panes are saved first.
+stop = "off"
+# Warn this long before stopping ("1h"; "off" for no warning): a message in
+# the session's status line says when it stops and how to keep it. The
+# session stops no sooner than this after the warning.
+warn = "1h"
 "#;
 
 /// A configuration with the source of every key.
@@ -595,7 +629,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("[agent], [image], [prune], [session]"),
+            text.contains("[agent], [idle], [image], [prune], [session]"),
             "{text}"
         );
     }

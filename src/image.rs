@@ -4,7 +4,7 @@
 //! The build context is embedded in the binary, so an installed `ccy` needs
 //! nothing from the source tree. The image carries the label
 //! [`LABEL_ASSETS`]: a hash of the Containerfile, `tmux.conf`, `agent`,
-//! `start`, `status`, the base image and the agent install command. When that label differs from
+//! `start`, `status`, `save-panes`, the base image and the agent install command. When that label differs from
 //! what this ccy would build, the image is rebuilt; an image without the
 //! label is the user's own and is used as it is.
 
@@ -26,6 +26,10 @@ pub const START_SCRIPT: &str = include_str!("image/start");
 /// Writes tmux's activity and client count to `/run/ccy/status`, installed
 /// as `/etc/ccy/status`.
 pub const STATUS_SCRIPT: &str = include_str!("image/status");
+/// Saves every pane of the session into `/run/ccy/panes/` (the session's
+/// state directory on the host) before it stops, installed as
+/// `/etc/ccy/save-panes` and run by `/etc/ccy/start` on SIGTERM.
+pub const SAVE_PANES_SCRIPT: &str = include_str!("image/save-panes");
 
 /// Image label holding the hash of the assets the image was built from.
 pub const LABEL_ASSETS: &str = "ccy.image.assets";
@@ -53,6 +57,7 @@ impl ImageSpec {
             AGENT_LAUNCHER,
             START_SCRIPT,
             STATUS_SCRIPT,
+            SAVE_PANES_SCRIPT,
             &self.base,
             &self.agent_install,
         ] {
@@ -200,6 +205,7 @@ fn build(spec: &ImageSpec, hash: &str) -> Result<()> {
         ("agent", AGENT_LAUNCHER),
         ("start", START_SCRIPT),
         ("status", STATUS_SCRIPT),
+        ("save-panes", SAVE_PANES_SCRIPT),
     ] {
         std::fs::write(dir.path().join(name), text)
             .with_context(|| format!("cannot write {name} into the build context"))?;
@@ -279,9 +285,12 @@ mod tests {
 
     #[test]
     fn assets_are_wired() {
-        assert!(CONTAINERFILE.contains("COPY tmux.conf agent start status /etc/ccy/"));
+        assert!(CONTAINERFILE.contains("COPY tmux.conf agent start status save-panes /etc/ccy/"));
+        assert!(CONTAINERFILE.contains("/etc/ccy/save-panes"));
         assert!(CONTAINERFILE.contains(r#"CMD ["/etc/ccy/start"]"#));
-        assert!(START_SCRIPT.contains("exec tmux -D -f /etc/ccy/tmux.conf"));
+        assert!(START_SCRIPT.contains("tmux -D -f /etc/ccy/tmux.conf &"));
+        assert!(START_SCRIPT.contains("trap stop TERM"));
+        assert!(SAVE_PANES_SCRIPT.contains("capture-pane -p -S -"));
         assert!(TMUX_CONF.contains("new-session -d -s main"));
         assert!(AGENT_LAUNCHER.contains("eval \"exec $CCY_AGENT\""));
         // The launcher's key directory is where the unit mounts the keys.

@@ -801,7 +801,45 @@ pub async fn start_session(
         .max_running;
     check_capacity(paths, mgr, api, max, Some(name)).await?;
     token::refresh_secrets(api, &paths.home).await;
-    start_unit(mgr, paths, name).await
+    start_unit(mgr, paths, name).await?;
+    if let Some(file) = last_panes(paths, name) {
+        notice(&format!(
+            "the panes as they were when {name} stopped are in {}",
+            file.display()
+        ));
+    }
+    Ok(())
+}
+
+/// The directory where a session's panes are saved when it stops, on the
+/// host: `STATE_DIR/sessions/NAME/panes` (`/run/ccy/panes` in the
+/// container; written by the image's `/etc/ccy/save-panes`).
+#[must_use]
+pub fn panes_dir(paths: &Paths, name: &SessionName) -> PathBuf {
+    paths.session_state_dir(name.as_str()).join("panes")
+}
+
+/// The newest saved pane file of `name` (`panes/YYYYmmddTHHMMSSZ.txt`, see
+/// [`panes_dir`]), or `None` when the session never stopped since it was
+/// created (or the directory cannot be read).
+#[must_use]
+pub fn last_panes(paths: &Paths, name: &SessionName) -> Option<PathBuf> {
+    let dir = panes_dir(paths, name);
+    std::fs::read_dir(&dir)
+        .ok()?
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| is_pane_file(n))
+        .max()
+        .map(|n| dir.join(n))
+}
+
+/// Whether `name` is a saved pane file's name: `YYYYmmddTHHMMSSZ.txt`.
+fn is_pane_file(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() == 20
+        && name.ends_with("Z.txt")
+        && b[8] == b'T'
+        && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit)
 }
 
 /// The sessions a verb acts on: each of `names` resolved with
@@ -962,6 +1000,28 @@ mod tests {
         assert!(found[0].file.is_some() && found[0].container.is_none());
         assert!(found[1].file.is_some() && found[1].container.is_some());
         assert!(found[2].file.is_none() && found[2].container.is_some());
+    }
+
+    #[test]
+    fn newest_pane_file_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(1, dir.path().into(), None, None, None);
+        let name = SessionName::parse("s").unwrap();
+        assert_eq!(last_panes(&paths, &name), None);
+        let panes = panes_dir(&paths, &name);
+        std::fs::create_dir_all(&panes).unwrap();
+        for f in [
+            "20261121T080000Z.txt",
+            "20261121T090000Z.txt",
+            ".saving",
+            "notes.txt",
+        ] {
+            std::fs::write(panes.join(f), "x").unwrap();
+        }
+        assert_eq!(
+            last_panes(&paths, &name),
+            Some(panes.join("20261121T090000Z.txt"))
+        );
     }
 
     #[test]

@@ -109,6 +109,15 @@ impl Paths {
         self.state_dir.join("sessions").join(name)
     }
 
+    /// The user's systemd unit directory, `$XDG_CONFIG_HOME/systemd/user`
+    /// (systemd.unit(5) "User Unit Search Path"), where `ccy timer` writes
+    /// its units.
+    #[must_use]
+    pub fn systemd_user_dir(&self) -> PathBuf {
+        // config_dir is CONFIG_HOME/ccy.
+        self.config_dir.with_file_name("systemd").join("user")
+    }
+
     /// The directory holding the lock files that serialise lookup-or-create.
     #[must_use]
     pub fn lock_dir(&self) -> PathBuf {
@@ -142,6 +151,10 @@ mod tests {
         assert_eq!(p.config_dir, PathBuf::from("/home/dev/.config/ccy"));
         assert_eq!(p.state_dir, PathBuf::from("/home/dev/.local/state/ccy"));
         assert_eq!(p.user_bus_address(), "unix:path=/run/user/1000/bus");
+        assert_eq!(
+            p.systemd_user_dir(),
+            PathBuf::from("/home/dev/.config/systemd/user")
+        );
         assert_eq!(
             p.podman_socket(),
             PathBuf::from("/run/user/1000/podman/podman.sock")

@@ -22,6 +22,11 @@ pub const SESSION_CONTAINER: &str = include_str!("../units/session.container");
 /// The session volume template, `units/session.volume`.
 pub const SESSION_VOLUME: &str = include_str!("../units/session.volume");
 
+/// The prune service template, `units/ccy-prune.service`.
+pub const PRUNE_SERVICE: &str = include_str!("../units/ccy-prune.service");
+/// The prune timer template, `units/ccy-prune.timer`.
+pub const PRUNE_TIMER: &str = include_str!("../units/ccy-prune.timer");
+
 /// Label on session volumes naming their session.
 pub const LABEL_SESSION: &str = "ccy.session";
 
@@ -198,6 +203,94 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
     Ok(SessionUnits {
         container: render_template("session.container", SESSION_CONTAINER, &ctx)?,
         volume: render_template("session.volume", SESSION_VOLUME, &volume)?,
+    })
+}
+
+/// What ccy's timer units are made from (`ccy timer enable`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerSpec {
+    /// The absolute path of the ccy binary the service runs.
+    pub ccy: std::path::PathBuf,
+    /// The `OnCalendar=` expression (config `prune.schedule`), already
+    /// checked by systemd's parser.
+    pub schedule: String,
+    /// `RandomizedDelaySec=`, in seconds.
+    pub randomized_delay_secs: u64,
+    /// `AccuracySec=`, in seconds (at least 1).
+    pub accuracy_secs: u64,
+    /// Environment the service needs from the shell that enabled it
+    /// (`XDG_CONFIG_HOME`, `XDG_STATE_HOME` when set): `(name, value)`.
+    pub environment: Vec<(String, String)>,
+}
+
+/// The text of `ccy-prune.service` and `ccy-prune.timer`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerUnits {
+    /// `ccy-prune.service`.
+    pub service: String,
+    /// `ccy-prune.timer`.
+    pub timer: String,
+}
+
+#[derive(Serialize)]
+struct PruneServiceCtx {
+    version: &'static str,
+    environment: Vec<String>,
+    idle: String,
+    prune: String,
+}
+
+#[derive(Serialize)]
+struct PruneTimerCtx {
+    version: &'static str,
+    schedule: String,
+    randomized_delay: String,
+    accuracy: String,
+}
+
+/// Renders ccy's timer units from `spec`: the service runs
+/// `CCY idle` then `CCY prune` (`Type=oneshot`), the timer starts it on
+/// `spec.schedule` (`Persistent=true`).
+///
+/// # Errors
+/// [`RenderError::Value`] when the binary path, the schedule or an
+/// environment value cannot be written unchanged; [`RenderError::Template`]
+/// for a template bug.
+pub fn prune_timer(spec: &TimerSpec) -> Result<TimerUnits, RenderError> {
+    let ccy = utf8("ccy binary path", &spec.ccy)?;
+    if ccy.contains('$') {
+        // systemd substitutes variables in arguments but not in the
+        // executable path, so `$$` would stay doubled there.
+        return Err(RenderError::Value {
+            field: "ccy binary path",
+            source: escape::EscapeError::Value {
+                field: "ccy binary path".to_owned(),
+                value: ccy.chars().take(64).collect(),
+                position: "ExecStart=",
+                reason: "systemd does not unescape '$$' in the executable path",
+            },
+        });
+    }
+    let environment = spec
+        .environment
+        .iter()
+        .map(|(k, v)| escape::service_env("service environment", k, v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let service = PruneServiceCtx {
+        version: env!("CARGO_PKG_VERSION"),
+        environment,
+        idle: escape::exec_args("ccy binary path", &[ccy, "idle"])?,
+        prune: escape::exec_args("ccy binary path", &[ccy, "prune"])?,
+    };
+    let timer = PruneTimerCtx {
+        version: env!("CARGO_PKG_VERSION"),
+        schedule: escape::unit_text("schedule", &spec.schedule)?,
+        randomized_delay: format!("{}s", spec.randomized_delay_secs),
+        accuracy: format!("{}s", spec.accuracy_secs.max(1)),
+    };
+    Ok(TimerUnits {
+        service: render_template("ccy-prune.service", PRUNE_SERVICE, &service)?,
+        timer: render_template("ccy-prune.timer", PRUNE_TIMER, &timer)?,
     })
 }
 
@@ -453,8 +546,8 @@ mod tests {
         Environment="GREETING=hello \"world\" $$HOME 100%%\n;"
         Environment="EMPTY="
         Network=my net%%$$x
-        # Podman's init reaps and forwards signals; /etc/ccy/start execs
-        # `tmux -D -f /etc/ccy/tmux.conf`, the main process, which exits on SIGTERM.
+        # Podman's init reaps and forwards signals to /etc/ccy/start, which runs
+        # tmux and on SIGTERM saves the panes (to /run/ccy/panes), then ends tmux.
         RunInit=true
         Exec=/etc/ccy/start
 
@@ -506,8 +599,8 @@ mod tests {
         Environment="CCY_AGENT=claude --dangerously-skip-permissions"
         # Claude's token comes from a Podman secret; its value is never written here.
         Secret="ccy-token-work,type=env,target=CLAUDE_CODE_OAUTH_TOKEN"
-        # Podman's init reaps and forwards signals; /etc/ccy/start execs
-        # `tmux -D -f /etc/ccy/tmux.conf`, the main process, which exits on SIGTERM.
+        # Podman's init reaps and forwards signals to /etc/ccy/start, which runs
+        # tmux and on SIGTERM saves the panes (to /run/ccy/panes), then ends tmux.
         RunInit=true
         Exec=/etc/ccy/start
 
@@ -558,8 +651,8 @@ mod tests {
         Network=none
         PidsLimit=300
         PodmanArgs="--memory=512m" "--cpus=1.5"
-        # Podman's init reaps and forwards signals; /etc/ccy/start execs
-        # `tmux -D -f /etc/ccy/tmux.conf`, the main process, which exits on SIGTERM.
+        # Podman's init reaps and forwards signals to /etc/ccy/start, which runs
+        # tmux and on SIGTERM saves the panes (to /run/ccy/panes), then ends tmux.
         RunInit=true
         Exec=/etc/ccy/start
 
@@ -570,6 +663,107 @@ mod tests {
         [Install]
         WantedBy=default.target
         "#);
+    }
+
+    #[test]
+    fn prune_timer_snapshot() {
+        let units = prune_timer(&TimerSpec {
+            ccy: "/home/dev/.local/bin/ccy".into(),
+            schedule: "daily".into(),
+            randomized_delay_secs: 300,
+            accuracy_secs: 60,
+            environment: vec![],
+        })
+        .unwrap();
+        insta::assert_snapshot!(units.service, @r#"
+        # ccy prune service: generated by ccy 0.1.0 ('ccy timer enable'); remove it with 'ccy timer disable'.
+        [Unit]
+        Description=ccy: stop idle sessions, then prune stale ones
+
+        [Service]
+        Type=oneshot
+        # A failing idle pass (see the journal) must not keep prune from running.
+        ExecStart=-"/home/dev/.local/bin/ccy" "idle"
+        ExecStart="/home/dev/.local/bin/ccy" "prune"
+        "#);
+        insta::assert_snapshot!(units.timer, @"
+        # ccy prune timer: generated by ccy 0.1.0 ('ccy timer enable'); remove it with 'ccy timer disable'.
+        [Unit]
+        Description=ccy: stop idle sessions and prune stale ones (daily)
+
+        [Timer]
+        OnCalendar=daily
+        # A run missed while the machine was off happens at the next boot.
+        Persistent=true
+        # Spread the start (a tenth of the schedule's interval, at most 5 min), and
+        # let systemd coalesce wake-ups within that accuracy.
+        RandomizedDelaySec=300s
+        AccuracySec=60s
+
+        [Install]
+        WantedBy=timers.target
+        ");
+    }
+
+    #[test]
+    fn prune_timer_escapes_odd_values() {
+        let units = prune_timer(&TimerSpec {
+            ccy: "/opt/my tools/50% \"c\"/x/ccy".into(),
+            schedule: "Mon..Fri *-*-* 18:00:00 Europe/Paris".into(),
+            randomized_delay_secs: 0,
+            accuracy_secs: 0,
+            environment: vec![("XDG_CONFIG_HOME".into(), "/home/dev/my conf%".into())],
+        })
+        .unwrap();
+        insta::assert_snapshot!(units.service, @r#"
+        # ccy prune service: generated by ccy 0.1.0 ('ccy timer enable'); remove it with 'ccy timer disable'.
+        [Unit]
+        Description=ccy: stop idle sessions, then prune stale ones
+
+        [Service]
+        Type=oneshot
+        Environment="XDG_CONFIG_HOME=/home/dev/my conf%%"
+        # A failing idle pass (see the journal) must not keep prune from running.
+        ExecStart=-"/opt/my tools/50%% \"c\"/x/ccy" "idle"
+        ExecStart="/opt/my tools/50%% \"c\"/x/ccy" "prune"
+        "#);
+        insta::assert_snapshot!(units.timer, @"
+        # ccy prune timer: generated by ccy 0.1.0 ('ccy timer enable'); remove it with 'ccy timer disable'.
+        [Unit]
+        Description=ccy: stop idle sessions and prune stale ones (Mon..Fri *-*-* 18:00:00 Europe/Paris)
+
+        [Timer]
+        OnCalendar=Mon..Fri *-*-* 18:00:00 Europe/Paris
+        # A run missed while the machine was off happens at the next boot.
+        Persistent=true
+        # Spread the start (a tenth of the schedule's interval, at most 5 min), and
+        # let systemd coalesce wake-ups within that accuracy.
+        RandomizedDelaySec=0s
+        AccuracySec=1s
+
+        [Install]
+        WantedBy=timers.target
+        ");
+        assert!(
+            prune_timer(&TimerSpec {
+                ccy: "/x/ccy".into(),
+                schedule: "daily\nOnCalendar=hourly".into(),
+                randomized_delay_secs: 0,
+                accuracy_secs: 1,
+                environment: vec![],
+            })
+            .is_err()
+        );
+        assert!(
+            prune_timer(&TimerSpec {
+                ccy: "/x/$HOME/ccy".into(),
+                schedule: "daily".into(),
+                randomized_delay_secs: 0,
+                accuracy_secs: 1,
+                environment: vec![],
+            })
+            .is_err()
+        );
     }
 
     #[test]

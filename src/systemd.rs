@@ -15,7 +15,7 @@
 
 use futures_util::StreamExt;
 use zbus_systemd::login1;
-use zbus_systemd::systemd1::{ManagerProxy, UnitProxy};
+use zbus_systemd::systemd1::{ManagerProxy, ServiceProxy, TimerProxy, UnitProxy};
 use zbus_systemd::zbus::{self, Connection, OwnedObjectPath};
 
 use crate::error::{Error, ExitKind, Result};
@@ -254,6 +254,51 @@ impl UserManager {
             .collect())
     }
 
+    /// Restarts `unit` (mode `replace`; starts it when inactive) and waits
+    /// for the job to finish.
+    ///
+    /// # Errors
+    /// As [`UserManager::start`].
+    pub async fn restart(&self, unit: &str) -> Result<JobResult> {
+        self.run_job(unit, JobKind::Restart).await
+    }
+
+    /// `EnableUnitFiles([unit], runtime=false, force=true)` (`systemctl
+    /// --user enable`): creates the `[Install]` symlinks of a unit file in
+    /// the user's unit directory, replacing any in the way.
+    ///
+    /// # Errors
+    /// When the call fails (no such unit file, no `[Install]` section).
+    pub async fn enable_unit_file(&self, unit: &str) -> Result<()> {
+        self.manager
+            .enable_unit_files(vec![unit.to_owned()], false, true)
+            .await
+            .map(|_| ())
+            .map_err(|e| bus_error(&format!("cannot enable {unit}"), &e))
+    }
+
+    /// `DisableUnitFiles([unit], runtime=false)` (`systemctl --user
+    /// disable`): removes the unit's `[Install]` symlinks.
+    ///
+    /// # Errors
+    /// When the call fails for a reason other than the unit file being
+    /// gone already.
+    pub async fn disable_unit_file(&self, unit: &str) -> Result<()> {
+        match self
+            .manager
+            .disable_unit_files(vec![unit.to_owned()], false)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(zbus::Error::MethodError(name, _, _))
+                if name.as_str() == "org.freedesktop.systemd1.NoSuchUnit" =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(bus_error(&format!("cannot disable {unit}"), &e)),
+        }
+    }
+
     async fn run_job(&self, unit: &str, kind: JobKind) -> Result<JobResult> {
         // One subscription per connection: a second job in the same run
         // (stop several units, start podman.socket then a session) gets
@@ -280,6 +325,11 @@ impl UserManager {
             JobKind::Stop => {
                 self.manager
                     .stop_unit(unit.to_owned(), "replace".to_owned())
+                    .await
+            }
+            JobKind::Restart => {
+                self.manager
+                    .restart_unit(unit.to_owned(), "replace".to_owned())
                     .await
             }
         };
@@ -412,6 +462,7 @@ impl UserManager {
 enum JobKind {
     Start,
     Stop,
+    Restart,
 }
 
 impl JobKind {
@@ -419,7 +470,110 @@ impl JobKind {
         match self {
             Self::Start => "start",
             Self::Stop => "stop",
+            Self::Restart => "restart",
         }
+    }
+}
+
+/// What `ccy timer status` shows of a timer and the service it starts
+/// (properties of `org.freedesktop.systemd1.Unit`, `.Timer` and
+/// `.Service`, org.freedesktop.systemd1(5)). Timestamps are µs since the
+/// Unix epoch, 0 when it never happened.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TimerDetails {
+    /// The timer's `LoadState` (`not-found` when there is no unit file).
+    pub load_state: String,
+    /// The timer's `UnitFileState` (`enabled`, `disabled`, …).
+    pub unit_file_state: String,
+    /// The timer's `ActiveState` (`active` while it waits to elapse).
+    pub active_state: String,
+    /// `TimersCalendar`: the `OnCalendar=` expressions, normalised.
+    pub calendar: Vec<String>,
+    /// `NextElapseUSecRealtime`.
+    pub next_elapse_usec: u64,
+    /// `LastTriggerUSec`.
+    pub last_trigger_usec: u64,
+    /// The service's `ActiveState`.
+    pub service_active_state: String,
+    /// The service's `Result` (`success`, `exit-code`, …) of its last run.
+    pub service_result: String,
+    /// The service's `ExecMainStartTimestamp`: when its last run began.
+    pub service_start_usec: u64,
+    /// The service's `ExecMainExitTimestamp`: when its last command ended.
+    pub service_exit_usec: u64,
+    /// The service's `ExecMainStatus`: the last command's exit status.
+    pub service_exit_status: i32,
+}
+
+impl UserManager {
+    /// The [`TimerDetails`] of `timer` and `service`, loading them as
+    /// `systemctl show` does; a unit without a file reads as `not-found`
+    /// with the rest empty.
+    ///
+    /// # Errors
+    /// When a call fails.
+    pub async fn timer_details(&self, timer: &str, service: &str) -> Result<TimerDetails> {
+        let err = |e: zbus::Error| bus_error(&format!("cannot read the properties of {timer}"), &e);
+        let conn = self.manager.inner().connection();
+        let timer_path = self
+            .manager
+            .load_unit(timer.to_owned())
+            .await
+            .map_err(err)?;
+        let unit = UnitProxy::builder(conn)
+            .path(timer_path.clone())
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await
+            .map_err(err)?;
+        let mut d = TimerDetails {
+            load_state: unit.load_state().await.map_err(err)?,
+            unit_file_state: unit.unit_file_state().await.map_err(err)?,
+            active_state: unit.active_state().await.map_err(err)?,
+            ..TimerDetails::default()
+        };
+        if d.load_state == "loaded" {
+            let t = TimerProxy::builder(conn)
+                .path(timer_path)
+                .cache_properties(zbus::proxy::CacheProperties::No)
+                .build()
+                .await
+                .map_err(err)?;
+            d.calendar = t
+                .timers_calendar()
+                .await
+                .map_err(err)?
+                .into_iter()
+                .map(|(_, expr, _)| expr)
+                .collect();
+            d.next_elapse_usec = t.next_elapse_u_sec_realtime().await.map_err(err)?;
+            d.last_trigger_usec = t.last_trigger_u_sec().await.map_err(err)?;
+        }
+        let service_path = self
+            .manager
+            .load_unit(service.to_owned())
+            .await
+            .map_err(err)?;
+        let su = UnitProxy::builder(conn)
+            .path(service_path.clone())
+            .cache_properties(zbus::proxy::CacheProperties::No)
+            .build()
+            .await
+            .map_err(err)?;
+        d.service_active_state = su.active_state().await.map_err(err)?;
+        if su.load_state().await.map_err(err)? == "loaded" {
+            let sv = ServiceProxy::builder(conn)
+                .path(service_path)
+                .cache_properties(zbus::proxy::CacheProperties::No)
+                .build()
+                .await
+                .map_err(err)?;
+            d.service_result = sv.result().await.map_err(err)?;
+            d.service_start_usec = sv.exec_main_start_timestamp().await.map_err(err)?;
+            d.service_exit_usec = sv.exec_main_exit_timestamp().await.map_err(err)?;
+            d.service_exit_status = sv.exec_main_status().await.map_err(err)?;
+        }
+        Ok(d)
     }
 }
 

@@ -13,13 +13,13 @@ use crate::lifecycle;
 use crate::podman::PodmanApi;
 use crate::systemd::UserManager;
 
-/// Keep sessions from being pruned (label them `ccy.keep=true`).
+/// Keep sessions from being pruned or idle-stopped (label `ccy.keep=true`).
 ///
 /// Adds the label `ccy.keep=true` to each session's unit file (a `Label=`
 /// line in `NAME.container`, rewritten atomically) and reloads your systemd
-/// user manager once. `ccy prune` reads the unit file, so it skips the
-/// session from now on; a running container gets the label itself on its
-/// next start. With --off the label is taken off again. `ccy new --keep`
+/// user manager once. `ccy prune` and `ccy idle` read the unit file, so
+/// they skip the session from now on; a running container gets the label
+/// itself on its next start. With --off the label is taken off again. `ccy new --keep`
 /// creates a session with the label. Without NAME, the sessions of the
 /// worktree you are in.
 ///

@@ -8,6 +8,7 @@ mod behave;
 mod concurrency;
 mod errors;
 mod faults;
+mod idle;
 mod prune;
 mod render_props;
 mod secrets;

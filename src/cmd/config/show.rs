@@ -279,10 +279,13 @@ mod tests {
         # layers, later ones win: defaults, /home/dev/.config/ccy/config.toml (absent), /w/app/.claude/ccy/config.toml, CCY_* environment variables
         agent.command = ["bash", "-l"]                                    # env CCY_AGENT_COMMAND
         agent.token = ""                                                  # default
+        idle.stop = "off"                                                 # default
+        idle.warn = "1h"                                                  # default
         image.agent_install = "npm install -g @anthropic-ai/claude-code"  # default
         image.base = "docker.io/library/node:22-trixie-slim"              # /w/app/.claude/ccy/config.toml
         image.name = "localhost/x:1"                                      # env CCY_IMAGE_NAME
         prune.age = "7d"                                                  # default
+        prune.schedule = "daily"                                          # default
         session.autostart = true                                          # default
         session.cpus = 0.0                                                # default
         session.env = []                                                  # default
@@ -298,6 +301,7 @@ mod tests {
     }
 
     #[test]
+    #[expect(clippy::too_many_lines, reason = "one JSON snapshot of every key")]
     fn json_shape() {
         insta::assert_snapshot!(serde_json::to_string_pretty(&shown().json()).unwrap(), @r#"
         {
@@ -327,6 +331,16 @@ mod tests {
               "source": "default",
               "value": ""
             },
+            "idle.stop": {
+              "from": null,
+              "source": "default",
+              "value": "off"
+            },
+            "idle.warn": {
+              "from": null,
+              "source": "default",
+              "value": "1h"
+            },
             "image.agent_install": {
               "from": null,
               "source": "default",
@@ -346,6 +360,11 @@ mod tests {
               "from": null,
               "source": "default",
               "value": "7d"
+            },
+            "prune.schedule": {
+              "from": null,
+              "source": "default",
+              "value": "daily"
             },
             "session.autostart": {
               "from": null,

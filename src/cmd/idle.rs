@@ -1,0 +1,499 @@
+//! `ccy idle`: the idle policy, applied once — warn in sessions nobody has
+//! used for a while, then stop them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use clap::Args;
+
+use crate::config;
+use crate::ctx::Ctx;
+use crate::error::{Error, ExitKind, Result};
+use crate::inventory::{self, SessionInfo, State, TmuxStatus};
+use crate::keep;
+use crate::lifecycle;
+use crate::podman::PodmanApi;
+use crate::systemd::{JobResult, UserManager};
+use crate::ui;
+
+/// Stop sessions nobody has used for `[idle] stop`, warning first
+///
+/// A running session is idle while it has no attached client and its
+/// panes see no input and no output; ccy reads that from the status the
+/// session's tmux writes every 10 s (asking tmux itself only when that
+/// status is stale). With `[idle] stop` set (a duration such as `24h`;
+/// the default `off` makes this a no-op), a session idle for `[idle] warn`
+/// (default `1h`) less than that gets a warning in its tmux status line
+/// (seen by whoever attaches next) saying when it stops and that `ccy keep
+/// NAME` keeps it; once that time has come and it is still idle, ccy stops
+/// it (its unit, through your user manager; the panes are saved first, and
+/// `ccy` tells where when it starts the session again). The session stops
+/// no sooner than `[idle] warn` after the warning, and each idle period is
+/// warned about once. Any use — attaching, typing, output — starts a new
+/// idle period and clears the warning. Kept sessions (`ccy keep`) are never
+/// stopped. The settings are read per session: your configuration, the
+/// session worktree's `.claude/ccy/config.toml`, `CCY_IDLE_*` variables.
+///
+/// `ccy timer enable` runs this on the `[prune] schedule` (use an hourly
+/// schedule for timely stops). Prints one line per session acted on.
+///
+/// Exit status: 0 done (also when nothing was idle); 2 invalid
+/// configuration; 3 no user manager or Podman; 4 a session failed to stop.
+#[derive(Debug, Args)]
+pub struct IdleArgs {
+    /// Say what would be warned and stopped, change nothing.
+    #[arg(short = 'n', long)]
+    pub dry_run: bool,
+}
+
+/// The idle settings of one session, in seconds (`None`: off).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// `[idle] stop`.
+    pub stop: Option<u64>,
+    /// `[idle] warn`.
+    pub warn: Option<u64>,
+}
+
+impl Policy {
+    /// From the configuration's strings.
+    ///
+    /// # Errors
+    /// [`ExitKind::Usage`] naming the key when a value is neither `off`
+    /// nor a duration.
+    pub fn from_config(idle: &config::IdleConfig) -> Result<Self> {
+        Ok(Self {
+            stop: parse_setting("idle.stop", &idle.stop)?,
+            warn: parse_setting("idle.warn", &idle.warn)?,
+        })
+    }
+}
+
+/// A duration setting: `off` (or empty, or 0) is `None`, else a duration in
+/// humantime's syntax (`24h`, `90m`, `1h 30m`, `2d`), in seconds.
+///
+/// # Errors
+/// [`ExitKind::Usage`] naming `key` when it does not parse.
+pub fn parse_setting(key: &str, value: &str) -> Result<Option<u64>> {
+    let v = value.trim();
+    if v.is_empty() || v.eq_ignore_ascii_case("off") || v == "0" {
+        return Ok(None);
+    }
+    match humantime::parse_duration(v) {
+        Ok(d) if d.as_secs() > 0 => Ok(Some(d.as_secs())),
+        Ok(_) => Ok(None),
+        Err(e) => Err(Error::usage(format!(
+            "invalid {key} {value:?}: {e}"
+        ))
+        .hint(format!(
+            "use a duration such as \"24h\", \"90m\" or \"2d\", or \"off\" (set {key} in ~/.config/ccy/config.toml)"
+        ))),
+    }
+}
+
+/// The warning given for one idle period, kept in the session's state
+/// directory (file `idle-warning`) so it is given once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Warning {
+    /// The start of the idle period warned about (seconds since the epoch).
+    pub since: u64,
+    /// When the session stops unless used (seconds since the epoch).
+    pub deadline: u64,
+}
+
+impl Warning {
+    /// Parses the file's `since=…` and `deadline=…` lines.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut since = None;
+        let mut deadline = None;
+        for line in text.lines() {
+            match line.split_once('=') {
+                Some(("since", v)) => since = v.trim().parse().ok(),
+                Some(("deadline", v)) => deadline = v.trim().parse().ok(),
+                _ => {}
+            }
+        }
+        Some(Self {
+            since: since?,
+            deadline: deadline?,
+        })
+    }
+
+    /// The file's text.
+    #[must_use]
+    pub fn to_text(self) -> String {
+        format!("since={}\ndeadline={}\n", self.since, self.deadline)
+    }
+}
+
+/// What the policy says to do with one idle session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing yet; it would be warned (or stopped, without warnings) at
+    /// this time.
+    Wait {
+        /// Seconds since the epoch.
+        until: u64,
+    },
+    /// Warn now that it stops at `deadline`.
+    Warn {
+        /// Seconds since the epoch.
+        deadline: u64,
+    },
+    /// Warned already; it stops at `deadline`.
+    Warned {
+        /// Seconds since the epoch.
+        deadline: u64,
+    },
+    /// Stop it now.
+    Stop,
+}
+
+/// The policy for a session idle since `since` (no client, no input or
+/// output since then), at `now`, with `warned` the warning given for this
+/// idle period if any (one for an earlier period must not be passed).
+/// `None` when `policy.stop` is off.
+#[must_use]
+pub fn decide(now: u64, since: u64, policy: Policy, warned: Option<Warning>) -> Option<Action> {
+    let stop = policy.stop?;
+    let stop_at = since.saturating_add(stop);
+    if let Some(w) = warned {
+        return Some(if now >= w.deadline {
+            Action::Stop
+        } else {
+            Action::Warned {
+                deadline: w.deadline,
+            }
+        });
+    }
+    Some(match policy.warn {
+        None if now >= stop_at => Action::Stop,
+        None => Action::Wait { until: stop_at },
+        Some(warn) => {
+            let warn_at = stop_at.saturating_sub(warn);
+            if now >= warn_at {
+                Action::Warn {
+                    deadline: stop_at.max(now.saturating_add(warn)),
+                }
+            } else {
+                Action::Wait { until: warn_at }
+            }
+        }
+    })
+}
+
+/// The status line text of a warning (tmux format: `#` doubled).
+#[must_use]
+pub fn warning_text(name: &str, deadline: u64) -> String {
+    format!(
+        "ccy: idle; stops {} unless used ('ccy keep {}' keeps it) ",
+        short_time(deadline),
+        name
+    )
+    .replace('#', "##")
+}
+
+/// `2026-11-21 05:00 UTC`.
+fn short_time(epoch: u64) -> String {
+    let t = ui::rfc3339(epoch);
+    format!("{} UTC", t.get(..16).unwrap_or(&t).replacen('T', " ", 1))
+}
+
+/// How long the status file may be old before ccy asks tmux itself: it is
+/// rewritten every 10 s and on every attach and detach.
+const STALE_STATUS_SECS: u64 = 60;
+
+/// Whether the session is kept (`ccy keep`): the label `ccy.keep=true`
+/// in its unit file ([`keep::is_kept`]; `ccy keep` sets it there, the
+/// container gets it at its next start) or on its container.
+fn is_kept(info: &SessionInfo) -> bool {
+    let on_container = info
+        .container
+        .as_ref()
+        .and_then(|c| c.labels.get(keep::LABEL_KEEP))
+        .is_some_and(|v| v == "true");
+    on_container
+        || info
+            .file
+            .as_ref()
+            .and_then(|f| std::fs::read_to_string(f).ok())
+            .is_some_and(|t| keep::is_kept(&t))
+}
+
+/// Applies the idle policy once to every running session.
+///
+/// # Errors
+/// See the exit status in [`IdleArgs`].
+pub fn run(ctx: &Ctx, args: &IdleArgs) -> Result<()> {
+    let user_file = ctx.paths.user_config_file();
+    ctx.block_on(async {
+        let mgr = UserManager::connect(&ctx.paths).await?;
+        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
+        let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
+        let now = inventory::now_epoch();
+        let mut failed = Vec::new();
+        let mut any_policy = false;
+        for info in all
+            .iter()
+            .filter(|s| s.file.is_some() && s.state() == State::Running)
+        {
+            let worktree = info.worktree();
+            let policy = config::load(&user_file, Some(Path::new(&worktree)))
+                .and_then(config::Loader::finish)
+                .and_then(|l| Policy::from_config(&l.config.idle));
+            let policy = match policy {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("ccy: {}: skipped: {e}", info.name);
+                    failed.push(info.name.to_string());
+                    continue;
+                }
+            };
+            if policy.stop.is_none() {
+                continue;
+            }
+            any_policy = true;
+            if let Err(e) = one(ctx, &mgr, info, policy, now, args.dry_run).await {
+                eprintln!("ccy: {}: {e}", info.name);
+                failed.push(info.name.to_string());
+            }
+        }
+        if !any_policy {
+            println!("no running session has idle.stop set: nothing to do");
+        }
+        if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ExitKind::Session,
+                format!("the idle policy failed for {}", failed.join(", ")),
+            ))
+        }
+    })
+}
+
+fn state_file(ctx: &Ctx, info: &SessionInfo, file: &str) -> PathBuf {
+    ctx.paths.session_state_dir(info.name.as_str()).join(file)
+}
+
+/// The session's tmux status, refreshed through `podman exec NAME
+/// /etc/ccy/status` when the file is missing or older than
+/// [`STALE_STATUS_SECS`].
+fn fresh_status(ctx: &Ctx, info: &SessionInfo, now: u64) -> Option<TmuxStatus> {
+    if let Some(t) = info.tmux
+        && t.updated + STALE_STATUS_SECS >= now
+    {
+        return Some(t);
+    }
+    let ok = Command::new("podman")
+        .args(["exec", info.name.as_str(), "/etc/ccy/status"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        return None;
+    }
+    std::fs::read_to_string(state_file(ctx, info, "status"))
+        .ok()
+        .map(|t| TmuxStatus::parse(&t))
+        .filter(|t| t.updated + STALE_STATUS_SECS >= now)
+}
+
+/// Runs `tmux ARGS` in the session (`podman exec`); whether it succeeded.
+fn tmux(name: &str, args: &[&str]) -> bool {
+    Command::new("podman")
+        .args(["exec", name, "tmux"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Removes a warning: the status line message and the file.
+fn clear_warning(name: &str, file: &Path) {
+    tmux(name, &["set-option", "-u", "-t", "main", "status-right"]);
+    tmux(
+        name,
+        &["set-option", "-u", "-t", "main", "status-right-length"],
+    );
+    std::fs::remove_file(file).ok();
+}
+
+async fn one(
+    ctx: &Ctx,
+    mgr: &UserManager,
+    info: &SessionInfo,
+    policy: Policy,
+    now: u64,
+    dry_run: bool,
+) -> Result<()> {
+    let name = info.name.as_str();
+    let would = if dry_run { "would " } else { "" };
+    let warning_file = state_file(ctx, info, "idle-warning");
+    let warned = std::fs::read_to_string(&warning_file)
+        .ok()
+        .and_then(|t| Warning::parse(&t));
+    if is_kept(info) {
+        return Ok(());
+    }
+    let Some(status) = fresh_status(ctx, info, now) else {
+        println!("{name}: no current tmux status; skipped");
+        return Ok(());
+    };
+    if status.clients > 0 {
+        if warned.is_some() && !dry_run {
+            clear_warning(name, &warning_file);
+        }
+        return Ok(());
+    }
+    let started = info
+        .container
+        .as_ref()
+        .and_then(|c| c.started_at)
+        .unwrap_or(0);
+    let since = status.last_active().max(started);
+    // A warning for an earlier idle period (the session was used since)
+    // is void.
+    let warned = match warned {
+        Some(w) if w.since != since => {
+            if !dry_run {
+                clear_warning(name, &warning_file);
+                println!("{name}: used again; idle warning withdrawn");
+            }
+            None
+        }
+        w => w,
+    };
+    let idle = ui::duration(now.saturating_sub(since));
+    match decide(now, since, policy, warned) {
+        None | Some(Action::Wait { .. } | Action::Warned { .. }) => Ok(()),
+        Some(Action::Warn { deadline }) => {
+            println!(
+                "{name}: {would}warn: idle for {idle}, stops {} unless used",
+                short_time(deadline)
+            );
+            if dry_run {
+                return Ok(());
+            }
+            let text = warning_text(name, deadline);
+            tmux(
+                name,
+                &["set-option", "-t", "main", "status-right-length", "120"],
+            );
+            if !tmux(name, &["set-option", "-t", "main", "status-right", &text]) {
+                return Err(Error::failure("cannot show the idle warning in tmux"));
+            }
+            tmux(name, &["display-message", "-t", "main", "-d", "0", &text]);
+            crate::fsutil::write_atomic(
+                &warning_file,
+                Warning { since, deadline }.to_text().as_bytes(),
+                0o644,
+            )
+        }
+        Some(Action::Stop) => {
+            println!("{name}: {would}stop: idle for {idle}");
+            if dry_run {
+                return Ok(());
+            }
+            match mgr.stop(&info.name.service_unit()).await? {
+                JobResult::Done => {
+                    std::fs::remove_file(&warning_file).ok();
+                    println!(
+                        "stopped {name}; its panes are saved in {}",
+                        lifecycle::panes_dir(&ctx.paths, &info.name).display()
+                    );
+                    Ok(())
+                }
+                other => Err(Error::new(
+                    ExitKind::Session,
+                    format!("stopping {name} ended with job result {}", other.as_str()),
+                )),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const H: u64 = 3600;
+
+    fn policy(stop: Option<u64>, warn: Option<u64>) -> Policy {
+        Policy { stop, warn }
+    }
+
+    #[test]
+    fn settings_parse() {
+        assert_eq!(parse_setting("idle.stop", "off").unwrap(), None);
+        assert_eq!(parse_setting("idle.stop", "OFF").unwrap(), None);
+        assert_eq!(parse_setting("idle.stop", "").unwrap(), None);
+        assert_eq!(parse_setting("idle.stop", "24h").unwrap(), Some(24 * H));
+        assert_eq!(parse_setting("idle.stop", "90m").unwrap(), Some(5400));
+        assert_eq!(parse_setting("idle.stop", "2d").unwrap(), Some(48 * H));
+        let err = parse_setting("idle.warn", "soon").unwrap_err();
+        assert_eq!(err.kind(), ExitKind::Usage);
+        assert!(err.to_string().contains("idle.warn"), "{err}");
+        let defaults = config::Loader::new().finish().unwrap().config;
+        assert_eq!(
+            Policy::from_config(&defaults.idle).unwrap(),
+            policy(None, Some(H))
+        );
+    }
+
+    #[test]
+    fn off_does_nothing() {
+        assert_eq!(decide(100 * H, 0, policy(None, Some(H)), None), None);
+    }
+
+    #[test]
+    fn warn_then_stop_no_sooner_than_warn_after_the_warning() {
+        let p = policy(Some(24 * H), Some(H));
+        assert_eq!(
+            decide(22 * H, 0, p, None),
+            Some(Action::Wait { until: 23 * H })
+        );
+        assert_eq!(
+            decide(23 * H, 0, p, None),
+            Some(Action::Warn { deadline: 24 * H })
+        );
+        // The timer ran late (daily schedule): still a full hour's notice.
+        assert_eq!(
+            decide(30 * H, 0, p, None),
+            Some(Action::Warn { deadline: 31 * H })
+        );
+        let w = Warning {
+            since: 0,
+            deadline: 31 * H,
+        };
+        assert_eq!(
+            decide(30 * H + 1, 0, p, Some(w)),
+            Some(Action::Warned { deadline: 31 * H })
+        );
+        assert_eq!(decide(31 * H, 0, p, Some(w)), Some(Action::Stop));
+    }
+
+    #[test]
+    fn without_warnings_stops_at_the_limit() {
+        let p = policy(Some(2 * H), None);
+        assert_eq!(decide(H, 0, p, None), Some(Action::Wait { until: 2 * H }));
+        assert_eq!(decide(2 * H, 0, p, None), Some(Action::Stop));
+    }
+
+    #[test]
+    fn warning_file_round_trips_and_text_names_the_keep_command() {
+        let w = Warning {
+            since: 5,
+            deadline: 1_795_237_200,
+        };
+        assert_eq!(Warning::parse(&w.to_text()), Some(w));
+        assert_eq!(Warning::parse("since=1\n"), None);
+        insta::assert_snapshot!(warning_text("ccy-app-0123abcd", w.deadline), @"ccy: idle; stops 2026-11-21 05:00 UTC unless used ('ccy keep ccy-app-0123abcd' keeps it)");
+    }
+}
