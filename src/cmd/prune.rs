@@ -184,7 +184,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
                 eprintln!("  {}  {}", d.info.name, d.info.worktree());
             }
             if !ui::confirm(&format!(
-                "remove these {} session{}?",
+                "remove {} session{}?",
                 doomed.len(),
                 if doomed.len() == 1 { "" } else { "s" }
             )) {

@@ -227,8 +227,32 @@ pub(crate) async fn remove_sessions(
         .iter()
         .flat_map(|d| [d.info.name.service_unit(), d.info.name.volume_unit()])
         .collect();
+    let states = mgr.unit_states(&units).await?;
+    // A session started since it was found stopped (someone ran `ccy`
+    // there meanwhile) is left alone.
+    let started: Vec<String> = states
+        .iter()
+        .filter(|s| s.is_up() && !s.name.ends_with("-volume.service"))
+        .filter_map(|s| s.name.strip_suffix(".service").map(str::to_owned))
+        .collect();
+    stopped.retain(|d| {
+        let up = started.iter().any(|n| n == d.info.name.as_str());
+        if up {
+            eprintln!(
+                "ccy: {} was started meanwhile; not removing it",
+                d.info.name
+            );
+            failed.push(d.info.name.to_string());
+        }
+        !up
+    });
     let mut volume_units = Vec::new();
-    for state in mgr.unit_states(&units).await? {
+    for state in states {
+        let session = state.name.strip_suffix(".service").unwrap_or(&state.name);
+        let session = session.strip_suffix("-volume").unwrap_or(session);
+        if started.iter().any(|n| n == session) {
+            continue;
+        }
         if state.active_state == "failed" {
             mgr.reset_failed(&state.name).await?;
         } else if state.is_up() && state.name.ends_with("-volume.service") {
@@ -236,6 +260,9 @@ pub(crate) async fn remove_sessions(
         }
     }
     mgr.stop_many(&volume_units).await?;
+    if stopped.is_empty() {
+        return Ok(failed);
+    }
     for d in &stopped {
         remove_unit_files(&ctx.paths, d.info)?;
     }

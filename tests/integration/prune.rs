@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::support::{
-    Repo, active_state, eventually, exclusive, first_session_output, home, inspect, q, quadlet_dir,
-    sh, sh_ok, shared,
+    Repo, Term, active_state, eventually, exclusive, first_session_output, home, inspect, q,
+    quadlet_dir, sh, sh_ok, shared,
 };
 
 /// What one non-interactive `ccy` run did.
@@ -276,6 +276,37 @@ fn prune_removes_old_stopped_sessions_and_nothing_else() {
         "{}",
         out.stderr
     );
+}
+
+/// On a terminal prune lists what it would remove and asks; "n" removes
+/// nothing (exit 6), "y" removes.
+#[test]
+fn prune_asks_on_a_terminal() {
+    let _g = exclusive();
+    first_session_output();
+    let repo = Repo::new("prune-ask");
+    let a = new_session(&repo.dir, &[]);
+    stop_and_age(&a, 2 * 3600);
+    let term = Term::spawn(&repo.dir, "ccy prune --age 1h");
+    let screen = term.wait_for("remove 1 session? [y/N]", 30);
+    assert!(
+        screen.contains(&format!("  {a}  {}", repo.dir.display())),
+        "{screen}"
+    );
+    term.line("n");
+    let screen = term.wait_for("[exited", 30);
+    assert!(screen.contains("[exited 6]"), "{screen}");
+    assert!(screen.contains("nothing pruned: declined"), "{screen}");
+    assert!(unit_file(&a).exists());
+    assert_eq!(load_state(&format!("{a}.service")), "loaded");
+    drop(term);
+    let term = Term::spawn(&repo.dir, "ccy prune --age 1h");
+    term.wait_for("remove 1 session? [y/N]", 30);
+    term.line("y");
+    let screen = term.wait_for("[exited", 60);
+    assert!(screen.contains("[exited 0]"), "{screen}");
+    assert!(screen.contains("pruned 1 session"), "{screen}");
+    assert!(gone(&a));
 }
 
 /// `[prune] age` from the configuration (and `CCY_PRUNE_AGE`) is the
