@@ -96,6 +96,10 @@ async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
         agent_install: config.image.agent_install.clone(),
     };
     if let (Some(wt), true) = (&worktree, args.project) {
+        // Refused before the agent image is built for nothing.
+        if !wt.root.join(PROJECT_DOCKERFILE).exists() {
+            return Err(no_dockerfile(wt));
+        }
         // The project image starts FROM the agent image: that one only as
         // a new session would.
         image::ensure(&api, &spec, &mut std::io::stderr()).await?;
@@ -115,16 +119,7 @@ async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
 async fn build_project(api: &PodmanApi, wt: &Worktree, base: &str, if_needed: bool) -> Result<()> {
     let project = wt.project();
     let Some(image) = image::project_image(api, &wt.root, project.as_str(), base).await? else {
-        return Err(Error::new(
-            ExitKind::NotFound,
-            format!(
-                "this worktree has no {PROJECT_DOCKERFILE} ({})",
-                wt.root.display()
-            ),
-        )
-        .hint(format!(
-            "write {PROJECT_DOCKERFILE} (starting 'ARG CCY_IMAGE' and 'FROM ${{CCY_IMAGE}}'), or run 'ccy image build' without --project for the agent image"
-        )));
+        return Err(no_dockerfile(wt));
     };
     if if_needed && image.stale.is_none() {
         say(&image.tag, ImageState::Ready);
@@ -137,6 +132,19 @@ async fn build_project(api: &PodmanApi, wt: &Worktree, base: &str, if_needed: bo
     image.build()?;
     say(&image.tag, ImageState::Built);
     Ok(())
+}
+
+fn no_dockerfile(wt: &Worktree) -> Error {
+    Error::new(
+        ExitKind::NotFound,
+        format!(
+            "this worktree has no {PROJECT_DOCKERFILE} ({})",
+            wt.root.display()
+        ),
+    )
+    .hint(format!(
+        "write {PROJECT_DOCKERFILE} (starting 'ARG CCY_IMAGE' and 'FROM ${{CCY_IMAGE}}'), or run 'ccy image build' without --project for the agent image"
+    ))
 }
 
 /// The configuration a new session in `worktree` would get (without

@@ -153,6 +153,14 @@ fn image_build_project_builds_the_project_image() {
         err.contains("this worktree has no .claude/ccy/Dockerfile"),
         "{err}"
     );
+    // Refused before building anything.
+    assert!(!err.contains("building"), "{err}");
+    assert!(
+        sh(&format!("podman image exists {}", q(&image)))
+            .status
+            .code()
+            == Some(1)
+    );
     let (_, err) = ccy_code(&crate::support::home(), &["image", "build", "--project"], 3);
     assert!(err.contains("git"), "{err}");
 
