@@ -59,4 +59,5 @@ pub enum Command {
     Keep(cmd::keep::KeepArgs),
     Idle(cmd::idle::IdleArgs),
     Timer(cmd::timer::TimerArgs),
+    Image(cmd::image::ImageArgs),
 }

@@ -8,6 +8,7 @@ pub mod create_opts;
 pub mod doctor;
 pub mod here;
 pub mod idle;
+pub mod image;
 pub mod keep;
 pub mod list;
 pub mod logs;
@@ -52,5 +53,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Keep(args)) => keep::run(&ctx, &args),
         Some(Command::Idle(args)) => idle::run(&ctx, &args),
         Some(Command::Timer(args)) => timer::run(&ctx, &args),
+        Some(Command::Image(args)) => image::run(&ctx, &args),
     }
 }

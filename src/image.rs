@@ -9,7 +9,7 @@
 //! label is the user's own and is used as it is.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Result};
 use crate::podman::{self, PodmanApi};
@@ -100,7 +100,7 @@ pub async fn ensure(api: &PodmanApi, spec: &ImageSpec, out: &mut dyn Write) -> R
         },
     };
     writeln!(out, "{why}").ok();
-    build(spec, &hash)?;
+    build_with_hash(spec, &hash)?;
     Ok(ImageState::Built)
 }
 
@@ -133,6 +133,77 @@ pub fn project_hash(dockerfile: &[u8], base_name: &str, base_id: &str) -> String
     format!("{h:016x}")
 }
 
+/// A project image: what [`project_image`] found for a worktree with a
+/// `.claude/ccy/Dockerfile`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectImage {
+    /// The image name ([`project_image_name`]).
+    pub tag: String,
+    /// The base image it is built `FROM` (build argument `CCY_IMAGE`).
+    pub base: String,
+    /// The build context, `WORKTREE/.claude/ccy`.
+    pub context: PathBuf,
+    /// The [`LABEL_PROJECT_HASH`] value this build gives it.
+    pub hash: String,
+    /// Why it needs building (`"first use"`, `"the Dockerfile or the base
+    /// image changed"`), or `None` when the image is current.
+    pub stale: Option<&'static str>,
+}
+
+impl ProjectImage {
+    /// Builds it with `podman build` (Podman's output goes to the
+    /// terminal).
+    ///
+    /// # Errors
+    /// When Podman cannot run or the build fails
+    /// ([`crate::error::ExitKind::Session`]).
+    pub fn build(&self) -> Result<()> {
+        podman::build_image(
+            &self.context,
+            &self.tag,
+            &[("CCY_IMAGE".to_owned(), self.base.clone())],
+            &[(LABEL_PROJECT_HASH.to_owned(), self.hash.clone())],
+        )
+    }
+}
+
+/// The project image of `worktree` built `FROM` `base` (which must exist),
+/// or `None` when the worktree has no `.claude/ccy/Dockerfile`. Builds
+/// nothing: [`ProjectImage::stale`] says whether it needs building.
+///
+/// # Errors
+/// When the API fails or the Dockerfile cannot be read.
+pub async fn project_image(
+    api: &PodmanApi,
+    worktree: &Path,
+    project: &str,
+    base: &str,
+) -> Result<Option<ProjectImage>> {
+    let dockerfile = worktree.join(PROJECT_DOCKERFILE);
+    let text = match std::fs::read(&dockerfile) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read {}", dockerfile.display()));
+        }
+    };
+    let base_id = api.image_id(base).await?.unwrap_or_default();
+    let hash = project_hash(&text, base, &base_id);
+    let tag = project_image_name(project);
+    let stale = match api.image_labels(&tag).await? {
+        None => Some("first use"),
+        Some(labels) if labels.get(LABEL_PROJECT_HASH) == Some(&hash) => None,
+        Some(_) => Some("the Dockerfile or the base image changed"),
+    };
+    Ok(Some(ProjectImage {
+        tag,
+        base: base.to_owned(),
+        context: worktree.join(".claude/ccy"),
+        hash,
+        stale,
+    }))
+}
+
 /// The image a new session of `worktree` runs. Without
 /// `WORKTREE/.claude/ccy/Dockerfile` that is `base` (which must exist:
 /// call [`ensure`] first). With one, it is [`project_image_name`], built
@@ -153,35 +224,20 @@ pub async fn ensure_project(
     base: &str,
     out: &mut dyn Write,
 ) -> Result<String> {
-    let dockerfile = worktree.join(PROJECT_DOCKERFILE);
-    let text = match std::fs::read(&dockerfile) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(base.to_owned()),
-        Err(e) => {
-            return Err(e).with_context(|| format!("cannot read {}", dockerfile.display()));
-        }
+    let Some(image) = project_image(api, worktree, project, base).await? else {
+        return Ok(base.to_owned());
     };
-    let base_id = api.image_id(base).await?.unwrap_or_default();
-    let hash = project_hash(&text, base, &base_id);
-    let tag = project_image_name(project);
-    let why = match api.image_labels(&tag).await? {
-        None => "first use",
-        Some(labels) if labels.get(LABEL_PROJECT_HASH) == Some(&hash) => return Ok(tag),
-        Some(_) => "the Dockerfile or the base image changed",
+    let Some(why) = image.stale else {
+        return Ok(image.tag);
     };
     writeln!(
         out,
-        "ccy: building the project image {tag} from {PROJECT_DOCKERFILE} ({why})…"
+        "ccy: building the project image {} from {PROJECT_DOCKERFILE} ({why})…",
+        image.tag
     )
     .ok();
-    let context = worktree.join(".claude/ccy");
-    match podman::build_image(
-        &context,
-        &tag,
-        &[("CCY_IMAGE".to_owned(), base.to_owned())],
-        &[(LABEL_PROJECT_HASH.to_owned(), hash)],
-    ) {
-        Ok(()) => Ok(tag),
+    match image.build() {
+        Ok(()) => Ok(image.tag),
         Err(e) => {
             writeln!(
                 out,
@@ -194,7 +250,19 @@ pub async fn ensure_project(
     }
 }
 
-fn build(spec: &ImageSpec, hash: &str) -> Result<()> {
+/// Builds `spec` with `podman build` now, whether or not it exists or is
+/// current, from ccy's embedded Containerfile and scripts, labelled with
+/// [`ImageSpec::assets_hash`]. Podman's output goes to the terminal.
+/// [`ensure`] calls this when the image is missing or stale.
+///
+/// # Errors
+/// When the context cannot be written, Podman cannot run, or the build
+/// fails ([`crate::error::ExitKind::Session`]).
+pub fn build(spec: &ImageSpec) -> Result<()> {
+    build_with_hash(spec, &spec.assets_hash())
+}
+
+fn build_with_hash(spec: &ImageSpec, hash: &str) -> Result<()> {
     let dir = tempfile::Builder::new()
         .prefix("ccy-image-")
         .tempdir()

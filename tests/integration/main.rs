@@ -9,6 +9,7 @@ mod concurrency;
 mod errors;
 mod faults;
 mod idle;
+mod image;
 mod prune;
 mod render_props;
 mod secrets;
