@@ -43,6 +43,7 @@ pub struct Cli {
 pub enum Command {
     New(Box<cmd::new::NewArgs>),
     Attach(cmd::attach::AttachArgs),
+    Clone(cmd::clone::CloneArgs),
     Stop(cmd::stop::StopArgs),
     Rm(cmd::rm::RmArgs),
     Shell(cmd::shell::ShellArgs),

@@ -2,6 +2,7 @@
 //! the verb's `--help`) and a `run(&Ctx, &Args)` that does the work.
 
 pub mod attach;
+pub mod clone;
 pub mod completions;
 pub mod config;
 pub mod create_opts;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<()> {
         None => here::run(&ctx, &cli.here),
         Some(Command::New(args)) => new::run(&ctx, &args),
         Some(Command::Attach(args)) => attach::run(&ctx, &args),
+        Some(Command::Clone(args)) => clone::run(&ctx, &args),
         Some(Command::Stop(args)) => stop::run(&ctx, &args),
         Some(Command::Rm(args)) => rm::run(&ctx, &args),
         Some(Command::Shell(args)) => shell::run(&ctx, &args),

@@ -15,6 +15,7 @@ use crate::podman::{LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT, LABEL_WORKTREE};
 use crate::runopts::{
     BindMount, KNOWN_HOSTS, Limits, Memory, RunOptions, SSH_AGENT_SOCK, TOKEN_VAR,
 };
+use crate::names::SessionName;
 use crate::session::{META_PREFIX, RUN_DIR, SessionSpec};
 
 /// The session container template, `units/session.container`.
@@ -186,19 +187,33 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
         podman_args: limit_args(limits)?,
         autostart: spec.autostart,
     };
-    let volume = VolumeCtx {
-        name: name.to_owned(),
-        version: env!("CARGO_PKG_VERSION"),
-        volume_name: escape::resource_name("state volume", &spec.name.state_volume())?,
-        labels: vec![
-            escape::label("session name", LABEL_SESSION, name)?,
-            escape::label("project", LABEL_PROJECT, &spec.project)?,
-        ],
-    };
     Ok(SessionUnits {
         container: render_template("session.container", SESSION_CONTAINER, &ctx)?,
-        volume: render_template("session.volume", SESSION_VOLUME, &volume)?,
+        volume: state_volume(&spec.name, &spec.name.state_volume(), &spec.project)?,
     })
+}
+
+/// Renders the `NAME.volume` file of session `name` for the Podman volume
+/// `volume_name` (normally `NAME-state`; `ccy attach --reset` renders it
+/// again with a new one), labelled with the session and `project`.
+///
+/// # Errors
+/// [`RenderError::Value`] when a value cannot be carried unchanged.
+pub fn state_volume(
+    name: &SessionName,
+    volume_name: &str,
+    project: &str,
+) -> Result<String, RenderError> {
+    let volume = VolumeCtx {
+        name: name.to_string(),
+        version: env!("CARGO_PKG_VERSION"),
+        volume_name: escape::resource_name("state volume", volume_name)?,
+        labels: vec![
+            escape::label("session name", LABEL_SESSION, name.as_str())?,
+            escape::label("project", LABEL_PROJECT, project)?,
+        ],
+    };
+    render_template("session.volume", SESSION_VOLUME, &volume)
 }
 
 /// The `Mount=` values after the worktree: gitconfig, state directory,

@@ -52,6 +52,132 @@ pub struct SessionMeta {
     /// Absent in files written before the field existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_worktree: Option<CreatedWorktree>,
+    /// How the session was made (agent command, `[session]` values), so
+    /// `ccy clone` and `ccy export` can make it again. Absent in files
+    /// written before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<SessionOptions>,
+    /// The session's agent-state volume when it is not `NAME-state`: set
+    /// by `ccy attach --reset`, which gives the session a new volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_volume: Option<String>,
+}
+
+impl SessionMeta {
+    /// The session's current agent-state volume: [`SessionMeta::state_volume`]
+    /// or `NAME-state`.
+    #[must_use]
+    pub fn current_state_volume(&self) -> String {
+        self.state_volume
+            .clone()
+            .unwrap_or_else(|| format!("{}-state", self.name))
+    }
+}
+
+/// The values a session was made with, in the form of the configuration
+/// keys they came from (`agent.command`, `[session]`), so that making the
+/// session again (`ccy clone`, `ccy import`) passes them through the same
+/// checks as `ccy new` ([`crate::runopts::resolve`]). Paths are absolute,
+/// `session.env` entries are `NAME=VALUE` (the values ccy passed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionOptions {
+    /// The agent's argv (`agent.command` + pass-through arguments).
+    pub agent: Vec<String>,
+    /// `session.autostart`.
+    pub autostart: bool,
+    /// `session.network` (empty: Podman's default).
+    #[serde(default)]
+    pub network: String,
+    /// `session.memory` (empty: no limit).
+    #[serde(default)]
+    pub memory: String,
+    /// `session.cpus` as text (empty: no limit).
+    #[serde(default)]
+    pub cpus: String,
+    /// `session.pids` (0: no limit).
+    #[serde(default)]
+    pub pids: u32,
+    /// `session.mounts`, `HOST:CONTAINER:ro|rw`.
+    #[serde(default)]
+    pub mounts: Vec<String>,
+    /// `session.env`, `NAME=VALUE`.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// `session.ssh_keys`, absolute paths.
+    #[serde(default)]
+    pub ssh_keys: Vec<String>,
+}
+
+impl SessionOptions {
+    /// The options of `spec`, in configuration form.
+    #[must_use]
+    pub fn from_spec(spec: &SessionSpec) -> Self {
+        let run = &spec.run;
+        Self {
+            agent: spec.agent.clone(),
+            autostart: spec.autostart,
+            network: run.network.clone().unwrap_or_default(),
+            memory: run
+                .limits
+                .memory
+                .as_ref()
+                .map(|m| m.text.clone())
+                .unwrap_or_default(),
+            cpus: run.limits.cpus_text().unwrap_or_default(),
+            pids: run.limits.pids.unwrap_or(0),
+            mounts: run
+                .mounts
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}:{}:{}",
+                        m.source.to_string_lossy(),
+                        m.dest,
+                        if m.read_only { "ro" } else { "rw" }
+                    )
+                })
+                .collect(),
+            env: run.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            ssh_keys: run
+                .ssh_keys
+                .iter()
+                .map(|k| k.source.to_string_lossy().into_owned())
+                .collect(),
+        }
+    }
+
+    /// Puts these options into `config` (`agent.command` and the
+    /// `[session]` keys they name; `session.max_running` and the rest stay),
+    /// so that [`crate::lifecycle::create`] checks them as it checks a new
+    /// session's configuration.
+    ///
+    /// # Errors
+    /// [`crate::error::ExitKind::Usage`] when `cpus` is not a number.
+    pub fn apply(&self, config: &mut crate::config::Config) -> Result<()> {
+        let cpus = if self.cpus.is_empty() {
+            0.0
+        } else {
+            self.cpus.parse::<f64>().map_err(|_| {
+                crate::error::Error::usage(format!(
+                    "invalid CPU limit {:?} in the session's options",
+                    self.cpus
+                ))
+            })?
+        };
+        if !self.agent.is_empty() {
+            config.agent.command.clone_from(&self.agent);
+        }
+        let s = &mut config.session;
+        s.autostart = self.autostart;
+        s.network.clone_from(&self.network);
+        s.memory.clone_from(&self.memory);
+        s.cpus = cpus;
+        s.pids = self.pids;
+        s.mounts.clone_from(&self.mounts);
+        s.env.clone_from(&self.env);
+        s.ssh_keys.clone_from(&self.ssh_keys);
+        Ok(())
+    }
 }
 
 /// A git worktree ccy created for a session (`git worktree add`).
@@ -118,6 +244,8 @@ impl SessionSpec {
             created: self.created.clone(),
             image: self.image.clone(),
             created_worktree: self.created_worktree.clone(),
+            options: Some(SessionOptions::from_spec(self)),
+            state_volume: None,
         }
     }
 }
@@ -149,6 +277,27 @@ pub fn parse_meta(text: &str) -> Option<SessionMeta> {
         .take(5)
         .find_map(|l| l.strip_prefix(META_PREFIX))
         .and_then(|json| serde_json::from_str(json).ok())
+}
+
+/// `text` (a `.container` file) with its metadata line replaced by one
+/// holding `meta`, or `None` when it has no metadata line. The rest of the
+/// file is unchanged.
+#[must_use]
+pub fn replace_meta(text: &str, meta: &SessionMeta) -> Option<String> {
+    let json = serde_json::to_string(meta).ok()?;
+    let mut found = false;
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        if !found && line.starts_with(META_PREFIX) {
+            found = true;
+            out.push_str(META_PREFIX);
+            out.push_str(&json);
+            out.push('\n');
+        } else {
+            out.push_str(line);
+        }
+    }
+    found.then_some(out)
 }
 
 /// Reads the session `name` from `quadlet_dir`, or `None` when there is no
@@ -252,6 +401,8 @@ mod tests {
             created: "2026-11-21T05:00:00Z".into(),
             image: "localhost/ccy:latest".into(),
             created_worktree: None,
+            options: None,
+            state_volume: None,
         }
     }
 

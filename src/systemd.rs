@@ -254,6 +254,17 @@ impl UserManager {
             .collect())
     }
 
+    /// Restarts `unit` (`RestartUnit`, mode `replace`: stops it, then
+    /// starts it; starts it when it is not running) and waits for the job.
+    /// For a Quadlet container unit this removes the container and creates
+    /// a new one from the image, with the same volumes.
+    ///
+    /// # Errors
+    /// As [`UserManager::start`].
+    pub async fn restart(&self, unit: &str) -> Result<JobResult> {
+        self.run_job(unit, JobKind::Restart).await
+    }
+
     async fn run_job(&self, unit: &str, kind: JobKind) -> Result<JobResult> {
         // One subscription per connection: a second job in the same run
         // (stop several units, start podman.socket then a session) gets
@@ -280,6 +291,11 @@ impl UserManager {
             JobKind::Stop => {
                 self.manager
                     .stop_unit(unit.to_owned(), "replace".to_owned())
+                    .await
+            }
+            JobKind::Restart => {
+                self.manager
+                    .restart_unit(unit.to_owned(), "replace".to_owned())
                     .await
             }
         };
@@ -412,6 +428,7 @@ impl UserManager {
 enum JobKind {
     Start,
     Stop,
+    Restart,
 }
 
 impl JobKind {
@@ -419,6 +436,7 @@ impl JobKind {
         match self {
             Self::Start => "start",
             Self::Stop => "stop",
+            Self::Restart => "restart",
         }
     }
 }

@@ -5,6 +5,7 @@
 mod support;
 
 mod behave;
+mod clone;
 mod errors;
 mod prune;
 mod render_props;
