@@ -7,7 +7,9 @@ pub mod completions;
 pub mod config;
 pub mod create_opts;
 pub mod doctor;
+pub mod export;
 pub mod here;
+pub mod import;
 pub mod keep;
 pub mod list;
 pub mod logs;
@@ -38,6 +40,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::New(args)) => new::run(&ctx, &args),
         Some(Command::Attach(args)) => attach::run(&ctx, &args),
         Some(Command::Clone(args)) => clone::run(&ctx, &args),
+        Some(Command::Export(args)) => export::run(&ctx, &args),
+        Some(Command::Import(args)) => import::run(&ctx, &args),
         Some(Command::Stop(args)) => stop::run(&ctx, &args),
         Some(Command::Rm(args)) => rm::run(&ctx, &args),
         Some(Command::Shell(args)) => shell::run(&ctx, &args),

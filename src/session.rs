@@ -486,6 +486,64 @@ mod tests {
     }
 
     #[test]
+    fn options_round_trip_through_the_configuration_form() {
+        let home = Path::new("/home/dev");
+        for (label, spec) in crate::render::examples() {
+            let opts = SessionOptions::from_spec(&spec);
+            let json = serde_json::to_string(&opts).unwrap();
+            let back: SessionOptions = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, opts, "{label}");
+            let mut cfg = crate::config::Loader::new().finish().unwrap().config;
+            opts.apply(&mut cfg).unwrap();
+            assert_eq!(cfg.agent.command, spec.agent, "{label}");
+            assert_eq!(cfg.session.autostart, spec.autostart, "{label}");
+            let s = &cfg.session;
+            assert_eq!(crate::runopts::network(&s.network), spec.run.network);
+            assert_eq!(
+                crate::runopts::parse_memory(&s.memory).unwrap(),
+                spec.run.limits.memory
+            );
+            assert_eq!(
+                crate::runopts::parse_cpus(s.cpus).unwrap(),
+                spec.run.limits.millicpus
+            );
+            assert_eq!((s.pids > 0).then_some(s.pids), spec.run.limits.pids);
+            let mounts: Vec<_> = s
+                .mounts
+                .iter()
+                .map(|m| crate::runopts::parse_mount(m, home).unwrap())
+                .collect();
+            assert_eq!(mounts, spec.run.mounts, "{label}");
+            let env: Vec<(String, String)> = s
+                .env
+                .iter()
+                .map(|e| match crate::runopts::parse_env(e).unwrap() {
+                    crate::runopts::EnvEntry::Set(k, v) => (k, v),
+                    crate::runopts::EnvEntry::Pass(k) => (k, String::new()),
+                })
+                .collect();
+            assert_eq!(env, spec.run.env, "{label}");
+        }
+    }
+
+    #[test]
+    fn the_metadata_line_is_replaced_and_nothing_else() {
+        let m = meta("a");
+        let text = format!(
+            "# head\n{META_PREFIX}{}\n[Container]\nX=1\n",
+            serde_json::to_string(&m).unwrap()
+        );
+        let mut m2 = m.clone();
+        m2.state_volume = Some("a-state-2".into());
+        let out = replace_meta(&text, &m2).unwrap();
+        assert_eq!(parse_meta(&out), Some(m2.clone()));
+        assert_eq!(m2.current_state_volume(), "a-state-2");
+        assert_eq!(m.current_state_volume(), "a-state");
+        assert!(out.starts_with("# head\n") && out.ends_with("\n[Container]\nX=1\n"));
+        assert_eq!(replace_meta("[Container]\n", &m2), None);
+    }
+
+    #[test]
     fn timestamps_are_rfc3339_utc() {
         let t = now_rfc3339();
         assert!(t.ends_with('Z') && t.len() == 20, "{t}");

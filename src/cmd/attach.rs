@@ -11,9 +11,9 @@ use crate::error::{Context, Error, ExitKind, Result};
 use crate::fsutil;
 use crate::inventory::{self, SessionInfo, State};
 use crate::lifecycle;
+use crate::podman::{self, AttachMode, PodmanApi};
 use crate::render;
 use crate::session::{self, SessionMeta};
-use crate::podman::{self, AttachMode, PodmanApi};
 use crate::systemd::{JobResult, UserManager};
 
 /// Attach to a session by name, starting it first when it is stopped.
@@ -138,13 +138,12 @@ async fn reset(ctx: &Ctx, mgr: &UserManager, api: &PodmanApi, info: &SessionInfo
         }
         k += 1;
     };
-    let text = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut new_meta = meta.clone();
     new_meta.state_volume = Some(new.clone());
-    let container = session::replace_meta(&text, &new_meta).ok_or_else(|| {
-        Error::failure(format!("{} has no ccy metadata line", file.display()))
-    })?;
+    let container = session::replace_meta(&text, &new_meta)
+        .ok_or_else(|| Error::failure(format!("{} has no ccy metadata line", file.display())))?;
     let volume = render::state_volume(name, &new, &meta.project)?;
     let unit = name.service_unit();
     match mgr.stop(&unit).await? {
@@ -162,7 +161,11 @@ async fn reset(ctx: &Ctx, mgr: &UserManager, api: &PodmanApi, info: &SessionInfo
     let _ = mgr.stop(&name.volume_unit()).await;
     let dir = &ctx.paths.quadlet_dir;
     fsutil::write_atomic(&dir.join(name.volume_file()), volume.as_bytes(), 0o644)?;
-    fsutil::write_atomic(&dir.join(name.container_file()), container.as_bytes(), 0o644)?;
+    fsutil::write_atomic(
+        &dir.join(name.container_file()),
+        container.as_bytes(),
+        0o644,
+    )?;
     mgr.reload().await?;
     lifecycle::start_session(&ctx.paths, mgr, api, name, &meta.worktree).await?;
     notice(&format!(

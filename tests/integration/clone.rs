@@ -89,10 +89,7 @@ fn write_marker(name: &str, text: &str) {
 
 /// The marker file as the running session sees it (empty when absent).
 fn read_marker(name: &str) -> String {
-    let out = sh(&format!(
-        "podman exec {} cat /root/.claude/marker",
-        q(name)
-    ));
+    let out = sh(&format!("podman exec {} cat /root/.claude/marker", q(name)));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -224,7 +221,10 @@ fn clone_copies_state_and_branches_from_head() {
         out.stderr
     );
     assert_eq!(active_state(&format!("{new}.service")), "active");
-    assert!(linked.join(".git").is_file(), "a linked worktree {linked:?}");
+    assert!(
+        linked.join(".git").is_file(),
+        "a linked worktree {linked:?}"
+    );
     assert_eq!(git(&repo.dir, &format!("rev-parse refs/heads/{new}")), head);
     assert_eq!(git(&linked, "rev-parse --abbrev-ref HEAD"), new);
     assert_eq!(
@@ -251,9 +251,12 @@ fn clone_copies_state_and_branches_from_head() {
     );
     // The session's /workspace is the new worktree, at SRC's commit.
     assert!(
-        ccy(&repo.dir, &["shell", &new, "--", "cat", "/workspace/second"])
-            .stdout
-            .starts_with('2')
+        ccy(
+            &repo.dir,
+            &["shell", &new, "--", "cat", "/workspace/second"]
+        )
+        .stdout
+        .starts_with('2')
     );
 
     // The branch now exists: a second clone onto it is refused.
@@ -347,8 +350,210 @@ fn attach_fresh_and_reset() {
 
     let out = ccy(&repo.dir, &["rm", "--volumes", &name]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains(&format!("volume {v3}")), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!("volume {v3}")),
+        "{}",
+        out.stdout
+    );
     assert!(!volume_exists(&v3));
-    assert!(volume_exists(&v1) && volume_exists(&v2), "earlier ones kept");
+    assert!(
+        volume_exists(&v1) && volume_exists(&v2),
+        "earlier ones kept"
+    );
     sh(&format!("podman volume rm -f {}", q(&v1)));
+}
+
+/// Builds a tar archive in `dir` from `files` (name, contents) with the
+/// tar CLI; returns its path.
+fn craft_archive(dir: &Path, tag: &str, files: &[(&str, &[u8])]) -> PathBuf {
+    let work = dir.join(format!("craft-{tag}"));
+    std::fs::create_dir_all(&work).unwrap();
+    let mut names = Vec::new();
+    for (n, data) in files {
+        std::fs::write(work.join(n), data).unwrap();
+        names.push(q(n));
+    }
+    let out = dir.join(format!("{tag}.tar"));
+    sh_ok(&format!(
+        "cd {} && tar -cf {} {}",
+        q(work.to_str().unwrap()),
+        q(out.to_str().unwrap()),
+        names.join(" ")
+    ));
+    out
+}
+
+/// `export` writes one archive (manifest, reference units, volume
+/// contents); after `rm --volumes`, `import` re-renders the session here,
+/// fills its volume (the marker is back), starts it with the same labels.
+/// A taken name, an existing file, a bad or newer manifest and a missing
+/// worktree are refused and leave nothing behind; `--worktree` and a new
+/// NAME with `--no-start` work.
+#[test]
+fn export_rm_import_round_trip() {
+    let _g = shared();
+    first_session_output();
+    let repo = Repo::new("porter");
+    let id = std::process::id();
+    let name = new_session(&repo.dir, &format!("port-{id}"));
+    let other = format!("port2-{id}");
+    let _c = Cleanup {
+        worktrees: vec![],
+        volumes: vec![format!("{other}-state")],
+    };
+    let scratch = repo.dir.parent().unwrap().to_path_buf();
+    write_marker(&name, "exported");
+    let file = scratch.join("session.tar");
+    let f = file.to_str().unwrap();
+
+    let out = ccy(&repo.dir, &["export", &name, f]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("{name} is running: exporting")),
+        "{}",
+        out.stderr
+    );
+    let list = sh_ok(&format!("tar -tf {}", q(f)));
+    let entries: Vec<&str> = list.lines().collect();
+    assert_eq!(
+        entries,
+        [
+            "manifest.json".to_owned(),
+            format!("units/{name}.container"),
+            format!("units/{name}.volume"),
+            "state.tar".to_owned()
+        ],
+        "{list}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&sh_ok(&format!("tar -xOf {} manifest.json", q(f)))).unwrap();
+    assert_eq!(manifest["format"], 1);
+    assert_eq!(manifest["session"]["name"], name.as_str());
+    assert_eq!(manifest["session"]["project"], "porter");
+    assert_eq!(manifest["session"]["worktree"], repo.dir.to_str().unwrap());
+    assert_eq!(
+        manifest["session"]["options"]["agent"],
+        serde_json::json!(["bash", "-l"])
+    );
+    assert_eq!(manifest["live"], true);
+    let out = ccy(&repo.dir, &["export", &name, f]);
+    assert_eq!(out.code, 2, "an existing file: {}", out.stderr);
+
+    let out = ccy(&repo.dir, &["rm", "--volumes", &name]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!volume_exists(&format!("{name}-state")));
+    assert!(!quadlet_dir().join(format!("{name}.container")).exists());
+
+    let out = ccy(&repo.dir, &["import", f]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains(&format!("imported session {name} (running)")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(active_state(&format!("{name}.service")), "active");
+    assert_eq!(read_marker(&name), "exported", "the volume's contents");
+    let vol = format!("{name}-state");
+    assert_eq!(volume_label(&vol, "ccy.session"), name);
+    assert_eq!(volume_label(&vol, "ccy.project"), "porter");
+    assert_eq!(
+        container_label(&name, "ccy.worktree"),
+        repo.dir.to_str().unwrap()
+    );
+    assert_eq!(container_label(&name, "ccy.project"), "porter");
+    assert_eq!(container_label(&name, "ccy.branch"), "main");
+
+    // The name is taken now.
+    let out = ccy(&repo.dir, &["import", f]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("is taken"), "{}", out.stderr);
+
+    // Bad archives: refused before anything changes.
+    let state = sh_ok(&format!("tar -xOf {} state.tar | wc -c", q(f)));
+    assert!(state.parse::<u64>().unwrap() > 0);
+    let bad = craft_archive(
+        &scratch,
+        "bad",
+        &[("manifest.json", b"{\"format\": 1}"), ("state.tar", b"")],
+    );
+    let newer = craft_archive(
+        &scratch,
+        "newer",
+        &[
+            (
+                "manifest.json",
+                b"{\"format\": 2, \"ccy_version\": \"9.9.9\"}",
+            ),
+            ("state.tar", b""),
+        ],
+    );
+    let missing_state = craft_archive(&scratch, "nostate", &[("README", b"x")]);
+    for (archive, code, says) in [
+        (&bad, 2, "missing field"),
+        (&newer, 3, "archive format 2, written by ccy 9.9.9"),
+        (&missing_state, 2, "it has no manifest.json"),
+    ] {
+        let out = ccy(&repo.dir, &["import", archive.to_str().unwrap(), &other]);
+        assert_eq!(out.code, code, "{archive:?}: {}", out.stderr);
+        assert!(out.stderr.contains(says), "{archive:?}: {}", out.stderr);
+        assert!(!quadlet_dir().join(format!("{other}.container")).exists());
+        assert!(!quadlet_dir().join(format!("{other}.volume")).exists());
+        assert!(!volume_exists(&format!("{other}-state")));
+    }
+
+    // A worktree that does not exist here: refused with the hint; then
+    // --worktree, a new NAME and --no-start.
+    let text = sh_ok(&format!("tar -xOf {} manifest.json", q(f)));
+    let moved = text.replace(repo.dir.to_str().unwrap(), "/nonexistent/porter");
+    let state_bytes = sh(&format!("tar -xOf {} state.tar", q(f))).stdout;
+    let away = craft_archive(
+        &scratch,
+        "away",
+        &[
+            ("manifest.json", moved.as_bytes()),
+            ("state.tar", &state_bytes),
+        ],
+    );
+    let a = away.to_str().unwrap();
+    let out = ccy(&repo.dir, &["import", a, &other]);
+    assert_eq!(out.code, 3, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("/nonexistent/porter does not exist on this machine")
+            && out.stderr.contains("--worktree PATH"),
+        "{}",
+        out.stderr
+    );
+    assert!(!quadlet_dir().join(format!("{other}.container")).exists());
+    let out = ccy(
+        &repo.dir,
+        &[
+            "import",
+            a,
+            &other,
+            "--worktree",
+            repo.dir.to_str().unwrap(),
+            "--no-start",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains(&format!("imported session {other} (stopped)")),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(active_state(&format!("{other}.service")), "inactive");
+    assert_eq!(marker_in_volume(&format!("{other}-state")), "exported");
+    assert_eq!(
+        volume_label(&format!("{other}-state"), "ccy.session"),
+        other
+    );
+    sh(&format!(
+        "rm -f {dir}/{o}.container {dir}/{o}.volume; systemctl --user stop {o}-volume.service",
+        o = q(&other),
+        dir = q(quadlet_dir().to_str().unwrap())
+    ));
 }
