@@ -209,6 +209,10 @@ pub async fn check_name_free(
 /// too many sessions running ([`ExitKind::Refused`]); image build or unit
 /// start failure ([`ExitKind::Session`], with the unit's last journal
 /// lines).
+#[expect(
+    clippy::too_many_lines,
+    reason = "one sequence of checked steps, each a call"
+)]
 pub async fn create(
     ctx: &Ctx,
     mgr: &UserManager,
@@ -233,15 +237,8 @@ pub async fn create(
             .join(format!("session-{}.lock", name.as_str())),
     )?;
     check_name_free(&ctx.paths, mgr, api, &name).await?;
-    if new.state_from.is_some() && api.volume_exists(&name.state_volume()).await? {
-        return Err(Error::usage(format!(
-            "the volume {} exists (the agent state of an earlier session named {name}); it would be mixed with the state being copied in",
-            name.state_volume()
-        ))
-        .hint(format!(
-            "remove it with 'podman volume rm {}', or choose another name",
-            name.state_volume()
-        )));
+    if new.state_from.is_some() {
+        check_state_volume_free(api, &name).await?;
     }
     ensure_linger(ctx.paths.uid).await;
     let image = ImageSpec {
@@ -325,13 +322,49 @@ pub async fn create(
             name.container_file()
         )));
     }
-    if let Some(source) = &new.state_from {
-        fill_state_volume(mgr, &name, source).await?;
-    }
-    if !new.no_start {
-        start_unit(mgr, &ctx.paths, &name).await?;
-    }
+    fill_and_start(
+        mgr,
+        &ctx.paths,
+        &name,
+        new.state_from.as_ref(),
+        new.no_start,
+    )
+    .await?;
     Ok(name)
+}
+
+/// The end of [`create`]: fills the state volume from `state_from` (see
+/// [`fill_state_volume`]), then starts the unit unless `no_start`.
+async fn fill_and_start(
+    mgr: &UserManager,
+    paths: &Paths,
+    name: &SessionName,
+    state_from: Option<&StateSource>,
+    no_start: bool,
+) -> Result<()> {
+    if let Some(source) = state_from {
+        fill_state_volume(mgr, name, source).await?;
+    }
+    if no_start {
+        return Ok(());
+    }
+    start_unit(mgr, paths, name).await
+}
+
+/// Refuses to fill a new session's state volume when a volume of that name
+/// is left from an earlier session (its contents would be mixed in).
+async fn check_state_volume_free(api: &PodmanApi, name: &SessionName) -> Result<()> {
+    if !api.volume_exists(&name.state_volume()).await? {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "the volume {} exists (the agent state of an earlier session named {name}); it would be mixed with the state being copied in",
+        name.state_volume()
+    ))
+    .hint(format!(
+        "remove it with 'podman volume rm {}', or choose another name",
+        name.state_volume()
+    )))
 }
 
 /// Creates the session's agent-state volume through its volume unit

@@ -38,6 +38,7 @@ use crate::systemd::{JobResult, UserManager};
 /// no ccy unit file (--fresh, --reset); 5 no session matches NAME; 6
 /// `session.max_running` sessions already run (starting a stopped one).
 #[derive(Debug, Args)]
+#[expect(clippy::struct_excessive_bools, reason = "independent clap flags")]
 pub struct AttachArgs {
     /// The session: name, name without `ccy-`, unique prefix, or 8-hex id (4+ digits suffice).
     pub name: String,

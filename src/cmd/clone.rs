@@ -100,36 +100,7 @@ async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Re
     let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
     let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
     let src = inventory::resolve(&all, &args.src)?;
-    let Some(meta) = &src.meta else {
-        return Err(Error::new(
-            ExitKind::Session,
-            format!(
-                "{} is a container without a ccy unit file: ccy cannot clone it",
-                src.name
-            ),
-        )
-        .hint("clone a session listed by 'ccy list'"));
-    };
-    if !meta.worktree.is_dir() {
-        return Err(Error::environment(format!(
-            "the worktree of {} ({}) is gone",
-            src.name,
-            display_home(&meta.worktree, &ctx.paths.home)
-        ))
-        .hint(format!(
-            "export its agent state with 'ccy export {} FILE.tar' instead",
-            src.name
-        )));
-    }
-    let src_wt = Worktree::discover(&meta.worktree)?;
-    let head = src_wt.head_commit().map_err(|e| {
-        Error::usage(format!(
-            "the worktree of {} has no commit to branch from: {}",
-            src.name,
-            e.message()
-        ))
-        .hint("commit something first")
-    })?;
+    let (meta, src_wt, head) = source(ctx, src)?;
     let name = match new_name {
         Some(n) => n,
         None => SessionName::generate(&src_wt.project())?,
@@ -198,4 +169,42 @@ async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Re
         }
     }
     result
+}
+
+/// SRC's metadata, its worktree and the commit checked out there.
+fn source<'a>(
+    ctx: &Ctx,
+    src: &'a inventory::SessionInfo,
+) -> Result<(&'a session::SessionMeta, Worktree, String)> {
+    let Some(meta) = &src.meta else {
+        return Err(Error::new(
+            ExitKind::Session,
+            format!(
+                "{} is a container without a ccy unit file: ccy cannot clone it",
+                src.name
+            ),
+        )
+        .hint("clone a session listed by 'ccy list'"));
+    };
+    if !meta.worktree.is_dir() {
+        return Err(Error::environment(format!(
+            "the worktree of {} ({}) is gone",
+            src.name,
+            display_home(&meta.worktree, &ctx.paths.home)
+        ))
+        .hint(format!(
+            "export its agent state with 'ccy export {} FILE.tar' instead",
+            src.name
+        )));
+    }
+    let src_wt = Worktree::discover(&meta.worktree)?;
+    let head = src_wt.head_commit().map_err(|e| {
+        Error::usage(format!(
+            "the worktree of {} has no commit to branch from: {}",
+            src.name,
+            e.message()
+        ))
+        .hint("commit something first")
+    })?;
+    Ok((meta, src_wt, head))
 }

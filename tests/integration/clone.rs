@@ -3,7 +3,12 @@
 //! Each test checks the real state before and after: units, volumes and
 //! their contents, worktrees, git refs, labels.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::too_many_lines
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
