@@ -171,9 +171,10 @@ fn clone_copies_state_and_branches_from_head() {
     // A second commit, so HEAD is not the first one, and a marker in the
     // agent's state.
     std::fs::write(repo.dir.join("second"), "2\n").unwrap();
+    git(&repo.dir, "add second");
     git(
         &repo.dir,
-        "add second && git -c user.name=t -c user.email=t@example.invalid commit -q -m second",
+        "-c user.name=t -c user.email=t@example.invalid commit -q -m second",
     );
     let head = git(&repo.dir, "rev-parse HEAD");
     write_marker(&src, &format!("from-{src}"));
@@ -297,15 +298,14 @@ fn attach_fresh_and_reset() {
 
     let term = Term::spawn(&repo.dir, &format!("ccy attach --fresh {name}"));
     term.wait_for("root@", 60);
-    let screen = term.screen();
+    assert_ne!(container_id(&name), before, "a new container");
+    assert_eq!(read_marker(&name), "kept", "the same volume");
+    term.detach();
+    let screen = term.wait_for("[exited 0]", 20);
     assert!(
         screen.contains(&format!("recreated the container of session {name}")),
         "{screen}"
     );
-    assert_ne!(container_id(&name), before, "a new container");
-    assert_eq!(read_marker(&name), "kept", "the same volume");
-    term.detach();
-    term.wait_for("[exited 0]", 20);
     drop(term);
 
     sh_ok(&format!("systemctl --user stop {name}.service"));
@@ -320,13 +320,6 @@ fn attach_fresh_and_reset() {
     // Reset while running.
     let term = Term::spawn(&repo.dir, &format!("ccy attach --reset {name}"));
     term.wait_for("root@", 60);
-    let screen = term.screen();
-    assert!(
-        screen.contains(&format!(
-            "session {name} has a new agent-state volume {v2}; kept the old one, {v1}"
-        )),
-        "{screen}"
-    );
     assert_eq!(state_mount(&name), v2);
     assert_eq!(read_marker(&name), "", "the new volume is empty");
     assert_eq!(marker_in_volume(&v1), "kept", "the old volume is kept");
@@ -338,7 +331,13 @@ fn attach_fresh_and_reset() {
         "{unit}"
     );
     term.detach();
-    term.wait_for("[exited 0]", 20);
+    let screen = term.wait_for("[exited 0]", 20);
+    assert!(
+        screen.contains(&format!(
+            "session {name} has a new agent-state volume {v2}; kept the old one, {v1}"
+        )),
+        "{screen}"
+    );
     drop(term);
 
     // Reset while stopped.
