@@ -342,8 +342,11 @@ async fn fill_and_start(
     state_from: Option<&StateSource>,
     no_start: bool,
 ) -> Result<()> {
-    if let Some(source) = state_from {
-        fill_state_volume(mgr, name, source).await?;
+    if let Some(source) = state_from
+        && let Err(e) = fill_state_volume(mgr, name, source).await
+    {
+        undo_unit_files(mgr, paths, name).await;
+        return Err(e);
     }
     if no_start {
         return Ok(());
@@ -365,6 +368,41 @@ async fn check_state_volume_free(api: &PodmanApi, name: &SessionName) -> Result<
         "remove it with 'podman volume rm {}', or choose another name",
         name.state_volume()
     )))
+}
+
+/// Takes back a session whose container never started: stops its volume
+/// unit, deletes its two Quadlet files, reloads the user manager and
+/// removes its state volume. Best effort: each failure is only reported.
+async fn undo_unit_files(mgr: &UserManager, paths: &Paths, name: &SessionName) {
+    let _ = mgr.stop(&name.volume_unit()).await;
+    for file in [name.container_file(), name.volume_file()] {
+        let path = paths.quadlet_dir.join(file);
+        if let Err(e) = std::fs::remove_file(&path)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            notice(&format!("warning: cannot remove {}: {e}", path.display()));
+        }
+    }
+    if let Err(e) = mgr.reload().await {
+        notice(&format!("warning: {}", e.message()));
+    }
+    let _ = mgr.reset_failed(&name.volume_unit()).await;
+    let _ = std::fs::remove_dir_all(paths.session_state_dir(name.as_str()));
+    let volume = name.state_volume();
+    let removed = std::process::Command::new("podman")
+        .args(["volume", "rm", "--force", &volume])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    notice(&format!(
+        "removed the unit files of {name} again{}",
+        if removed {
+            format!(" and the volume {volume}")
+        } else {
+            String::new()
+        }
+    ));
 }
 
 /// Creates the session's agent-state volume through its volume unit

@@ -142,6 +142,10 @@ fn state_mount(name: &str) -> String {
         .to_owned()
 }
 
+fn load_state(unit: &str) -> String {
+    sh_ok(&format!("systemctl --user show -P LoadState {}", q(unit)))
+}
+
 fn volume_exists(vol: &str) -> bool {
     sh(&format!("podman volume exists {}", q(vol)))
         .status
@@ -506,6 +510,36 @@ fn export_rm_import_round_trip() {
         assert!(!quadlet_dir().join(format!("{other}.volume")).exists());
         assert!(!volume_exists(&format!("{other}-state")));
     }
+
+    // A good manifest with contents Podman cannot unpack: the session's
+    // files and volume are taken back.
+    let manifest_text = sh_ok(&format!("tar -xOf {} manifest.json", q(f)));
+    let broken = craft_archive(
+        &scratch,
+        "broken",
+        &[
+            ("manifest.json", manifest_text.as_bytes()),
+            ("state.tar", b"garbage, not a tar archive\n"),
+        ],
+    );
+    let out = ccy(&repo.dir, &["import", broken.to_str().unwrap(), &other]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("cannot import into volume {other}-state")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("removed the unit files of {other} again")),
+        "{}",
+        out.stderr
+    );
+    assert!(!quadlet_dir().join(format!("{other}.container")).exists());
+    assert!(!quadlet_dir().join(format!("{other}.volume")).exists());
+    assert!(!volume_exists(&format!("{other}-state")));
+    assert_eq!(load_state(&format!("{other}.service")), "not-found");
 
     // A worktree that does not exist here: refused with the hint; then
     // --worktree, a new NAME and --no-start.
