@@ -109,10 +109,20 @@ pub struct SessionOptions {
 }
 
 impl SessionOptions {
-    /// The options of `spec`, in configuration form.
+    /// The options of `spec`, in configuration form, without what ccy adds
+    /// for a linked worktree ([`crate::runopts::add_linked_worktree_git`]:
+    /// the repository's git directory, mounted read-write at a path ending
+    /// in `.git`, and `GIT_CONFIG_*`), which belongs to the worktree, not to
+    /// the session: making the session again elsewhere adds what that
+    /// worktree needs.
     #[must_use]
     pub fn from_spec(spec: &SessionSpec) -> Self {
-        let run = &spec.run;
+        let mut run = spec.run.clone();
+        let git_dir =
+            |d: &str| d.ends_with("/.git") || Path::new(d).extension().is_some_and(|e| e == "git");
+        run.mounts.retain(|m| m.read_only || !git_dir(&m.dest));
+        run.env.retain(|(k, _)| !k.starts_with("GIT_CONFIG_"));
+        let run = &run;
         Self {
             agent: spec.agent.clone(),
             autostart: spec.autostart,
@@ -524,6 +534,19 @@ mod tests {
                 .collect();
             assert_eq!(env, spec.run.env, "{label}");
         }
+    }
+
+    #[test]
+    fn the_linked_worktree_git_mount_is_not_an_option() {
+        let mut spec = crate::render::examples().remove(2).1;
+        let before = SessionOptions::from_spec(&spec);
+        spec.run.mounts.push(crate::runopts::BindMount {
+            source: "/home/dev/src/app/.git".into(),
+            dest: "/home/dev/src/app/.git".into(),
+            read_only: false,
+        });
+        spec.run.env.push(("GIT_CONFIG_COUNT".into(), "1".into()));
+        assert_eq!(SessionOptions::from_spec(&spec), before);
     }
 
     #[test]
