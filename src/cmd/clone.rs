@@ -49,7 +49,7 @@ use crate::systemd::UserManager;
 #[derive(Debug, Args)]
 pub struct CloneArgs {
     /// The session to copy: name, name without `ccy-`, unique prefix, or
-    /// 8-hex id.
+    /// 8-hex id (4+ digits suffice).
     #[arg(value_name = "SRC")]
     pub src: String,
 

@@ -35,7 +35,8 @@ use crate::systemd::UserManager;
 /// could not be read or written.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
-    /// The session: name, name without `ccy-`, unique prefix, or 8-hex id.
+    /// The session: name, name without `ccy-`, unique prefix, or 8-hex id
+    /// (4+ digits suffice).
     pub name: String,
 
     /// The archive to write (a tar file).
