@@ -16,7 +16,8 @@ use crate::cmd;
 /// When the worktree has several sessions (see `ccy new`), ccy asks which
 /// one to attach to. Creating a session builds the agent image when it is
 /// missing and turns on linger for your user (logind), so that sessions
-/// keep running after you log out.
+/// keep running after you log out. Without a terminal on standard input,
+/// ccy only makes sure the session runs, as `ccy new --detach` does.
 ///
 /// Exit status: that of the attached client (0 after a detach); 2 invalid
 /// configuration, or the worktree has several sessions and there is no

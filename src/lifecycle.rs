@@ -209,10 +209,6 @@ pub async fn check_name_free(
 /// too many sessions running ([`ExitKind::Refused`]); image build or unit
 /// start failure ([`ExitKind::Session`], with the unit's last journal
 /// lines).
-#[expect(
-    clippy::too_many_lines,
-    reason = "one sequence of checked steps, each a call"
-)]
 pub async fn create(
     ctx: &Ctx,
     mgr: &UserManager,
@@ -265,7 +261,8 @@ pub async fn create(
         None => None,
     };
     let history = history_volume(api, &project).await?;
-    if api.volume_exists(&name.state_volume()).await? {
+    let volume_existed = api.volume_exists(&name.state_volume()).await?;
+    if volume_existed {
         notice(&format!(
             "reusing the existing volume {} (the agent state of an earlier session named {name})",
             name.state_volume()
@@ -291,46 +288,209 @@ pub async fn create(
         history_volume: Some(history),
         keep: new.keep,
     };
+    let units = render::session(&spec)?;
+    let mut made = Made {
+        state_dir: !spec.state_dir.exists(),
+        volume: !volume_existed,
+        files: Vec::new(),
+    };
+    let result = install_and_start(
+        ctx,
+        mgr,
+        &spec,
+        &units,
+        &mut made,
+        new.state_from.as_ref(),
+        new.no_start,
+    )
+    .await;
+    if let Err(err) = result {
+        // A running unit that only missed the readiness deadline is a
+        // session, slow to start: keep it. Anything else that failed here
+        // would leave a half-made session (files the next `ccy` finds, a
+        // failed unit, an empty state volume): take it back.
+        let up = mgr
+            .unit_state(&name.service_unit())
+            .await
+            .is_ok_and(|s| s.is_up());
+        if up {
+            return Err(err.hint(format!(
+                "the session is still starting: attach with 'ccy attach {name}' once it is ready, or remove it with 'ccy rm {name}'"
+            )));
+        }
+        return Err(undo_create(ctx, mgr, api, &name, &made).await.apply(err));
+    }
+    Ok(name)
+}
+
+/// What [`create`] made so far, for [`undo_create`].
+#[derive(Debug, Default)]
+struct Made {
+    /// The session's state directory did not exist before.
+    state_dir: bool,
+    /// The state volume did not exist before (the volume unit creates it).
+    volume: bool,
+    /// Unit files written, in order.
+    files: Vec<PathBuf>,
+}
+
+/// Creates the session's state directory, writes its unit files
+/// atomically, reloads the user manager and starts the unit, recording in
+/// `made` what it created.
+async fn install_and_start(
+    ctx: &Ctx,
+    mgr: &UserManager,
+    spec: &SessionSpec,
+    units: &render::SessionUnits,
+    made: &mut Made,
+    state_from: Option<&StateSource>,
+    no_start: bool,
+) -> Result<()> {
+    let name = &spec.name;
     std::fs::create_dir_all(&spec.state_dir)
         .with_context(|| format!("cannot create {}", spec.state_dir.display()))?;
-    let units = render::session(&spec)?;
     let dir = &ctx.paths.quadlet_dir;
-    fsutil::write_atomic(
-        &dir.join(name.volume_file()),
-        units.volume.as_bytes(),
-        0o644,
-    )?;
-    fsutil::write_atomic(
-        &dir.join(name.container_file()),
-        units.container.as_bytes(),
-        0o644,
-    )?;
+    for (file, text) in [
+        (name.volume_file(), &units.volume),
+        (name.container_file(), &units.container),
+    ] {
+        let path = dir.join(file);
+        fsutil::write_atomic(&path, text.as_bytes(), 0o644)?;
+        made.files.push(path);
+    }
     mgr.reload().await?;
     let state = mgr.unit_state(&name.service_unit()).await?;
     if state.load_state != "loaded" {
-        return Err(Error::new(
+        let mut err = Error::new(
             ExitKind::Session,
             format!(
                 "the user manager has no unit {} ({}): Quadlet did not generate it",
                 name.service_unit(),
                 state.load_state
             ),
-        )
-        .hint(format!(
-            "run 'QUADLET_UNIT_DIRS={} /usr/libexec/podman/quadlet -dryrun -user' to see why {} was rejected",
+        );
+        // The files go away with the rest of the half-made session: keep
+        // Quadlet's reason here.
+        for line in quadlet_complaints(dir, name) {
+            err = err.detail(line);
+        }
+        return Err(err.hint(format!(
+            "run 'QUADLET_UNIT_DIRS={} /usr/libexec/podman/quadlet -dryrun -user' to see why {} is rejected",
             dir.display(),
             name.container_file()
         )));
     }
-    fill_and_start(
-        mgr,
-        &ctx.paths,
-        &name,
-        new.state_from.as_ref(),
-        new.no_start,
-    )
-    .await?;
-    Ok(name)
+    fill_and_start(mgr, &ctx.paths, name, state_from, no_start).await
+}
+
+/// What Quadlet's generator says about `name`'s files (`quadlet -dryrun`,
+/// lines naming the session), for an error message; empty when it cannot
+/// run.
+fn quadlet_complaints(dir: &Path, name: &SessionName) -> Vec<String> {
+    Command::new("/usr/libexec/podman/quadlet")
+        .args(["-dryrun", "-user"])
+        .env("QUADLET_UNIT_DIRS", dir)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .filter(|l| l.contains(name.as_str()))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// How [`undo_create`] went.
+struct Undone {
+    name: SessionName,
+    problems: Vec<String>,
+}
+
+impl Undone {
+    /// `err`, saying that the session was removed again, or what of it
+    /// could not be.
+    fn apply(self, err: Error) -> Error {
+        let name = &self.name;
+        if self.problems.is_empty() {
+            return err.hint(format!(
+                "ccy removed the half-made session {name} again (its journal stays); fix the cause and run ccy again"
+            ));
+        }
+        let mut err = err.detail(format!("removing the half-made session {name} failed:"));
+        for p in self.problems {
+            err = err.detail(format!("  {p}"));
+        }
+        err.hint(format!(
+            "remove what is left with 'ccy rm {name} --volumes'"
+        ))
+    }
+}
+
+/// Takes back what [`create`] made for a session that did not start:
+/// stops its volume unit, clears the failed state of both units, removes
+/// the unit files it wrote and reloads, removes its container if Quadlet's
+/// clean-up did not, its state volume and state directory if this
+/// creation made them. Never touches what existed before. The unit's
+/// journal stays (`journalctl --user -u NAME.service`).
+async fn undo_create(
+    ctx: &Ctx,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    name: &SessionName,
+    made: &Made,
+) -> Undone {
+    let mut problems = Vec::new();
+    if !made.files.is_empty() {
+        let units = [name.service_unit(), name.volume_unit()];
+        let states = mgr.unit_states(&units).await.unwrap_or_default();
+        for state in states.iter().filter(|s| s.load_state != "not-found") {
+            if state.is_up()
+                && let Err(e) = mgr.stop(&state.name).await
+            {
+                problems.push(format!("stop {}: {}", state.name, e.message()));
+            }
+            if let Err(e) = mgr.reset_failed(&state.name).await {
+                problems.push(e.message().to_owned());
+            }
+        }
+        for f in made.files.iter().rev() {
+            match std::fs::remove_file(f) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    problems.push(format!("remove {}: {e}", f.display()));
+                }
+                _ => {}
+            }
+        }
+        if let Err(e) = mgr.reload().await {
+            problems.push(e.message().to_owned());
+        }
+    }
+    if api.container_exists(name.as_str()).await.unwrap_or(false)
+        && let Err(e) = podman::remove_container(name.as_str())
+    {
+        problems.push(e.message().to_owned());
+    }
+    if made.volume
+        && api
+            .volume_exists(&name.state_volume())
+            .await
+            .unwrap_or(false)
+        && let Err(e) = api.remove_volume(&name.state_volume()).await
+    {
+        problems.push(e.message().to_owned());
+    }
+    let dir = ctx.paths.session_state_dir(name.as_str());
+    if made.state_dir
+        && let Err(e) = std::fs::remove_dir_all(&dir)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        problems.push(format!("remove {}: {e}", dir.display()));
+    }
+    Undone {
+        name: name.clone(),
+        problems,
+    }
 }
 
 /// The end of [`create`]: fills the state volume from `state_from` (see
@@ -342,11 +502,8 @@ async fn fill_and_start(
     state_from: Option<&StateSource>,
     no_start: bool,
 ) -> Result<()> {
-    if let Some(source) = state_from
-        && let Err(e) = fill_state_volume(mgr, name, source).await
-    {
-        undo_unit_files(mgr, paths, name).await;
-        return Err(e);
+    if let Some(source) = state_from {
+        fill_state_volume(mgr, name, source).await?;
     }
     if no_start {
         return Ok(());
@@ -368,41 +525,6 @@ async fn check_state_volume_free(api: &PodmanApi, name: &SessionName) -> Result<
         "remove it with 'podman volume rm {}', or choose another name",
         name.state_volume()
     )))
-}
-
-/// Takes back a session whose container never started: stops its volume
-/// unit, deletes its two Quadlet files, reloads the user manager and
-/// removes its state volume. Best effort: each failure is only reported.
-async fn undo_unit_files(mgr: &UserManager, paths: &Paths, name: &SessionName) {
-    let _ = mgr.stop(&name.volume_unit()).await;
-    for file in [name.container_file(), name.volume_file()] {
-        let path = paths.quadlet_dir.join(file);
-        if let Err(e) = std::fs::remove_file(&path)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            notice(&format!("warning: cannot remove {}: {e}", path.display()));
-        }
-    }
-    if let Err(e) = mgr.reload().await {
-        notice(&format!("warning: {}", e.message()));
-    }
-    let _ = mgr.reset_failed(&name.volume_unit()).await;
-    let _ = std::fs::remove_dir_all(paths.session_state_dir(name.as_str()));
-    let volume = name.state_volume();
-    let removed = std::process::Command::new("podman")
-        .args(["volume", "rm", "--force", &volume])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    notice(&format!(
-        "removed the unit files of {name} again{}",
-        if removed {
-            format!(" and the volume {volume}")
-        } else {
-            String::new()
-        }
-    ));
 }
 
 /// Creates the session's agent-state volume through its volume unit

@@ -81,13 +81,17 @@ impl PodmanApi {
     /// [`ExitKind::Environment`] when the socket cannot be made available.
     pub async fn connect(paths: &Paths, manager: &UserManager) -> Result<Self> {
         let socket = paths.podman_socket();
-        if !socket.exists() {
+        // A stopped podman.socket leaves its file behind (systemd's
+        // RemoveOnStop= defaults to no), so existence proves nothing: ask
+        // the socket itself. Connecting costs microseconds; a listening
+        // socket unit then starts podman.service as it would anyway.
+        if !listening(&socket) {
             let result = manager.start("podman.socket").await.map_err(|e| {
                 Error::environment("cannot start podman.socket in your user manager")
                     .with_source(e)
                     .hint("install Podman 5 (it ships podman.socket) and run 'ccy doctor'")
             })?;
-            if result != JobResult::Done || !socket.exists() {
+            if result != JobResult::Done || !listening(&socket) {
                 return Err(Error::environment(format!(
                     "podman.socket did not provide {} (job {})",
                     socket.display(),
@@ -268,12 +272,13 @@ impl PodmanApi {
             .name(name)
             .labels(labels.iter().copied())
             .build();
-        self.api
-            .volumes()
-            .create(&opts)
-            .await
-            .map_err(|e| api_error(&format!("cannot create volume {name}"), &e))?;
-        Ok(true)
+        match self.api.volumes().create(&opts).await {
+            Ok(_) => Ok(true),
+            // Another ccy created it since the check (sessions of one
+            // project created at once share it): that is what we wanted.
+            Err(_) if self.volume_exists(name).await? => Ok(false),
+            Err(e) => Err(api_error(&format!("cannot create volume {name}"), &e)),
+        }
     }
 
     /// The names of the secrets carrying label `key`, with its value.
@@ -435,6 +440,13 @@ impl PodmanApi {
             .filter_map(|m| m.destination)
             .collect())
     }
+}
+
+/// Whether something accepts connections on the Unix socket `path` (a
+/// connect(2) that succeeds; `ECONNREFUSED` when the file is a leftover of
+/// a stopped socket unit, `ENOENT` when there is none).
+fn listening(path: &Path) -> bool {
+    std::os::unix::net::UnixStream::connect(path).is_ok()
 }
 
 /// A container's resource use, one sample (libpod's `ContainerStats`,
@@ -694,6 +706,25 @@ fn podman_quiet(args: &[&std::ffi::OsStr], what: &str) -> Result<()> {
     }
     Err(Error::failure(format!(
         "{what}: {}",
+        String::from_utf8_lossy(&out.stderr).trim()
+    )))
+}
+
+/// Removes container `name` whatever its state (`podman rm --force
+/// --time 0 --ignore`): for clean-up after a failed start only.
+///
+/// # Errors
+/// When Podman cannot be run or refuses, with its message.
+pub fn remove_container(name: &str) -> Result<()> {
+    let out = Command::new("podman")
+        .args(["rm", "--force", "--time", "0", "--ignore", name])
+        .output()
+        .map_err(|e| Error::environment("cannot run 'podman rm'").with_source(e))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(Error::failure(format!(
+        "cannot remove the container {name}: {}",
         String::from_utf8_lossy(&out.stderr).trim()
     )))
 }

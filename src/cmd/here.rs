@@ -1,7 +1,7 @@
 //! `ccy` with no verb: attach to this worktree's session, creating it when
 //! there is none.
 
-use std::ffi::OsString;
+use std::io::IsTerminal;
 
 use clap::Args;
 
@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::git::Worktree;
 use crate::inventory::State;
 use crate::lifecycle::{self, Found};
+use crate::names::SessionName;
 use crate::paths::Paths;
 use crate::podman::{self, AttachMode, PodmanApi};
 use crate::session;
@@ -27,7 +28,8 @@ pub struct HereArgs {
 
 /// Finds this worktree's session and attaches to it; creates it first when
 /// there is none. Replaces the ccy process with `podman exec -it … tmux
-/// attach`.
+/// attach`; without a terminal on standard input, only makes sure the
+/// session runs.
 ///
 /// # Errors
 /// Not in a git worktree, no user bus, Podman unusable, the unit failing
@@ -36,11 +38,48 @@ pub struct HereArgs {
 pub fn run(ctx: &Ctx, args: &HereArgs) -> Result<()> {
     let worktree = Worktree::discover(&ctx.cwd)?;
     podman::require_cli()?;
-    let attach = ctx.block_on(find_or_create(ctx, &worktree, args))?;
-    Err(podman::exec_replace(&attach))
+    let (name, how) = ctx.block_on(find_or_create(ctx, &worktree, args))?;
+    if !std::io::stdin().is_terminal() {
+        // As `ccy new`: without a terminal there is nothing to attach (and
+        // `podman exec -it` would fail), but the session now runs.
+        println!(
+            "{} session {name}",
+            if how == How::Created {
+                "created"
+            } else {
+                "running"
+            }
+        );
+        notice(
+            "standard input is not a terminal: not attaching; run 'ccy' on a terminal to attach",
+        );
+        return Ok(());
+    }
+    if how != How::Fast {
+        lifecycle::say_attaching(&name, how == How::Created);
+    }
+    Err(podman::exec_replace(&lifecycle::attach_argv(
+        &name,
+        AttachMode::default(),
+    )))
 }
 
-async fn find_or_create(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Result<Vec<OsString>> {
+/// How [`find_or_create`] found the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum How {
+    /// Through `.claude/ccy/.session-id`, running.
+    Fast,
+    /// Among the worktree's sessions (started if it was not running).
+    Existing,
+    /// Created now.
+    Created,
+}
+
+async fn find_or_create(
+    ctx: &Ctx,
+    worktree: &Worktree,
+    args: &HereArgs,
+) -> Result<(SessionName, How)> {
     let mgr = UserManager::connect(&ctx.paths).await?;
 
     // Fast path: the session named in .claude/ccy/.session-id, verified
@@ -54,37 +93,36 @@ async fn find_or_create(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Resu
         let ours = matches!(files.as_slice(), [only] if only.meta.name == name.as_str());
         if ours && mgr.unit_state(&name.service_unit()).await?.active_state == "active" {
             warn_ignored_args(args);
-            return Ok(lifecycle::attach_argv(&name, AttachMode::default()));
+            return Ok((name, How::Fast));
         }
     }
 
     let _lock = lifecycle::lock_worktree(&ctx.paths, worktree)?;
     let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
     let found = lifecycle::sessions_for_worktree(&ctx.paths, &api, worktree).await?;
-    let name = match found.as_slice() {
+    let outcome = match found.as_slice() {
         [] => {
             let cfg = args.create.config(ctx, worktree)?.config;
             let new = args.create.new_session(None);
-            let name = lifecycle::create(ctx, &mgr, &api, &cfg, worktree, new).await?;
-            lifecycle::say_attaching(&name, true);
-            name
+            (
+                lifecycle::create(ctx, &mgr, &api, &cfg, worktree, new).await?,
+                How::Created,
+            )
         }
         [one] => {
             warn_ignored_args(args);
             resume(&mgr, &api, &ctx.paths, worktree, one).await?;
-            lifecycle::say_attaching(&one.name, false);
-            one.name.clone()
+            (one.name.clone(), How::Existing)
         }
         many => {
             let chosen = choose(&mgr, many).await?;
             warn_ignored_args(args);
             resume(&mgr, &api, &ctx.paths, worktree, chosen).await?;
-            lifecycle::say_attaching(&chosen.name, false);
-            chosen.name.clone()
+            (chosen.name.clone(), How::Existing)
         }
     };
-    session::write_session_id(worktree, &name)?;
-    Ok(lifecycle::attach_argv(&name, AttachMode::default()))
+    session::write_session_id(worktree, &outcome.0)?;
+    Ok(outcome)
 }
 
 /// Picks one of several sessions of the worktree: a numbered list on a

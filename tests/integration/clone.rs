@@ -532,7 +532,7 @@ fn export_rm_import_round_trip() {
     );
     assert!(
         out.stderr
-            .contains(&format!("removed the unit files of {other} again")),
+            .contains(&format!("ccy removed the half-made session {other} again")),
         "{}",
         out.stderr
     );

@@ -6,9 +6,12 @@ mod support;
 
 mod behave;
 mod clone;
+mod concurrency;
 mod errors;
+mod faults;
 mod prune;
 mod render_props;
+mod secrets;
 mod session;
 mod units;
 mod verbs;
