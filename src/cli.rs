@@ -44,6 +44,9 @@ pub struct Cli {
 pub enum Command {
     New(Box<cmd::new::NewArgs>),
     Attach(cmd::attach::AttachArgs),
+    Clone(cmd::clone::CloneArgs),
+    Export(cmd::export::ExportArgs),
+    Import(cmd::import::ImportArgs),
     Stop(cmd::stop::StopArgs),
     Rm(cmd::rm::RmArgs),
     Shell(cmd::shell::ShellArgs),

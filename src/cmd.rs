@@ -2,13 +2,16 @@
 //! the verb's `--help`) and a `run(&Ctx, &Args)` that does the work.
 
 pub mod attach;
+pub mod clone;
 pub mod completions;
 pub mod config;
 pub mod create_opts;
 pub mod doctor;
+pub mod export;
 pub mod here;
 pub mod idle;
 pub mod image;
+pub mod import;
 pub mod keep;
 pub mod list;
 pub mod logs;
@@ -39,6 +42,9 @@ pub fn run(cli: Cli) -> Result<()> {
         None => here::run(&ctx, &cli.here),
         Some(Command::New(args)) => new::run(&ctx, &args),
         Some(Command::Attach(args)) => attach::run(&ctx, &args),
+        Some(Command::Clone(args)) => clone::run(&ctx, &args),
+        Some(Command::Export(args)) => export::run(&ctx, &args),
+        Some(Command::Import(args)) => import::run(&ctx, &args),
         Some(Command::Stop(args)) => stop::run(&ctx, &args),
         Some(Command::Rm(args)) => rm::run(&ctx, &args),
         Some(Command::Shell(args)) => shell::run(&ctx, &args),

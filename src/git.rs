@@ -163,6 +163,29 @@ impl Worktree {
         Self::discover(path)
     }
 
+    /// Creates a linked worktree at `path` on a new branch `branch` that
+    /// starts at commit `start` (`git worktree add -b BRANCH PATH START`).
+    /// Returns the new worktree.
+    ///
+    /// # Errors
+    /// When git fails (its message is quoted).
+    pub fn add_linked_from(&self, path: &Path, branch: &str, start: &str) -> Result<Self> {
+        let path_str = path.to_string_lossy();
+        self.git(&["worktree", "add", "--quiet", "-b", branch, &path_str, start])?;
+        Self::discover(path)
+    }
+
+    /// The commit `HEAD` points at (`git rev-parse --verify HEAD`).
+    ///
+    /// # Errors
+    /// When git fails (no commit yet).
+    pub fn head_commit(&self) -> Result<String> {
+        Ok(self
+            .git(&["rev-parse", "--verify", "HEAD^{commit}"])?
+            .trim()
+            .to_owned())
+    }
+
     /// Removes the linked worktree at `path` (`git worktree remove --force`)
     /// and, when `branch` is given, deletes that branch (`git branch -D`).
     /// Used to undo [`Worktree::add_linked`] when the session cannot be made.

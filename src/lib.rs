@@ -6,6 +6,7 @@
 //! `systemd` (D-Bus), `podman` (REST API and processes), `git` — and the
 //! pure parts: `names`, `config`, `render`.
 
+pub mod archive;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -120,6 +120,21 @@ pub struct NewSession {
     pub created_worktree: Option<CreatedWorktree>,
     /// Label the session `ccy.keep=true` (`ccy new --keep`).
     pub keep: bool,
+    /// What to fill the new agent-state volume with before the session
+    /// starts (`ccy clone`, `ccy import`); `None`: it starts empty.
+    pub state_from: Option<StateSource>,
+    /// Leave the session stopped after creating it (`ccy import
+    /// --no-start`); its volume is still created (and filled).
+    pub no_start: bool,
+}
+
+/// Where a new session's agent state comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateSource {
+    /// Another session's volume, copied ([`podman::copy_volume`]).
+    Volume(String),
+    /// A tar archive of a volume's contents ([`podman::import_volume`]).
+    Archive(PathBuf),
 }
 
 /// Checks that no session, container or unit already uses `name`: its
@@ -218,6 +233,9 @@ pub async fn create(
             .join(format!("session-{}.lock", name.as_str())),
     )?;
     check_name_free(&ctx.paths, mgr, api, &name).await?;
+    if new.state_from.is_some() {
+        check_state_volume_free(api, &name).await?;
+    }
     ensure_linger(ctx.paths.uid).await;
     let image = ImageSpec {
         name: config.image.name.clone(),
@@ -276,7 +294,16 @@ pub async fn create(
         volume: !volume_existed,
         files: Vec::new(),
     };
-    let result = install_and_start(ctx, mgr, &spec, &units, &mut made).await;
+    let result = install_and_start(
+        ctx,
+        mgr,
+        &spec,
+        &units,
+        &mut made,
+        new.state_from.as_ref(),
+        new.no_start,
+    )
+    .await;
     if let Err(err) = result {
         // A running unit that only missed the readiness deadline is a
         // session, slow to start: keep it. Anything else that failed here
@@ -316,6 +343,8 @@ async fn install_and_start(
     spec: &SessionSpec,
     units: &render::SessionUnits,
     made: &mut Made,
+    state_from: Option<&StateSource>,
+    no_start: bool,
 ) -> Result<()> {
     let name = &spec.name;
     std::fs::create_dir_all(&spec.state_dir)
@@ -351,7 +380,7 @@ async fn install_and_start(
             name.container_file()
         )));
     }
-    start_unit(mgr, &ctx.paths, name).await
+    fill_and_start(mgr, &ctx.paths, name, state_from, no_start).await
 }
 
 /// What Quadlet's generator says about `name`'s files (`quadlet -dryrun`,
@@ -461,6 +490,69 @@ async fn undo_create(
     Undone {
         name: name.clone(),
         problems,
+    }
+}
+
+/// The end of [`create`]: fills the state volume from `state_from` (see
+/// [`fill_state_volume`]), then starts the unit unless `no_start`.
+async fn fill_and_start(
+    mgr: &UserManager,
+    paths: &Paths,
+    name: &SessionName,
+    state_from: Option<&StateSource>,
+    no_start: bool,
+) -> Result<()> {
+    if let Some(source) = state_from {
+        fill_state_volume(mgr, name, source).await?;
+    }
+    if no_start {
+        return Ok(());
+    }
+    start_unit(mgr, paths, name).await
+}
+
+/// Refuses to fill a new session's state volume when a volume of that name
+/// is left from an earlier session (its contents would be mixed in).
+async fn check_state_volume_free(api: &PodmanApi, name: &SessionName) -> Result<()> {
+    if !api.volume_exists(&name.state_volume()).await? {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "the volume {} exists (the agent state of an earlier session named {name}); it would be mixed with the state being copied in",
+        name.state_volume()
+    ))
+    .hint(format!(
+        "remove it with 'podman volume rm {}', or choose another name",
+        name.state_volume()
+    )))
+}
+
+/// Creates the session's agent-state volume through its volume unit
+/// (`NAME-volume.service`, so it gets the unit's name and labels) and
+/// fills it from `source`, before the container first starts.
+async fn fill_state_volume(
+    mgr: &UserManager,
+    name: &SessionName,
+    source: &StateSource,
+) -> Result<()> {
+    let unit = name.volume_unit();
+    match mgr.start(&unit).await? {
+        JobResult::Done => {}
+        result => {
+            return Err(Error::new(
+                ExitKind::Session,
+                format!(
+                    "cannot create the volume {} (job {})",
+                    name.state_volume(),
+                    result.as_str()
+                ),
+            )
+            .hint(format!("see 'journalctl --user -u {unit}'")));
+        }
+    }
+    match source {
+        StateSource::Volume(from) => podman::copy_volume(from, &name.state_volume()),
+        StateSource::Archive(file) => podman::import_volume(&name.state_volume(), file),
     }
 }
 
@@ -645,6 +737,26 @@ pub async fn ensure_linger(uid: u32) {
 /// before tmux is ready, with the last journal lines of the unit and hints;
 /// D-Bus errors as they come.
 pub async fn start_unit(mgr: &UserManager, paths: &Paths, name: &SessionName) -> Result<()> {
+    run_unit(mgr, paths, name, false).await
+}
+
+/// Restarts `name`'s unit (`RestartUnit`: Quadlet removes the container
+/// and creates a new one from the image, with the same volumes), waits for
+/// the job and for the new tmux to report ready, as [`start_unit`] does.
+/// A stopped unit is started.
+///
+/// # Errors
+/// As [`start_unit`].
+pub async fn restart_unit(mgr: &UserManager, paths: &Paths, name: &SessionName) -> Result<()> {
+    run_unit(mgr, paths, name, true).await
+}
+
+async fn run_unit(
+    mgr: &UserManager,
+    paths: &Paths,
+    name: &SessionName,
+    restart: bool,
+) -> Result<()> {
     let unit = name.service_unit();
     let ready = paths
         .session_state_dir(name.as_str())
@@ -656,7 +768,12 @@ pub async fn start_unit(mgr: &UserManager, paths: &Paths, name: &SessionName) ->
         _ => {}
     }
     mgr.reset_failed(&unit).await?;
-    match mgr.start(&unit).await? {
+    let job = if restart {
+        mgr.restart(&unit).await?
+    } else {
+        mgr.start(&unit).await?
+    };
+    match job {
         JobResult::Done => wait_ready(mgr, name, &ready).await,
         result => Err(unit_failed(name, &format!("job {}", result.as_str()))),
     }
@@ -973,6 +1090,8 @@ mod tests {
                 created: "2026-01-01T00:00:00Z".into(),
                 image: "i".into(),
                 created_worktree: None,
+                options: None,
+                state_volume: None,
             },
             path: format!("/q/{name}.container").into(),
         }

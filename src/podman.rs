@@ -686,6 +686,30 @@ pub fn create_secret(name: &str, label: (&str, &str), value: &str) -> Result<()>
     Ok(())
 }
 
+/// Runs `podman ARGS` to the end, quiet on success.
+///
+/// # Errors
+/// [`ExitKind::Environment`] when podman cannot run; [`ExitKind::Failure`]
+/// with `what` and Podman's message when it fails.
+fn podman_quiet(args: &[&std::ffi::OsStr], what: &str) -> Result<()> {
+    let out = Command::new("podman")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::environment("cannot run podman")
+                .with_source(e)
+                .hint("install Podman 5 and make sure 'podman' is on PATH")
+        })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(Error::failure(format!(
+        "{what}: {}",
+        String::from_utf8_lossy(&out.stderr).trim()
+    )))
+}
+
 /// Removes container `name` whatever its state (`podman rm --force
 /// --time 0 --ignore`): for clean-up after a failed start only.
 ///
@@ -703,6 +727,101 @@ pub fn remove_container(name: &str) -> Result<()> {
         "cannot remove the container {name}: {}",
         String::from_utf8_lossy(&out.stderr).trim()
     )))
+}
+
+/// Writes the contents of volume `name` as a tar archive to `file`
+/// (`podman volume export NAME --output FILE`; the REST API has no volume
+/// export). A volume in use by a running container is read as it is at
+/// that moment.
+///
+/// # Errors
+/// When podman cannot run or fails (no such volume, disk full).
+pub fn export_volume(name: &str, file: &Path) -> Result<()> {
+    podman_quiet(
+        &[
+            "volume".as_ref(),
+            "export".as_ref(),
+            name.as_ref(),
+            "--output".as_ref(),
+            file.as_os_str(),
+        ],
+        &format!("cannot export volume {name}"),
+    )
+}
+
+/// Unpacks the tar archive `file` into the existing volume `name`
+/// (`podman volume import NAME FILE`).
+///
+/// # Errors
+/// When podman cannot run or fails (no such volume, not a tar archive).
+pub fn import_volume(name: &str, file: &Path) -> Result<()> {
+    podman_quiet(
+        &[
+            "volume".as_ref(),
+            "import".as_ref(),
+            name.as_ref(),
+            file.as_os_str(),
+        ],
+        &format!("cannot import into volume {name}"),
+    )
+}
+
+/// Copies the contents of volume `from` into the existing volume `to`:
+/// `podman volume export FROM | podman volume import TO -`, the archive
+/// streamed through a pipe, never stored.
+///
+/// # Errors
+/// When podman cannot run, or either side fails (with Podman's message).
+pub fn copy_volume(from: &str, to: &str) -> Result<()> {
+    use std::process::Stdio;
+    let spawn_err = |e: std::io::Error| {
+        Error::environment("cannot run podman")
+            .with_source(e)
+            .hint("install Podman 5 and make sure 'podman' is on PATH")
+    };
+    let mut export = Command::new("podman")
+        .args(["volume", "export", from])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn_err)?;
+    let Some(pipe) = export.stdout.take() else {
+        return Err(Error::failure("podman volume export has no output pipe"));
+    };
+    let import = Command::new("podman")
+        .args(["volume", "import", to, "-"])
+        .stdin(Stdio::from(pipe))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn();
+    let import = match import {
+        Ok(c) => c,
+        Err(e) => {
+            export.kill().ok();
+            export.wait().ok();
+            return Err(spawn_err(e));
+        }
+    };
+    let imported = import
+        .wait_with_output()
+        .map_err(|e| Error::failure("podman volume import did not finish").with_source(e))?;
+    let exported = export
+        .wait_with_output()
+        .map_err(|e| Error::failure("podman volume export did not finish").with_source(e))?;
+    if !exported.status.success() {
+        return Err(Error::failure(format!(
+            "cannot export volume {from}: {}",
+            String::from_utf8_lossy(&exported.stderr).trim()
+        )));
+    }
+    if !imported.status.success() {
+        return Err(Error::failure(format!(
+            "cannot import into volume {to}: {}",
+            String::from_utf8_lossy(&imported.stderr).trim()
+        )));
+    }
+    Ok(())
 }
 
 /// Builds `tag` from the build context `dir` with `podman build`, with

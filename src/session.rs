@@ -52,6 +52,142 @@ pub struct SessionMeta {
     /// Absent in files written before the field existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_worktree: Option<CreatedWorktree>,
+    /// How the session was made (agent command, `[session]` values), so
+    /// `ccy clone` and `ccy export` can make it again. Absent in files
+    /// written before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<SessionOptions>,
+    /// The session's agent-state volume when it is not `NAME-state`: set
+    /// by `ccy attach --reset`, which gives the session a new volume.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_volume: Option<String>,
+}
+
+impl SessionMeta {
+    /// The session's current agent-state volume: [`SessionMeta::state_volume`]
+    /// or `NAME-state`.
+    #[must_use]
+    pub fn current_state_volume(&self) -> String {
+        self.state_volume
+            .clone()
+            .unwrap_or_else(|| format!("{}-state", self.name))
+    }
+}
+
+/// The values a session was made with, in the form of the configuration
+/// keys they came from (`agent.command`, `[session]`), so that making the
+/// session again (`ccy clone`, `ccy import`) passes them through the same
+/// checks as `ccy new` ([`crate::runopts::resolve`]). Paths are absolute,
+/// `session.env` entries are `NAME=VALUE` (the values ccy passed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionOptions {
+    /// The agent's argv (`agent.command` + pass-through arguments).
+    pub agent: Vec<String>,
+    /// `session.autostart`.
+    pub autostart: bool,
+    /// `session.network` (empty: Podman's default).
+    #[serde(default)]
+    pub network: String,
+    /// `session.memory` (empty: no limit).
+    #[serde(default)]
+    pub memory: String,
+    /// `session.cpus` as text (empty: no limit).
+    #[serde(default)]
+    pub cpus: String,
+    /// `session.pids` (0: no limit).
+    #[serde(default)]
+    pub pids: u32,
+    /// `session.mounts`, `HOST:CONTAINER:ro|rw`.
+    #[serde(default)]
+    pub mounts: Vec<String>,
+    /// `session.env`, `NAME=VALUE`.
+    #[serde(default)]
+    pub env: Vec<String>,
+    /// `session.ssh_keys`, absolute paths.
+    #[serde(default)]
+    pub ssh_keys: Vec<String>,
+}
+
+impl SessionOptions {
+    /// The options of `spec`, in configuration form, without what ccy adds
+    /// for a linked worktree ([`crate::runopts::add_linked_worktree_git`]:
+    /// the repository's git directory, mounted read-write at a path ending
+    /// in `.git`, and `GIT_CONFIG_*`), which belongs to the worktree, not to
+    /// the session: making the session again elsewhere adds what that
+    /// worktree needs.
+    #[must_use]
+    pub fn from_spec(spec: &SessionSpec) -> Self {
+        let mut run = spec.run.clone();
+        let git_dir =
+            |d: &str| d.ends_with("/.git") || Path::new(d).extension().is_some_and(|e| e == "git");
+        run.mounts.retain(|m| m.read_only || !git_dir(&m.dest));
+        run.env.retain(|(k, _)| !k.starts_with("GIT_CONFIG_"));
+        let run = &run;
+        Self {
+            agent: spec.agent.clone(),
+            autostart: spec.autostart,
+            network: run.network.clone().unwrap_or_default(),
+            memory: run
+                .limits
+                .memory
+                .as_ref()
+                .map(|m| m.text.clone())
+                .unwrap_or_default(),
+            cpus: run.limits.cpus_text().unwrap_or_default(),
+            pids: run.limits.pids.unwrap_or(0),
+            mounts: run
+                .mounts
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}:{}:{}",
+                        m.source.to_string_lossy(),
+                        m.dest,
+                        if m.read_only { "ro" } else { "rw" }
+                    )
+                })
+                .collect(),
+            env: run.env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+            ssh_keys: run
+                .ssh_keys
+                .iter()
+                .map(|k| k.source.to_string_lossy().into_owned())
+                .collect(),
+        }
+    }
+
+    /// Puts these options into `config` (`agent.command` and the
+    /// `[session]` keys they name; `session.max_running` and the rest stay),
+    /// so that [`crate::lifecycle::create`] checks them as it checks a new
+    /// session's configuration.
+    ///
+    /// # Errors
+    /// [`crate::error::ExitKind::Usage`] when `cpus` is not a number.
+    pub fn apply(&self, config: &mut crate::config::Config) -> Result<()> {
+        let cpus = if self.cpus.is_empty() {
+            0.0
+        } else {
+            self.cpus.parse::<f64>().map_err(|_| {
+                crate::error::Error::usage(format!(
+                    "invalid CPU limit {:?} in the session's options",
+                    self.cpus
+                ))
+            })?
+        };
+        if !self.agent.is_empty() {
+            config.agent.command.clone_from(&self.agent);
+        }
+        let s = &mut config.session;
+        s.autostart = self.autostart;
+        s.network.clone_from(&self.network);
+        s.memory.clone_from(&self.memory);
+        s.cpus = cpus;
+        s.pids = self.pids;
+        s.mounts.clone_from(&self.mounts);
+        s.env.clone_from(&self.env);
+        s.ssh_keys.clone_from(&self.ssh_keys);
+        Ok(())
+    }
 }
 
 /// A git worktree ccy created for a session (`git worktree add`).
@@ -118,6 +254,8 @@ impl SessionSpec {
             created: self.created.clone(),
             image: self.image.clone(),
             created_worktree: self.created_worktree.clone(),
+            options: Some(SessionOptions::from_spec(self)),
+            state_volume: None,
         }
     }
 }
@@ -149,6 +287,27 @@ pub fn parse_meta(text: &str) -> Option<SessionMeta> {
         .take(5)
         .find_map(|l| l.strip_prefix(META_PREFIX))
         .and_then(|json| serde_json::from_str(json).ok())
+}
+
+/// `text` (a `.container` file) with its metadata line replaced by one
+/// holding `meta`, or `None` when it has no metadata line. The rest of the
+/// file is unchanged.
+#[must_use]
+pub fn replace_meta(text: &str, meta: &SessionMeta) -> Option<String> {
+    let json = serde_json::to_string(meta).ok()?;
+    let mut found = false;
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.split_inclusive('\n') {
+        if !found && line.starts_with(META_PREFIX) {
+            found = true;
+            out.push_str(META_PREFIX);
+            out.push_str(&json);
+            out.push('\n');
+        } else {
+            out.push_str(line);
+        }
+    }
+    found.then_some(out)
 }
 
 /// Reads the session `name` from `quadlet_dir`, or `None` when there is no
@@ -252,6 +411,8 @@ mod tests {
             created: "2026-11-21T05:00:00Z".into(),
             image: "localhost/ccy:latest".into(),
             created_worktree: None,
+            options: None,
+            state_volume: None,
         }
     }
 
@@ -332,6 +493,77 @@ mod tests {
         assert_eq!(ignore.matches(".session-id").count(), 1, "{ignore}");
         fs::write(dir.path().join(SESSION_ID_FILE), "bad name\n").unwrap();
         assert!(read_session_id(&wt).is_none());
+    }
+
+    #[test]
+    fn options_round_trip_through_the_configuration_form() {
+        let home = Path::new("/home/dev");
+        for (label, spec) in crate::render::examples() {
+            let opts = SessionOptions::from_spec(&spec);
+            let json = serde_json::to_string(&opts).unwrap();
+            let back: SessionOptions = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, opts, "{label}");
+            let mut cfg = crate::config::Loader::new().finish().unwrap().config;
+            opts.apply(&mut cfg).unwrap();
+            assert_eq!(cfg.agent.command, spec.agent, "{label}");
+            assert_eq!(cfg.session.autostart, spec.autostart, "{label}");
+            let s = &cfg.session;
+            assert_eq!(crate::runopts::network(&s.network), spec.run.network);
+            assert_eq!(
+                crate::runopts::parse_memory(&s.memory).unwrap(),
+                spec.run.limits.memory
+            );
+            assert_eq!(
+                crate::runopts::parse_cpus(s.cpus).unwrap(),
+                spec.run.limits.millicpus
+            );
+            assert_eq!((s.pids > 0).then_some(s.pids), spec.run.limits.pids);
+            let mounts: Vec<_> = s
+                .mounts
+                .iter()
+                .map(|m| crate::runopts::parse_mount(m, home).unwrap())
+                .collect();
+            assert_eq!(mounts, spec.run.mounts, "{label}");
+            let env: Vec<(String, String)> = s
+                .env
+                .iter()
+                .map(|e| match crate::runopts::parse_env(e).unwrap() {
+                    crate::runopts::EnvEntry::Set(k, v) => (k, v),
+                    crate::runopts::EnvEntry::Pass(k) => (k, String::new()),
+                })
+                .collect();
+            assert_eq!(env, spec.run.env, "{label}");
+        }
+    }
+
+    #[test]
+    fn the_linked_worktree_git_mount_is_not_an_option() {
+        let mut spec = crate::render::examples().remove(2).1;
+        let before = SessionOptions::from_spec(&spec);
+        spec.run.mounts.push(crate::runopts::BindMount {
+            source: "/home/dev/src/app/.git".into(),
+            dest: "/home/dev/src/app/.git".into(),
+            read_only: false,
+        });
+        spec.run.env.push(("GIT_CONFIG_COUNT".into(), "1".into()));
+        assert_eq!(SessionOptions::from_spec(&spec), before);
+    }
+
+    #[test]
+    fn the_metadata_line_is_replaced_and_nothing_else() {
+        let m = meta("a");
+        let text = format!(
+            "# head\n{META_PREFIX}{}\n[Container]\nX=1\n",
+            serde_json::to_string(&m).unwrap()
+        );
+        let mut m2 = m.clone();
+        m2.state_volume = Some("a-state-2".into());
+        let out = replace_meta(&text, &m2).unwrap();
+        assert_eq!(parse_meta(&out), Some(m2.clone()));
+        assert_eq!(m2.current_state_volume(), "a-state-2");
+        assert_eq!(m.current_state_volume(), "a-state");
+        assert!(out.starts_with("# head\n") && out.ends_with("\n[Container]\nX=1\n"));
+        assert_eq!(replace_meta("[Container]\n", &m2), None);
     }
 
     #[test]

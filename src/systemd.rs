@@ -254,8 +254,10 @@ impl UserManager {
             .collect())
     }
 
-    /// Restarts `unit` (mode `replace`; starts it when inactive) and waits
-    /// for the job to finish.
+    /// Restarts `unit` (`RestartUnit`, mode `replace`: stops it, then
+    /// starts it; starts it when it is not running) and waits for the job.
+    /// For a Quadlet container unit this removes the container and creates
+    /// a new one from the image, with the same volumes.
     ///
     /// # Errors
     /// As [`UserManager::start`].

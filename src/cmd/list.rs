@@ -252,6 +252,8 @@ mod tests {
                 created: "2026-11-20T05:00:00Z".into(),
                 image: "localhost/ccy:latest".into(),
                 created_worktree: None,
+                options: None,
+                state_volume: None,
             }),
             file: Some(format!("/home/dev/.config/containers/systemd/{name}.container").into()),
             container: None,

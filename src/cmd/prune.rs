@@ -146,7 +146,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
                     continue;
                 };
                 println!("would remove {}: {why}", d.info.name);
-                let volume = d.info.name.state_volume();
+                let volume = rm::state_volume(d.info);
                 match &d.volume {
                     VolumeFate::Remove(why) => println!("  would remove volume {volume} ({why})"),
                     VolumeFate::Keep(why) => println!("  would keep volume {volume} ({why})"),
@@ -362,6 +362,8 @@ mod tests {
             created: "2026-01-01T00:00:00Z".into(),
             image: "i".into(),
             created_worktree: None,
+            options: None,
+            state_volume: None,
         };
         let file = dir.join(format!("{name}.container"));
         std::fs::write(&file, "[Container]\nImage=i\n").unwrap();

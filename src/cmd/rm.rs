@@ -273,7 +273,7 @@ pub(crate) async fn remove_sessions(
     let to_remove: Vec<String> = stopped
         .iter()
         .filter(|d| matches!(d.volume, VolumeFate::Remove(_)))
-        .map(|d| d.info.name.state_volume())
+        .map(|d| state_volume(d.info))
         .filter(|v| existing.contains(v))
         .collect();
     let removed_volumes: Vec<(String, Result<()>)> = futures_util::stream::iter(to_remove)
@@ -291,7 +291,7 @@ pub(crate) async fn remove_sessions(
         }
     }
     for d in &stopped {
-        let volume = d.info.name.state_volume();
+        let volume = state_volume(d.info);
         let state = if !existing.contains(&volume) {
             VolumeState::Absent
         } else if let Some(e) = volume_errors.remove(&volume) {
@@ -314,6 +314,15 @@ enum VolumeState {
     Absent,
     Present,
     Failed(Error),
+}
+
+/// The session's current agent-state volume: `NAME-state`, or the one
+/// `ccy attach --reset` gave it (recorded in its metadata line).
+pub(crate) fn state_volume(info: &SessionInfo) -> String {
+    info.meta.as_ref().map_or_else(
+        || info.name.state_volume(),
+        session::SessionMeta::current_state_volume,
+    )
 }
 
 /// Deletes `NAME.container` and `NAME.volume` (absent ones are fine).
@@ -385,7 +394,7 @@ fn report_removal(
         }
     }
 
-    let volume = name.state_volume();
+    let volume = state_volume(info);
     match (volume_state, &d.volume) {
         (VolumeState::Absent, _) => {}
         (VolumeState::Failed(e), _) => kept.push(format!("volume {volume}: {}", e.message())),

@@ -5,6 +5,7 @@
 mod support;
 
 mod behave;
+mod clone;
 mod concurrency;
 mod errors;
 mod faults;

@@ -1,0 +1,210 @@
+//! `ccy clone SRC [NEW]`: a new session from another session's state, in a
+//! new git worktree on a new branch.
+
+use std::io::IsTerminal;
+
+use clap::Args;
+
+use crate::config;
+use crate::ctx::{Ctx, notice};
+use crate::error::{Error, ExitKind, Result};
+use crate::git::{self, Worktree};
+use crate::inventory::{self, State};
+use crate::lifecycle::{self, NewSession, StateSource};
+use crate::names::SessionName;
+use crate::paths::display_home;
+use crate::podman::{self, AttachMode, PodmanApi};
+use crate::session::{self, CreatedWorktree};
+use crate::systemd::UserManager;
+
+/// Start a new session from another session's state, on a new branch.
+///
+/// ccy copies SRC's agent-state volume (settings, prompt history) into the
+/// new session's volume (`podman volume export | podman volume import`),
+/// creates a git worktree next to the main one (`../REPO-BRANCH`, `/` in
+/// the branch becoming `-`) on a new branch that starts at the commit SRC's
+/// worktree has checked out (its HEAD: uncommitted changes are not
+/// copied), and starts the new session there with SRC's agent command and
+/// session options (mounts, environment, limits, network; the Claude token
+/// and image come from the configuration, as for `ccy new`). Then it
+/// attaches, as `ccy new` does.
+///
+/// The branch is --branch, else NEW; without either, the new session gets
+/// an automatic name and the branch is that name. SRC may be running: its
+/// volume is then copied as it is at that moment, and files the agent is
+/// writing may be caught half-way; stop it first (`ccy stop SRC`) for an
+/// exact copy. When the session cannot be made, the git worktree and
+/// branch are removed again.
+///
+/// Without a terminal (or with --detach) the session is created and
+/// started but not attached.
+///
+/// Exit status: 0 created (and attached, the exit status then being the
+/// attach's); 2 NEW invalid or taken, the branch invalid or existing, the
+/// worktree path exists, SRC's worktree has no commit or its volume is
+/// taken; 3 no user manager, Podman missing, SRC's worktree is gone; 4 the
+/// image build or the unit failed (with its journal), or SRC is a container
+/// without a ccy unit file; 5 no session matches SRC; 6
+/// `session.max_running` sessions already run.
+#[derive(Debug, Args)]
+pub struct CloneArgs {
+    /// The session to copy: name, name without `ccy-`, unique prefix, or
+    /// 8-hex id (4+ digits suffice).
+    #[arg(value_name = "SRC")]
+    pub src: String,
+
+    /// The new session's name (letters, digits, '-' and '_'); automatic
+    /// when left out. Also the branch name unless --branch is given.
+    #[arg(value_name = "NEW")]
+    pub new: Option<String>,
+
+    /// The new branch (must not exist yet); default: NEW, or the automatic
+    /// session name.
+    #[arg(short, long, value_name = "BRANCH")]
+    pub branch: Option<String>,
+
+    /// Create and start the session without attaching to it.
+    #[arg(short, long)]
+    pub detach: bool,
+}
+
+/// Clones the session and attaches to the new one.
+///
+/// # Errors
+/// See the exit status in [`CloneArgs`].
+pub fn run(ctx: &Ctx, args: &CloneArgs) -> Result<()> {
+    podman::require_cli()?;
+    let new_name = args.new.as_deref().map(SessionName::parse).transpose()?;
+    if let Some(b) = &args.branch {
+        git::check_branch_name(b)?;
+    }
+    let attach = !args.detach && std::io::stdin().is_terminal();
+    let name = ctx.block_on(clone(ctx, args, new_name))?;
+    if attach {
+        lifecycle::say_attaching(&name, true);
+        return Err(podman::exec_replace(&lifecycle::attach_argv(
+            &name,
+            AttachMode::default(),
+        )));
+    }
+    if !args.detach {
+        notice("standard input is not a terminal: not attaching");
+    }
+    println!("created session {name}");
+    notice(&format!("attach with 'ccy attach {name}'"));
+    Ok(())
+}
+
+async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Result<SessionName> {
+    let mgr = UserManager::connect(&ctx.paths).await?;
+    let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
+    let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
+    let src = inventory::resolve(&all, &args.src)?;
+    let (meta, src_wt, head) = source(ctx, src)?;
+    let name = match new_name {
+        Some(n) => n,
+        None => SessionName::generate(&src_wt.project())?,
+    };
+    // Refuse a taken name before making a git worktree for it.
+    lifecycle::check_name_free(&ctx.paths, &mgr, &api, &name).await?;
+    let branch = args.branch.clone().unwrap_or_else(|| name.to_string());
+    git::check_branch_name(&branch)?;
+    if src_wt.branch_exists(&branch)? {
+        return Err(Error::usage(format!("the branch {branch} exists")).hint(
+            "clone onto a new branch: choose another with '--branch BRANCH' (or another NEW)",
+        ));
+    }
+    let path = src_wt.linked_worktree_path(&branch);
+    if path.symlink_metadata().is_ok() {
+        return Err(Error::usage(format!(
+            "cannot create the worktree {}: it already exists",
+            display_home(&path, &ctx.paths.home)
+        ))
+        .hint("move it away, or choose another branch with '--branch BRANCH'"));
+    }
+    if src.state() != State::Stopped {
+        notice(&format!(
+            "{} is running: copying its agent state as it is now (files being written may be caught half-way; 'ccy stop {}' first for an exact copy)",
+            src.name, src.name
+        ));
+    }
+    let worktree = src_wt.add_linked_from(&path, &branch, &head)?;
+    notice(&format!(
+        "created git worktree {} (new branch {branch} at {})",
+        display_home(&worktree.root, &ctx.paths.home),
+        head.get(..12).unwrap_or(&head)
+    ));
+    let result = async {
+        let mut cfg = config::load(&ctx.paths.user_config_file(), Some(&worktree.root))?
+            .finish()?
+            .config;
+        if let Some(options) = &meta.options {
+            options.apply(&mut cfg)?;
+        }
+        let _lock = lifecycle::lock_worktree(&ctx.paths, &worktree)?;
+        let new = NewSession {
+            name: Some(name.clone()),
+            created_worktree: Some(CreatedWorktree {
+                branch: branch.clone(),
+                new_branch: true,
+            }),
+            state_from: Some(StateSource::Volume(meta.current_state_volume())),
+            ..NewSession::default()
+        };
+        let name = lifecycle::create(ctx, &mgr, &api, &cfg, &worktree, new).await?;
+        session::write_session_id(&worktree, &name)?;
+        Ok(name)
+    }
+    .await;
+    if result.is_err() {
+        let shown = display_home(&path, &ctx.paths.home);
+        match src_wt.remove_linked(&path, Some(&branch)) {
+            Ok(()) => notice(&format!(
+                "removed the git worktree {shown} and branch {branch} again"
+            )),
+            Err(e) => notice(&format!(
+                "warning: could not remove the git worktree {shown}: {}",
+                e.message()
+            )),
+        }
+    }
+    result
+}
+
+/// SRC's metadata, its worktree and the commit checked out there.
+fn source<'a>(
+    ctx: &Ctx,
+    src: &'a inventory::SessionInfo,
+) -> Result<(&'a session::SessionMeta, Worktree, String)> {
+    let Some(meta) = &src.meta else {
+        return Err(Error::new(
+            ExitKind::Session,
+            format!(
+                "{} is a container without a ccy unit file: ccy cannot clone it",
+                src.name
+            ),
+        )
+        .hint("clone a session listed by 'ccy list'"));
+    };
+    if !meta.worktree.is_dir() {
+        return Err(Error::environment(format!(
+            "the worktree of {} ({}) is gone",
+            src.name,
+            display_home(&meta.worktree, &ctx.paths.home)
+        ))
+        .hint(format!(
+            "export its agent state with 'ccy export {} FILE.tar' instead",
+            src.name
+        )));
+    }
+    let src_wt = Worktree::discover(&meta.worktree)?;
+    let head = src_wt.head_commit().map_err(|e| {
+        Error::usage(format!(
+            "the worktree of {} has no commit to branch from: {}",
+            src.name,
+            e.message()
+        ))
+        .hint("commit something first")
+    })?;
+    Ok((meta, src_wt, head))
+}
