@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::ctx::{Ctx, notice};
 use crate::error::{Context, Error, ExitKind, Result};
 use crate::fsutil;
+use crate::generator;
 use crate::git::Worktree;
 use crate::image::{self, ImageSpec};
 use crate::inventory::{self, SessionInfo, State};
@@ -206,6 +207,7 @@ pub async fn create(
     // or written.
     let (mut run, token) = preflight(ctx, mgr, api, config).await?;
     runopts::add_linked_worktree_git(&mut run, worktree);
+    crate::trace::mark("create: preflight done");
     let name = match new.name {
         Some(n) => n,
         None => SessionName::generate(&worktree.project())?,
@@ -218,7 +220,9 @@ pub async fn create(
             .join(format!("session-{}.lock", name.as_str())),
     )?;
     check_name_free(&ctx.paths, mgr, api, &name).await?;
+    crate::trace::mark("create: name free");
     ensure_linger(ctx.paths.uid).await;
+    crate::trace::mark("create: linger");
     let image = ImageSpec {
         name: config.image.name.clone(),
         base: config.image.base.clone(),
@@ -234,6 +238,7 @@ pub async fn create(
         &mut std::io::stderr(),
     )
     .await?;
+    crate::trace::mark("create: images checked");
     let token_secret = match token {
         Some((token_name, value)) => {
             let secret = token::secret_name(&token_name);
@@ -250,6 +255,7 @@ pub async fn create(
             name.state_volume()
         ));
     }
+    crate::trace::mark("create: volumes checked");
     let gitconfig = ctx.paths.home.join(".gitconfig");
     let mut agent = config.agent.command.clone();
     agent.extend(new.agent_args);
@@ -329,7 +335,8 @@ async fn install_and_start(
         fsutil::write_atomic(&path, text.as_bytes(), 0o644)?;
         made.files.push(path);
     }
-    mgr.reload().await?;
+    crate::trace::mark("create: unit files written");
+    load_new_units(&ctx.paths, mgr, name).await?;
     let state = mgr.unit_state(&name.service_unit()).await?;
     if state.load_state != "loaded" {
         let mut err = Error::new(
@@ -462,6 +469,32 @@ async fn undo_create(
         name: name.clone(),
         problems,
     }
+}
+
+/// Makes the user manager load `name`'s new units (`NAME.service`,
+/// `NAME-volume.service`): through Quadlet's generator run by ccy
+/// ([`generator::install`], no daemon-reload) when that applies and the
+/// manager then loads both; with `Reload` otherwise, or when
+/// `CCY_FULL_RELOAD=1`.
+///
+/// # Errors
+/// When `Reload` fails.
+async fn load_new_units(paths: &Paths, mgr: &UserManager, name: &SessionName) -> Result<()> {
+    let units = [name.service_unit(), name.volume_unit()];
+    let source = paths.quadlet_dir.join(name.container_file());
+    let fast = std::env::var_os("CCY_FULL_RELOAD").is_none_or(|v| v != "1")
+        && generator::install(paths, &source, &units).unwrap_or(false);
+    if fast {
+        crate::trace::mark("create: units generated");
+        let states = mgr.unit_states(&units).await?;
+        if states.iter().all(|s| s.load_state == "loaded") {
+            crate::trace::mark("create: units loaded without a reload");
+            return Ok(());
+        }
+    }
+    mgr.reload().await?;
+    crate::trace::mark("create: reloaded");
+    Ok(())
 }
 
 /// The checks of [`create`] that need no change anywhere: Podman's
@@ -656,8 +689,14 @@ pub async fn start_unit(mgr: &UserManager, paths: &Paths, name: &SessionName) ->
         _ => {}
     }
     mgr.reset_failed(&unit).await?;
+    crate::trace::mark("start: queueing the start job");
     match mgr.start(&unit).await? {
-        JobResult::Done => wait_ready(mgr, name, &ready).await,
+        JobResult::Done => {
+            crate::trace::mark("start: job done");
+            let r = wait_ready(mgr, name, &ready).await;
+            crate::trace::mark("start: tmux ready");
+            r
+        }
         result => Err(unit_failed(name, &format!("job {}", result.as_str()))),
     }
 }

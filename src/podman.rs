@@ -135,7 +135,17 @@ impl PodmanApi {
     /// # Errors
     /// [`ExitKind::Environment`] naming the version found.
     pub async fn check_version(&self) -> Result<()> {
-        let (major, minor, full) = self.version().await?;
+        // `_ping` answers from headers (`Libpod-API-Version` is Podman's
+        // own version) in a few ms; `/version` also runs conmon and the OCI
+        // runtime to ask theirs: 100-200 ms on a busy machine (BENCHMARKS.md).
+        let ping = self
+            .api
+            .ping()
+            .await
+            .map_err(|e| api_error("cannot ask Podman for its version", &e))?;
+        let full = ping.libpod_api_version;
+        let (major, minor) = parse_version(&full)
+            .ok_or_else(|| Error::failure(format!("cannot parse Podman version {full:?}")))?;
         if (major, minor) < MIN_PODMAN {
             return Err(Error::environment(format!(
                 "Podman {full} is too old: ccy needs Podman {}.{} or newer",
@@ -636,6 +646,7 @@ pub fn exec_replace(argv: &[OsString]) -> Error {
     let Some((program, rest)) = argv.split_first() else {
         return Error::failure("empty command");
     };
+    crate::trace::mark("exec podman");
     let err = Command::new(program).args(rest).exec();
     Error::environment(format!("cannot run {}", program.to_string_lossy()))
         .with_source(err)

@@ -81,6 +81,7 @@ async fn find_or_create(
     args: &HereArgs,
 ) -> Result<(SessionName, How)> {
     let mgr = UserManager::connect(&ctx.paths).await?;
+    crate::trace::mark("user manager connected");
 
     // Fast path: the session named in .claude/ccy/.session-id, verified
     // against its unit file and running unit, when it is the worktree's
@@ -92,6 +93,7 @@ async fn find_or_create(
             .collect();
         let ours = matches!(files.as_slice(), [only] if only.meta.name == name.as_str());
         if ours && mgr.unit_state(&name.service_unit()).await?.active_state == "active" {
+            crate::trace::mark("fast path: session running");
             warn_ignored_args(args);
             return Ok((name, How::Fast));
         }
@@ -100,6 +102,7 @@ async fn find_or_create(
     let _lock = lifecycle::lock_worktree(&ctx.paths, worktree)?;
     let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
     let found = lifecycle::sessions_for_worktree(&ctx.paths, &api, worktree).await?;
+    crate::trace::mark("worktree sessions listed");
     let outcome = match found.as_slice() {
         [] => {
             let cfg = args.create.config(ctx, worktree)?.config;
