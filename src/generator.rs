@@ -97,7 +97,12 @@ pub fn install(paths: &Paths, source: &Path, units: &[String]) -> Result<bool> {
     let tmp = tempfile::Builder::new()
         .prefix(".ccy-generator.")
         .tempdir_in(&paths.runtime_dir)
-        .with_context(|| format!("cannot create a directory in {}", paths.runtime_dir.display()))?;
+        .with_context(|| {
+            format!(
+                "cannot create a directory in {}",
+                paths.runtime_dir.display()
+            )
+        })?;
     let out = tmp.path();
     // As systemd runs generators: three output directories (normal, early,
     // late), SYSTEMD_SCOPE=user. Quadlet writes to the first. Its exit
@@ -157,7 +162,8 @@ fn touch_unit_dir(paths: &Paths) -> Result<()> {
 /// for `WantedBy=default.target`, …) that point at `units` from `out` into
 /// `target`.
 fn install_links(out: &Path, target: &Path, units: &[String]) -> Result<()> {
-    let entries = std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?;
+    let entries =
+        std::fs::read_dir(out).with_context(|| format!("cannot read {}", out.display()))?;
     for entry in entries.flatten() {
         let dir = entry.path();
         if !entry.file_type().is_ok_and(|t| t.is_dir()) {

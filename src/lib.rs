@@ -26,6 +26,7 @@ pub mod runopts;
 pub mod safety;
 pub mod session;
 pub mod systemd;
+pub mod tmux;
 pub mod token;
 pub mod trace;
 pub mod ui;

@@ -983,10 +983,15 @@ fn gerund(verb: &str) -> String {
     }
 }
 
-/// The argv that attaches this terminal to `name`'s tmux.
+/// The argv that attaches this terminal to `name`'s tmux: the host's tmux
+/// client on the session's socket when it can ([`crate::tmux`]), else
+/// `podman exec -it … tmux attach`.
 #[must_use]
-pub fn attach_argv(name: &SessionName, mode: AttachMode) -> Vec<OsString> {
-    podman::attach_argv(name.as_str(), mode, &podman::terminal_env())
+pub fn attach_argv(paths: &Paths, name: &SessionName, mode: AttachMode) -> Vec<OsString> {
+    match crate::tmux::attachable_socket(&paths.session_state_dir(name.as_str())) {
+        Some(socket) => crate::tmux::attach_argv(&socket, mode),
+        None => podman::attach_argv(name.as_str(), mode, &podman::terminal_env()),
+    }
 }
 
 /// Tells the user which session they are attaching to, on standard error.

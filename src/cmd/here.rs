@@ -27,9 +27,9 @@ pub struct HereArgs {
 }
 
 /// Finds this worktree's session and attaches to it; creates it first when
-/// there is none. Replaces the ccy process with `podman exec -it … tmux
-/// attach`; without a terminal on standard input, only makes sure the
-/// session runs.
+/// there is none. Replaces the ccy process with a tmux client attached to
+/// it ([`lifecycle::attach_argv`]); without a terminal on standard input,
+/// only makes sure the session runs.
 ///
 /// # Errors
 /// Not in a git worktree, no user bus, Podman unusable, the unit failing
@@ -59,6 +59,7 @@ pub fn run(ctx: &Ctx, args: &HereArgs) -> Result<()> {
         lifecycle::say_attaching(&name, how == How::Created);
     }
     Err(podman::exec_replace(&lifecycle::attach_argv(
+        &ctx.paths,
         &name,
         AttachMode::default(),
     )))
