@@ -220,9 +220,7 @@ pub async fn create(
             .join(format!("session-{}.lock", name.as_str())),
     )?;
     check_name_free(&ctx.paths, mgr, api, &name).await?;
-    crate::trace::mark("create: name free");
     ensure_linger(ctx.paths.uid).await;
-    crate::trace::mark("create: linger");
     let image = ImageSpec {
         name: config.image.name.clone(),
         base: config.image.base.clone(),
@@ -238,7 +236,6 @@ pub async fn create(
         &mut std::io::stderr(),
     )
     .await?;
-    crate::trace::mark("create: images checked");
     let token_secret = match token {
         Some((token_name, value)) => {
             let secret = token::secret_name(&token_name);
@@ -255,7 +252,6 @@ pub async fn create(
             name.state_volume()
         ));
     }
-    crate::trace::mark("create: volumes checked");
     let gitconfig = ctx.paths.home.join(".gitconfig");
     let mut agent = config.agent.command.clone();
     agent.extend(new.agent_args);

@@ -60,12 +60,11 @@ pub fn run(ctx: &Ctx, args: &StopArgs) -> Result<()> {
         } else {
             inventory::named_sessions(&ctx.paths, &mgr, &args.names).await?
         };
-        let all = match named {
-            Some(found) => found,
-            None => {
-                let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-                inventory::all_sessions(&ctx.paths, &mgr, &api).await?
-            }
+        let all = if let Some(found) = named {
+            found
+        } else {
+            let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
+            inventory::all_sessions(&ctx.paths, &mgr, &api).await?
         };
         crate::trace::mark("stop: sessions found");
         let targets: Vec<&SessionInfo> = if args.all {
