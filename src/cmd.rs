@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> Result<()> {
         return completions::run(args);
     }
     let ctx = Ctx::from_env()?;
+    crate::trace::mark("context ready");
     match cli.command {
         None => here::run(&ctx, &cli.here),
         Some(Command::New(args)) => new::run(&ctx, &args),

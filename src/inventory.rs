@@ -271,6 +271,52 @@ pub async fn all_sessions(
     Ok(by_name.into_values().collect())
 }
 
+/// The sessions `names` when each is exactly the name of a ccy unit file
+/// (the first thing [`resolve`] matches): their files, unit states (one
+/// `ListUnitsByNames` call) and tmux status files, without reading the
+/// other sessions or asking Podman (whose API service may first have to
+/// start). `None` when `names` is empty or one of them is not such a name:
+/// then use [`all_sessions`] and [`resolve`]. The sessions found have no
+/// container information; their state comes from their units.
+///
+/// # Errors
+/// When a unit file cannot be read or the user manager fails.
+pub async fn named_sessions(
+    paths: &Paths,
+    mgr: &UserManager,
+    names: &[String],
+) -> Result<Option<Vec<SessionInfo>>> {
+    let mut found = Vec::new();
+    for query in names {
+        let Ok(name) = SessionName::parse(query) else {
+            return Ok(None);
+        };
+        let Some(file) = session::read_session(&paths.quadlet_dir, &name)? else {
+            return Ok(None);
+        };
+        found.push(SessionInfo {
+            name,
+            meta: Some(file.meta),
+            file: Some(file.path),
+            container: None,
+            unit: None,
+            tmux: None,
+        });
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let units: Vec<String> = found.iter().map(|s| s.name.service_unit()).collect();
+    for (info, state) in found.iter_mut().zip(mgr.unit_states(&units).await?) {
+        info.unit = Some(state);
+        info.tmux =
+            std::fs::read_to_string(paths.session_state_dir(info.name.as_str()).join("status"))
+                .ok()
+                .map(|t| TmuxStatus::parse(&t));
+    }
+    Ok(Some(found))
+}
+
 /// Finds the one session `query` names: the exact name; else `ccy-QUERY`;
 /// else the only session whose name (or name without `ccy-`) starts with
 /// `query`; else the only one whose 8-hex id starts with `query` (at

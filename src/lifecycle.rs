@@ -11,6 +11,7 @@ use crate::config::Config;
 use crate::ctx::{Ctx, notice};
 use crate::error::{Context, Error, ExitKind, Result};
 use crate::fsutil;
+use crate::generator;
 use crate::git::Worktree;
 use crate::image::{self, ImageSpec};
 use crate::inventory::{self, SessionInfo, State};
@@ -221,6 +222,7 @@ pub async fn create(
     // or written.
     let (mut run, token) = preflight(ctx, mgr, api, config).await?;
     runopts::add_linked_worktree_git(&mut run, worktree);
+    crate::trace::mark("create: preflight done");
     let name = match new.name {
         Some(n) => n,
         None => SessionName::generate(&worktree.project())?,
@@ -358,7 +360,8 @@ async fn install_and_start(
         fsutil::write_atomic(&path, text.as_bytes(), 0o644)?;
         made.files.push(path);
     }
-    mgr.reload().await?;
+    crate::trace::mark("create: unit files written");
+    load_new_units(&ctx.paths, mgr, name).await?;
     let state = mgr.unit_state(&name.service_unit()).await?;
     if state.load_state != "loaded" {
         let mut err = Error::new(
@@ -554,6 +557,32 @@ async fn fill_state_volume(
         StateSource::Volume(from) => podman::copy_volume(from, &name.state_volume()),
         StateSource::Archive(file) => podman::import_volume(&name.state_volume(), file),
     }
+}
+
+/// Makes the user manager load `name`'s new units (`NAME.service`,
+/// `NAME-volume.service`): through Quadlet's generator run by ccy
+/// ([`generator::install`], no daemon-reload) when that applies and the
+/// manager then loads both; with `Reload` otherwise, or when
+/// `CCY_FULL_RELOAD=1`.
+///
+/// # Errors
+/// When `Reload` fails.
+async fn load_new_units(paths: &Paths, mgr: &UserManager, name: &SessionName) -> Result<()> {
+    let units = [name.service_unit(), name.volume_unit()];
+    let source = paths.quadlet_dir.join(name.container_file());
+    let fast = std::env::var_os("CCY_FULL_RELOAD").is_none_or(|v| v != "1")
+        && generator::install(paths, &source, &units).unwrap_or(false);
+    if fast {
+        crate::trace::mark("create: units generated");
+        let states = mgr.unit_states(&units).await?;
+        if states.iter().all(|s| s.load_state == "loaded") {
+            crate::trace::mark("create: units loaded without a reload");
+            return Ok(());
+        }
+    }
+    mgr.reload().await?;
+    crate::trace::mark("create: reloaded");
+    Ok(())
 }
 
 /// The checks of [`create`] that need no change anywhere: Podman's
@@ -768,13 +797,19 @@ async fn run_unit(
         _ => {}
     }
     mgr.reset_failed(&unit).await?;
+    crate::trace::mark("start: queueing the start job");
     let job = if restart {
         mgr.restart(&unit).await?
     } else {
         mgr.start(&unit).await?
     };
     match job {
-        JobResult::Done => wait_ready(mgr, name, &ready).await,
+        JobResult::Done => {
+            crate::trace::mark("start: job done");
+            let r = wait_ready(mgr, name, &ready).await;
+            crate::trace::mark("start: tmux ready");
+            r
+        }
         result => Err(unit_failed(name, &format!("job {}", result.as_str()))),
     }
 }
@@ -1061,10 +1096,15 @@ fn gerund(verb: &str) -> String {
     }
 }
 
-/// The argv that attaches this terminal to `name`'s tmux.
+/// The argv that attaches this terminal to `name`'s tmux: the host's tmux
+/// client on the session's socket when it can ([`crate::tmux`]), else
+/// `podman exec -it … tmux attach`.
 #[must_use]
-pub fn attach_argv(name: &SessionName, mode: AttachMode) -> Vec<OsString> {
-    podman::attach_argv(name.as_str(), mode, &podman::terminal_env())
+pub fn attach_argv(paths: &Paths, name: &SessionName, mode: AttachMode) -> Vec<OsString> {
+    match crate::tmux::attachable_socket(&paths.session_state_dir(name.as_str())) {
+        Some(socket) => crate::tmux::attach_argv(&socket, mode),
+        None => podman::attach_argv(name.as_str(), mode, &podman::terminal_env()),
+    }
 }
 
 /// Tells the user which session they are attaching to, on standard error.

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    ccy::trace::init();
     let cli = ccy::cli::Cli::parse();
     match ccy::cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

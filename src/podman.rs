@@ -135,7 +135,17 @@ impl PodmanApi {
     /// # Errors
     /// [`ExitKind::Environment`] naming the version found.
     pub async fn check_version(&self) -> Result<()> {
-        let (major, minor, full) = self.version().await?;
+        // `_ping` answers from headers (`Libpod-API-Version` is Podman's
+        // own version) in a few ms; `/version` also runs conmon and the OCI
+        // runtime to ask theirs: 100-200 ms on a busy machine (BENCHMARKS.md).
+        // A server without that header (not Podman) is asked the slow way.
+        let (major, minor, full) = match self.api.ping().await {
+            Ok(ping) => match parse_version(&ping.libpod_api_version) {
+                Some((a, b)) => (a, b, ping.libpod_api_version),
+                None => self.version().await?,
+            },
+            Err(_) => self.version().await?,
+        };
         if (major, minor) < MIN_PODMAN {
             return Err(Error::environment(format!(
                 "Podman {full} is too old: ccy needs Podman {}.{} or newer",
@@ -629,17 +639,26 @@ pub fn terminal_env() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Replaces the ccy process with `argv` (from [`attach_argv`]). Returns only
-/// on failure.
+/// Replaces the ccy process with `argv` (from [`attach_argv`] or
+/// [`crate::tmux::attach_argv`]). Returns only on failure.
 #[must_use]
 pub fn exec_replace(argv: &[OsString]) -> Error {
     let Some((program, rest)) = argv.split_first() else {
         return Error::failure("empty command");
     };
-    let err = Command::new(program).args(rest).exec();
-    Error::environment(format!("cannot run {}", program.to_string_lossy()))
+    crate::trace::mark("exec the tmux client");
+    // The client is not nested in a tmux ccy may run in: the host's tmux
+    // refuses to attach with TMUX set (podman exec never passes it on).
+    let err = Command::new(program).args(rest).env_remove("TMUX").exec();
+    let program = program.to_string_lossy();
+    let hint = if program == "podman" {
+        "install Podman 5 and make sure 'podman' is on PATH".to_owned()
+    } else {
+        format!("make sure '{program}' is installed and on PATH")
+    };
+    Error::environment(format!("cannot run {program}"))
         .with_source(err)
-        .hint("install Podman 5 and make sure 'podman' is on PATH")
+        .hint(hint)
 }
 
 /// Creates or replaces the Podman secret `name` (file driver) holding

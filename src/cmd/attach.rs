@@ -64,7 +64,8 @@ pub struct AttachArgs {
 }
 
 /// Resolves the session, starts it when needed, and replaces the ccy
-/// process with `podman exec -it … tmux attach`.
+/// process with a tmux client attached to it (see
+/// [`lifecycle::attach_argv`]).
 ///
 /// # Errors
 /// See the exit status in [`AttachArgs`].
@@ -90,7 +91,9 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
         read_only: args.read_only,
         exclusive: args.exclusive,
     };
-    Err(podman::exec_replace(&lifecycle::attach_argv(&name, mode)))
+    Err(podman::exec_replace(&lifecycle::attach_argv(
+        &ctx.paths, &name, mode,
+    )))
 }
 
 /// The unit file of a session that --fresh or --reset can act on.

@@ -83,6 +83,7 @@ pub fn run(ctx: &Ctx, args: &CloneArgs) -> Result<()> {
     if attach {
         lifecycle::say_attaching(&name, true);
         return Err(podman::exec_replace(&lifecycle::attach_argv(
+            &ctx.paths,
             &name,
             AttachMode::default(),
         )));

@@ -27,9 +27,9 @@ pub struct HereArgs {
 }
 
 /// Finds this worktree's session and attaches to it; creates it first when
-/// there is none. Replaces the ccy process with `podman exec -it … tmux
-/// attach`; without a terminal on standard input, only makes sure the
-/// session runs.
+/// there is none. Replaces the ccy process with a tmux client attached to
+/// it ([`lifecycle::attach_argv`]); without a terminal on standard input,
+/// only makes sure the session runs.
 ///
 /// # Errors
 /// Not in a git worktree, no user bus, Podman unusable, the unit failing
@@ -59,6 +59,7 @@ pub fn run(ctx: &Ctx, args: &HereArgs) -> Result<()> {
         lifecycle::say_attaching(&name, how == How::Created);
     }
     Err(podman::exec_replace(&lifecycle::attach_argv(
+        &ctx.paths,
         &name,
         AttachMode::default(),
     )))
@@ -81,6 +82,7 @@ async fn find_or_create(
     args: &HereArgs,
 ) -> Result<(SessionName, How)> {
     let mgr = UserManager::connect(&ctx.paths).await?;
+    crate::trace::mark("user manager connected");
 
     // Fast path: the session named in .claude/ccy/.session-id, verified
     // against its unit file and running unit, when it is the worktree's
@@ -92,6 +94,7 @@ async fn find_or_create(
             .collect();
         let ours = matches!(files.as_slice(), [only] if only.meta.name == name.as_str());
         if ours && mgr.unit_state(&name.service_unit()).await?.active_state == "active" {
+            crate::trace::mark("fast path: session running");
             warn_ignored_args(args);
             return Ok((name, How::Fast));
         }
@@ -100,6 +103,7 @@ async fn find_or_create(
     let _lock = lifecycle::lock_worktree(&ctx.paths, worktree)?;
     let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
     let found = lifecycle::sessions_for_worktree(&ctx.paths, &api, worktree).await?;
+    crate::trace::mark("worktree sessions listed");
     let outcome = match found.as_slice() {
         [] => {
             let cfg = args.create.config(ctx, worktree)?.config;

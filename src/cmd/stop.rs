@@ -54,8 +54,19 @@ pub fn run(ctx: &Ctx, args: &StopArgs) -> Result<()> {
     };
     ctx.block_on(async {
         let mgr = UserManager::connect(&ctx.paths).await?;
-        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-        let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
+        // Exact names need neither the other sessions nor Podman.
+        let named = if args.all {
+            None
+        } else {
+            inventory::named_sessions(&ctx.paths, &mgr, &args.names).await?
+        };
+        let all = if let Some(found) = named {
+            found
+        } else {
+            let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
+            inventory::all_sessions(&ctx.paths, &mgr, &api).await?
+        };
+        crate::trace::mark("stop: sessions found");
         let targets: Vec<&SessionInfo> = if args.all {
             all.iter()
                 .filter(|s| s.file.is_some() && is_up(s.state()))

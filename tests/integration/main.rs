@@ -15,6 +15,7 @@ mod prune;
 mod render_props;
 mod secrets;
 mod session;
+mod speed;
 mod units;
 mod verbs;
 mod views;

@@ -1,0 +1,691 @@
+#!/usr/bin/env python3
+"""ccy's benchmark driver. Runs in the test sandbox as user `dev` (started by
+tests/bench/run on the host, never by the test suite); measures ccy against the
+raw commands it replaces, in the same run, and writes the results as a
+Markdown section (and JSON) for BENCHMARKS.md.
+
+Every "attached" figure is measured on a real pseudo-terminal: the clock
+starts just before the command is forked and stops when the bytes the tmux
+client wrote to the terminal contain the session's status line
+(`[ccy NAME]`, the image's tmux.conf `status-left`); then the driver types
+the tmux prefix and `d` (detach) and waits for the command to exit.
+
+Usage: bench.py [--runs N] [--quick-runs N] [--out DIR] [--only P1,P2,...]
+"""
+
+import argparse
+import fcntl
+import http.client
+import json
+import os
+import platform
+import re
+import select
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+HOME = Path.home()
+QUADLET = HOME / ".config/containers/systemd"
+STATE = HOME / ".local/state/ccy/sessions"
+WORK = HOME / "bench"
+BASE_IMAGE = os.environ.get("CCY_TEST_BASE_IMAGE", "localhost/ccy-test-base:latest")
+CONFIG = f"""[image]
+name = "localhost/ccy-bench:latest"
+base = "{BASE_IMAGE}"
+agent_install = ""
+
+[agent]
+command = ["bash", "-l"]
+"""
+ROWS, COLS = 40, 120
+PREFIX_DETACH = b"\x02d"  # C-b d
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def sh(cmd, check=True, **kw):
+    """Runs a shell command, returns stdout (text)."""
+    p = subprocess.run(cmd, shell=True, text=True, capture_output=True, **kw)
+    if check and p.returncode != 0:
+        raise RuntimeError(f"command failed ({p.returncode}): {cmd}\n{p.stdout}\n{p.stderr}")
+    return p.stdout
+
+
+def timed(argv, cwd=None, env=None):
+    """Wall time (s) of a command run to completion, output discarded."""
+    t0 = time.perf_counter()
+    p = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        raise RuntimeError(f"{argv} failed ({p.returncode}): {p.stderr.decode(errors='replace')}")
+    return dt
+
+
+def term_env():
+    env = dict(os.environ)
+    env["TERM"] = "xterm-256color"
+    env.pop("COLORTERM", None)
+    return env
+
+
+def pty_attach(argv, needle, cwd, env=None, timeout=90.0):
+    """Runs argv on a new pseudo-terminal (ROWS x COLS, controlling
+    terminal of a new session). Returns the seconds from just before the
+    fork until the terminal output contains `needle` (bytes); then detaches
+    (C-b d) and waits for the command to end."""
+    env = env or term_env()
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+    t0 = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.setsid()
+            fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
+            for fd in (0, 1, 2):
+                os.dup2(slave, fd)
+            os.close(master)
+            if slave > 2:
+                os.close(slave)
+            os.chdir(cwd)
+            os.execvpe(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    os.close(slave)
+    buf = b""
+    found = None
+    deadline = t0 + timeout
+    try:
+        while found is None:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise RuntimeError(f"{argv}: no {needle!r} within {timeout}s; output:\n{tail(buf)}")
+            r, _, _ = select.select([master], [], [], left)
+            if not r:
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                data = b""
+            if not data:
+                raise RuntimeError(f"{argv}: ended before {needle!r}; output:\n{tail(buf)}")
+            buf += data
+            if needle in buf[-(len(data) + len(needle)):]:
+                found = time.perf_counter() - t0
+        os.write(master, PREFIX_DETACH)
+        end = time.perf_counter() + 30
+        while time.perf_counter() < end:
+            r, _, _ = select.select([master], [], [], 0.5)
+            if r:
+                try:
+                    if not os.read(master, 65536):
+                        break
+                except OSError:
+                    break
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                pid = 0
+                if os.waitstatus_to_exitcode(status) != 0:
+                    raise RuntimeError(f"{argv} exited {os.waitstatus_to_exitcode(status)} after detaching")
+                break
+        else:
+            raise RuntimeError(f"{argv}: did not end after detaching")
+    finally:
+        if pid:
+            _kill(pid)
+        os.close(master)
+    return found
+
+
+def _kill(pid):
+    """Kills and reaps a child that is still running (after a failure)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def tail(b, n=2000):
+    return b[-n:].decode(errors="replace")
+
+
+def git_repo(path):
+    """A fresh git repository with one commit at `path`."""
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+    sh(
+        f"cd {path} && git init -q -b main && echo bench >README.md && git add README.md && "
+        "git -c user.name=dev -c user.email=dev@bench commit -q -m init"
+    )
+    return path
+
+
+def stats(xs):
+    xs = list(xs)
+    return {
+        "median": statistics.median(xs),
+        "min": min(xs),
+        "max": max(xs),
+        "n": len(xs),
+        "all": xs,
+    }
+
+
+def reloads_since(since_epoch, comm):
+    """The daemon-reloads of dev's user manager requested by a process named
+    `comm` since a time (its journal lines "Reload requested from client
+    PID N ('ccy')")."""
+    out = sh(
+        f"journalctl --user -q -o cat --since @{since_epoch:.3f} "
+        f"| grep -c \"^Reload requested from client PID [0-9]* ('{comm}')\" || true"
+    )
+    return int(out.strip() or 0)
+
+
+def ccy_reloads_since(since_epoch):
+    """The reloads ccy requested since a time: reloads once more with
+    systemctl and waits for that in the journal first (the manager's lines
+    reach it in order, so ccy's, earlier, are there too). Not timed."""
+    sh("systemctl --user daemon-reload")
+    end = time.time() + 10
+    while reloads_since(since_epoch, "systemctl") < 1 and time.time() < end:
+        time.sleep(0.1)
+    return reloads_since(since_epoch, "ccy")
+
+
+def unit_text(name):
+    return sh(f"systemctl --user cat {name}.service", check=False)
+
+
+# --------------------------------------------------------------------------
+# fixtures
+# --------------------------------------------------------------------------
+
+
+class Reference:
+    """A session created by ccy whose unit files are the template for the
+    fixture and naive sessions (same image, mounts, labels, command)."""
+
+    def __init__(self, name, worktree, container, volume):
+        self.name = name
+        self.worktree = worktree
+        self.project = worktree.name
+        self.container = container
+        self.volume = volume
+
+    def write(self, new, created=None, worktree=None):
+        """Writes NEW.container / NEW.volume: ccy's files with the name
+        replaced (and the metadata's creation time and the worktree, when
+        given)."""
+        c = self.container.replace(self.name, new)
+        v = self.volume.replace(self.name, new)
+        if worktree:
+            c = c.replace(str(self.worktree), str(worktree))
+        if created:
+            c = re.sub(r'"created":"[^"]*"', f'"created":"{created}"', c)
+        (STATE / new).mkdir(parents=True, exist_ok=True)
+        (QUADLET / f"{new}.volume").write_text(v)
+        (QUADLET / f"{new}.container").write_text(c)
+
+
+class _UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("localhost")
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(self.unix_path)
+
+
+def create_state_volumes(names, project):
+    """Creates the sessions' state volumes (labelled as their .volume units
+    would) through Podman's API: a stopped session's volume exists, and
+    300 `podman volume create` processes would take minutes."""
+    c = _UnixHTTP(os.environ["XDG_RUNTIME_DIR"] + "/podman/podman.sock")
+    for n in names:
+        body = json.dumps({"Name": f"{n}-state",
+                           "Label": {"ccy.session": n, "ccy.project": project}})
+        c.request("POST", "/v5.0.0/libpod/volumes/create", body,
+                  {"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        if r.status not in (201, 409, 500):
+            raise RuntimeError(f"volume create {n}: HTTP {r.status}")
+    c.close()
+
+
+def fixture_repo():
+    """The clean worktree the fixture sessions name (nothing to lose, so
+    prune may remove them)."""
+    path = WORK / "fixture"
+    if not path.exists():
+        git_repo(path)
+        sh(f"echo .claude/ >>{path}/.git/info/exclude")
+    return path
+
+
+def ccy_sessions():
+    return json.loads(sh("ccy list --json"))
+
+
+def remove_sessions(names):
+    """Stops and removes sessions by files (fixture cleanup, not timed)."""
+    if not names:
+        return
+    units = " ".join(f"{n}.service {n}-volume.service" for n in names)
+    sh(f"systemctl --user stop {units}", check=False)
+    for n in names:
+        for ext in ("container", "volume"):
+            (QUADLET / f"{n}.{ext}").unlink(missing_ok=True)
+        shutil.rmtree(STATE / n, ignore_errors=True)
+    sh("systemctl --user daemon-reload && systemctl --user reset-failed", check=False)
+    vols = " ".join(f"{n}-state" for n in names)
+    sh(f"podman volume rm -f {vols} >/dev/null 2>&1", check=False)
+
+
+def wait_ready(names, timeout=600):
+    end = time.time() + timeout
+    for n in names:
+        while not (STATE / n / "ready").exists():
+            if time.time() > end:
+                raise RuntimeError(f"{n} never became ready")
+            time.sleep(0.05)
+
+
+def settle():
+    """Lets the session's attach/detach hooks finish before the next run."""
+    time.sleep(0.5)
+
+
+# --------------------------------------------------------------------------
+# the measurements
+# --------------------------------------------------------------------------
+
+
+def p6(res, runs):
+    log("P6: ccy --version, ccy list with no sessions")
+    repo = WORK / "p6"
+    git_repo(repo)
+    for _ in range(3):  # warm the page cache and Podman's API service
+        timed(["ccy", "list"], cwd=repo)
+    ver, lst, podman_ver = [], [], []
+    for _ in range(runs):
+        ver.append(timed(["ccy", "--version"], cwd=repo))
+        lst.append(timed(["ccy", "list"], cwd=repo))
+        podman_ver.append(timed(["podman", "--version"], cwd=repo))
+    res["P6_version"] = {"ccy": stats(ver), "goal_ms": 5}
+    res["P6_list_empty"] = {"ccy": stats(lst), "goal_ms": 30, "podman_version": stats(podman_ver)}
+    # A first `ccy list` after Podman's API service went idle (it exits
+    # 5 s after its last request): what a user typing it now and then gets.
+    cold = []
+    for _ in range(max(3, runs // 4)):
+        sh("systemctl --user stop podman.service", check=False)
+        cold.append(timed(["ccy", "list"], cwd=repo))
+    res["P6_list_empty_cold_api"] = {"ccy": stats(cold)}
+
+
+def make_reference():
+    log("reference session (builds the image on first use; not timed)")
+    repo = git_repo(WORK / "ref")
+    sh(f"cd {repo} && ccy new --detach </dev/null")
+    name = json.loads(sh(f"cd {repo} && ccy list --here --json"))[0]["name"]
+    ref = Reference(
+        name,
+        repo,
+        (QUADLET / f"{name}.container").read_text(),
+        (QUADLET / f"{name}.volume").read_text(),
+    )
+    return ref, repo
+
+
+def in_turn(i, first, second):
+    """Runs both (each followed by a pause), `second` first when `i` is
+    odd; returns their results as (first, second)."""
+    if i % 2:
+        b = second()
+        settle()
+        a = first()
+        settle()
+    else:
+        a = first()
+        settle()
+        b = second()
+        settle()
+    return a, b
+
+
+def p1(res, runs, ref, repo):
+    log(f"P1: resume {ref.name}: ccy vs podman exec -it … tmux attach")
+    needle = f"[ccy {ref.name}]".encode()
+    raw = ["podman", "exec", "-it", "--detach-keys=", "-e", "TERM=xterm-256color",
+           ref.name, "tmux", "-u", "attach", "-t", "main"]
+    ccy_t, raw_t = [], []
+    for i in range(runs + 1):
+        # Alternate which goes first, so neither always follows the other.
+        a, b = in_turn(i, lambda: pty_attach(["ccy"], needle, repo),
+                       lambda: pty_attach(raw, needle, repo))
+        if i > 0:  # the first pair warms caches
+            ccy_t.append(a)
+            raw_t.append(b)
+    res["P1"] = {"ccy": stats(ccy_t), "raw": stats(raw_t), "goal_ratio": 1.10,
+                 "raw_cmd": " ".join(raw)}
+
+
+NAIVE = r"""set -e
+n=$1 q=$HOME/.config/containers/systemd
+mkdir -p "$HOME/.local/state/ccy/sessions/$n"
+cat "$2" >"$q/$n.volume"
+cat "$3" >"$q/$n.container"
+systemctl --user daemon-reload
+systemctl --user start "$n.service"
+until [ -e "$HOME/.local/state/ccy/sessions/$n/ready" ]; do sleep 0.01; done
+exec podman exec -it --detach-keys= -e TERM=xterm-256color "$n" tmux -u attach -t main
+"""
+
+
+def p2(res, runs, ref):
+    log("P2: new session -> attached: ccy vs write files + daemon-reload + start + exec")
+    tmp = WORK / "naive"
+    tmp.mkdir(parents=True, exist_ok=True)
+    (tmp / "naive.sh").write_text(NAIVE)
+    reloads = []
+
+    def ccy(i, api):
+        # `api`: "warm" (Podman's API service running, as right after any
+        # other ccy or podman-remote use) or "cold" (it exited after 5 s
+        # idle, as after a while without one).
+        repo = git_repo(WORK / f"{api[0]}{i}")
+        if api == "cold":
+            sh("systemctl --user stop podman.service", check=False)
+        else:
+            timed(["ccy", "list"])
+        since = time.time()
+        t = pty_attach(["ccy"], f"[ccy ccy-{api[0]}{i}-".encode(), repo)
+        settle()
+        reloads.append(ccy_reloads_since(since))
+        mine = [s["name"] for s in ccy_sessions() if s["worktree"] == str(repo)]
+        sh(f"ccy rm --force {' '.join(mine)}")
+        return t
+
+    def naive(i):
+        n = f"ccy-naive-{i:02d}"
+        (tmp / "v").write_text(ref.volume.replace(ref.name, n))
+        (tmp / "c").write_text(ref.container.replace(ref.name, n))
+        t = pty_attach(["bash", str(tmp / "naive.sh"), n, str(tmp / "v"), str(tmp / "c")],
+                       f"[ccy {n}]".encode(), WORK)
+        settle()
+        remove_sessions([n])
+        return t
+
+    kinds = ["warm", "cold", "naive"]
+    got = {k: [] for k in kinds}
+    for i in range(runs + 1):
+        order = kinds[i % 3:] + kinds[:i % 3]  # rotate who goes first
+        for k in order:
+            t = naive(i) if k == "naive" else ccy(i, k)
+            if i > 0:
+                got[k].append(t)
+    res["P2"] = {"ccy": stats(got["warm"]), "naive": stats(got["naive"]), "goal_ratio": 0.8,
+                 "ccy_reloads": reloads}
+    res["P2_cold"] = {"ccy": stats(got["cold"]), "naive": stats(got["naive"]), "goal_ratio": 0.8}
+
+
+def traced(argv, cwd):
+    """ccy's own phase timestamps (CCY_TRACE=1) for one run of argv."""
+    env = {**os.environ, "CCY_TRACE": "1"}
+    p = subprocess.run(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, text=True,
+                       capture_output=True)
+    return [l.removeprefix("ccy: trace: ").strip() for l in p.stderr.splitlines()
+            if l.startswith("ccy: trace:")]
+
+
+def profile(res, label):
+    """Where the time of a new session and of a stop goes (one traced run
+    each; `ccy new --detach` does what `ccy` does before attaching)."""
+    log(f"profile ({label})")
+    out = {}
+    for api in ("warm", "cold"):
+        repo = git_repo(WORK / f"prof-{api}")
+        if api == "cold":
+            sh("systemctl --user stop podman.service", check=False)
+        else:
+            timed(["ccy", "list"])
+        out[f"ccy new --detach, API {api}"] = traced(["ccy", "new", "--detach"], repo)
+        name = [s["name"] for s in ccy_sessions() if s["worktree"] == str(repo)][0]
+        time.sleep(1)
+        if api == "cold":
+            sh("systemctl --user stop podman.service", check=False)
+        out[f"ccy stop NAME, API {api}"] = traced(["ccy", "stop", name], repo)
+        sh(f"ccy rm --force {name}")
+    res.setdefault("profiles", {})[label] = out
+
+
+def daemon_reloads(runs):
+    return stats(timed(["systemctl", "--user", "daemon-reload"]) for _ in range(runs))
+
+
+def p3_p4(res, runs, ref, total=300, running=100):
+    log(f"P3/P4: fixture of {total} sessions from the reference's unit files")
+    names = [f"ccy-fix-{i:03d}" for i in range(total)]
+    fixture = fixture_repo()
+    for n in names:
+        ref.write(n, worktree=fixture)
+    res["reload_300"] = {"raw": daemon_reloads(runs)}
+    log(f"starting {running} of them")
+    up = names[:running]
+    for i in range(0, running, 10):
+        sh("systemctl --user start " + " ".join(f"{n}.service" for n in up[i:i + 10]))
+    wait_ready(up)
+    time.sleep(3)
+    got = ccy_sessions()
+    assert len(got) >= total, f"ccy list shows {len(got)} sessions, expected >= {total}"
+    n_running = sum(1 for s in got if s["state"] == "running")
+    ps = json.loads(sh("podman ps -a --format json"))
+    res["P3_fixture"] = {"sessions": len(got), "running": n_running, "containers": len(ps)}
+    log("P3: ccy list --json vs podman ps -a --format json")
+    ccy_t, raw_t = [], []
+    for i in range(runs + 1):
+        a, b = in_turn(i, lambda: timed(["ccy", "list", "--json"]),
+                       lambda: timed(["podman", "ps", "-a", "--format", "json"]))
+        if i > 0:
+            ccy_t.append(a)
+            raw_t.append(b)
+    res["P3"] = {"ccy": stats(ccy_t), "raw": stats(raw_t), "goal_ratio": 0.5}
+    log("P4: ccy stop vs systemctl --user stop")
+    ccy_t, raw_t = [], []
+    for i in range(runs):
+        ccy_t.append(timed(["ccy", "stop", up[2 * i]]))
+        raw_t.append(timed(["systemctl", "--user", "stop", f"{up[2 * i + 1]}.service"]))
+    res["P4"] = {"ccy": stats(ccy_t), "raw": stats(raw_t), "goal_s": 1.0}
+    log("stopping the rest")
+    rest = up[2 * runs:]
+    for i in range(0, len(rest), 20):
+        sh("systemctl --user stop " + " ".join(f"{n}.service" for n in rest[i:i + 20]))
+    return names
+
+
+def p5(res, runs, ref, names):
+    have_prune = subprocess.run(["ccy", "prune", "--help"], capture_output=True).returncode == 0
+    res["reload_300_stopped"] = {"raw": daemon_reloads(runs)}
+    if not have_prune:
+        log("P5: this ccy has no prune; only the daemon-reload baseline is measured")
+        res["P5"] = {"missing": "ccy prune is not in this build"}
+        return
+    log("P5: ccy prune of 300 stopped sessions")
+    old = "2020-01-01T00:00:00Z"
+    fixture = fixture_repo()
+    times, reloads, left, vols = [], [], [], []
+    for i in range(runs):
+        for n in names:
+            ref.write(n, created=old, worktree=fixture)
+            (STATE / n / "status").unlink(missing_ok=True)
+        create_state_volumes(names, ref.project)
+        sh("systemctl --user daemon-reload")
+        since = time.time()
+        times.append(timed(["ccy", "prune", "--age", "1s"], cwd=fixture))
+        reloads.append(ccy_reloads_since(since))
+        left.append(sum(1 for n in names if (QUADLET / f"{n}.container").exists()))
+        vols.append(len([v for v in sh("podman volume ls -q").split() if v.startswith("ccy-fix-")]))
+    res["P5"] = {"ccy": stats(times), "reloads": reloads, "left": left, "volumes_left": vols}
+
+
+# --------------------------------------------------------------------------
+# report
+# --------------------------------------------------------------------------
+
+
+def machine(commit):
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "virt": sh("systemd-detect-virt", check=False).strip(),
+        "podman": sh("podman --version").strip(),
+        "systemd": sh("systemctl --version").splitlines()[0],
+        "tmux": sh("tmux -V").strip(),
+        "ccy": sh("ccy --version").strip() + (f" ({commit})" if commit else ""),
+        "loadavg_start": open("/proc/loadavg").read().split()[:3],
+    }
+
+
+def ms(x):
+    return f"{x * 1000:.0f}" if x >= 0.01 else f"{x * 1000:.1f}"
+
+
+def cell(s):
+    return f"{ms(s['median'])} ({ms(s['min'])}–{ms(s['max'])})"
+
+
+def verdict(ok):
+    return "**met**" if ok else "**not met**"
+
+
+def report(res):
+    m = res["machine"]
+    out = []
+    w = out.append
+    w(f"Measured {res['date']} with `tests/bench/run` ({res['runs']} runs per figure, "
+      f"{res['quick_runs']} for P6; median (min–max), milliseconds).\n")
+    w("| | |\n|---|---|")
+    for k, label in [("cpu", "CPU"), ("cores", "cores"), ("kernel", "kernel"), ("virt", "virtualization"),
+                     ("podman", "Podman"), ("systemd", "systemd"), ("tmux", "tmux"), ("ccy", "ccy")]:
+        w(f"| {label} | {m[k]} |")
+    w(f"| load average | {' '.join(m['loadavg_start'])} at the start, "
+      f"{' '.join(res['loadavg_end'])} at the end (the host is shared) |")
+    w("")
+    w("| | ccy | raw | ratio | goal | |\n|---|---|---|---|---|---|")
+
+    def ratio_row(key, label, raw_key, goal):
+        r = res.get(key)
+        if not r:
+            return
+        ratio = r["ccy"]["median"] / r[raw_key]["median"]
+        w(f"| {label} | {cell(r['ccy'])} | {cell(r[raw_key])} | {ratio:.2f}× | ≤ {goal}× | {verdict(ratio <= goal)} |")
+
+    ratio_row("P1", "P1 resume a running session → attached", "raw", 1.10)
+    ratio_row("P2", "P2 new session → attached (Podman's API service running)", "naive", 0.8)
+    ratio_row("P2_cold", "P2 new session → attached (API service idle-exited: it starts first)", "naive", 0.8)
+    ratio_row("P3", "P3 `ccy list --json`, 300 sessions (100 running) vs `podman ps -a --format json`", "raw", 0.5)
+    if "P4" in res:
+        r = res["P4"]
+        w(f"| P4 `ccy stop` of a running session (raw: `systemctl --user stop`) | {cell(r['ccy'])} | "
+          f"{cell(r['raw'])} | | ≤ 1000 ms | {verdict(r['ccy']['median'] <= 1.0)} |")
+    if "P5" in res:
+        r = res["P5"]
+        base = res["reload_300_stopped"]["raw"]
+        if "missing" in r:
+            w(f"| P5 prune of 300 stopped sessions | not measured: {r['missing']} | "
+              f"daemon-reload with 300 sessions: {cell(base)} | | ≤ 3× one reload, 1 reload | |")
+        else:
+            ratio = r["ccy"]["median"] / base["median"]
+            one = all(x == 1 for x in r["reloads"])
+            w(f"| P5 `ccy prune` of 300 stopped sessions (raw: one daemon-reload with them) | {cell(r['ccy'])} | "
+              f"{cell(base)} | {ratio:.2f}× | ≤ 3×, exactly 1 reload | "
+              f"{verdict(ratio <= 3 and one)} (reloads per run: {r['reloads']}; sessions left: {r['left']}; "
+              f"state volumes left: {r['volumes_left']}) |")
+    for key, label, goal in [("P6_version", "P6 `ccy --version`", 5), ("P6_list_empty", "P6 `ccy list`, no sessions", 30)]:
+        if key in res:
+            r = res[key]
+            w(f"| {label} | {cell(r['ccy'])} | | | ≤ {goal} ms | {verdict(r['ccy']['median'] * 1000 <= goal)} |")
+    w("")
+    w("Context figures from the same run:\n")
+    w("| | median (min–max) ms |\n|---|---|")
+    if "P6_list_empty" in res:
+        w(f"| `podman --version` (one Podman CLI process) | {cell(res['P6_list_empty']['podman_version'])} |")
+    if "P6_list_empty_cold_api" in res:
+        w(f"| `ccy list`, no sessions, Podman's API service idle-exited first | {cell(res['P6_list_empty_cold_api']['ccy'])} |")
+    for key, label in [("reload_0", "`systemctl --user daemon-reload`, no sessions"),
+                       ("reload_300", "`systemctl --user daemon-reload`, 300 sessions (100 being started after)"),
+                       ("reload_300_stopped", "`systemctl --user daemon-reload`, 300 stopped sessions")]:
+        if key in res:
+            w(f"| {label} | {cell(res[key]['raw'])} |")
+    if "P2" in res:
+        w(f"| daemon-reloads logged per `ccy` creation (P2) | {res['P2']['ccy_reloads']} |")
+    if "P3_fixture" in res:
+        f = res["P3_fixture"]
+        w(f"| P3 fixture as `ccy list` saw it | {f['sessions']} sessions, {f['running']} running, "
+          f"{f['containers']} containers |")
+    for label, runs in res.get("profiles", {}).items():
+        w(f"\nWhere the time goes, {label} (`CCY_TRACE=1`, one run each; ms since ccy started):\n")
+        for what, lines in runs.items():
+            w(f"`{what}`:\n\n```")
+            for line in lines:
+                w(line)
+            w("```\n")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--quick-runs", type=int, default=20)
+    ap.add_argument("--out", default=str(HOME / "bench-out"))
+    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6")
+    ap.add_argument("--commit", default="")
+    a = ap.parse_args()
+    only = set(a.only.split(","))
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (HOME / ".config/ccy").mkdir(parents=True, exist_ok=True)
+    (HOME / ".config/ccy/config.toml").write_text(CONFIG)
+    WORK.mkdir(parents=True, exist_ok=True)
+    res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "runs": a.runs,
+           "quick_runs": a.quick_runs, "machine": machine(a.commit)}
+    if "P6" in only:
+        p6(res, a.quick_runs)
+    res["reload_0"] = {"raw": daemon_reloads(a.runs)}
+    ref, repo = make_reference()
+    if "P1" in only:
+        p1(res, a.runs, ref, repo)
+    if "P2" in only:
+        p2(res, a.runs, ref)
+        profile(res, "with 1 other session")
+    if only & {"P3", "P4", "P5"}:
+        names = p3_p4(res, a.runs, ref)
+        if "P2" in only:
+            profile(res, "with the 300 fixture sessions (stopped)")
+        if "P5" in only:
+            p5(res, a.runs, ref, names)
+    res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    (out / "results.json").write_text(json.dumps(res, indent=1))
+    (out / "results.md").write_text(report(res))
+    print(report(res))
+
+
+if __name__ == "__main__":
+    main()
