@@ -407,7 +407,7 @@ fn when(usec: u64, now: u64) -> String {
         return "never".to_owned();
     }
     let secs = usec / 1_000_000;
-    let rel = if secs >= now {
+    let rel = if secs > now {
         format!("in {}", ui::span(secs - now))
     } else {
         ui::ago(now, secs)
