@@ -11,41 +11,11 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use crate::support::{
-    Repo, Term, active_state, first_session_output, inspect, q, quadlet_dir, sh, sh_ok, shared,
+    Repo, Term, active_state, ccy, first_session_output, inspect, load_state, new_session, q,
+    quadlet_dir, sh, sh_ok, shared,
 };
-
-/// What one non-interactive `ccy` run did.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `ccy ARGS` in `dir` with standard input from /dev/null.
-fn ccy(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(crate::support::ccy_bin())
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// `ccy new -d NAME` in `dir`, asserting success.
-fn new_session(dir: &Path, name: &str) -> String {
-    let out = ccy(dir, &["new", "-d", name]);
-    assert_eq!(out.code, 0, "ccy new: {}{}", out.stdout, out.stderr);
-    assert_eq!(active_state(&format!("{name}.service")), "active");
-    name.to_owned()
-}
 
 /// Removes, when dropped, the sessions of a worktree that is not a
 /// [`Repo`]'s own, and the named volumes.
@@ -142,10 +112,6 @@ fn state_mount(name: &str) -> String {
         .to_owned()
 }
 
-fn load_state(unit: &str) -> String {
-    sh_ok(&format!("systemctl --user show -P LoadState {}", q(unit)))
-}
-
 fn volume_exists(vol: &str) -> bool {
     sh(&format!("podman volume exists {}", q(vol)))
         .status
@@ -165,7 +131,7 @@ fn clone_copies_state_and_branches_from_head() {
     first_session_output();
     let repo = Repo::new("cloner");
     let id = std::process::id();
-    let src = new_session(&repo.dir, &format!("src-{id}"));
+    let src = new_session(&repo.dir, &[&format!("src-{id}")]);
     let new = format!("copy-{id}");
     let linked = repo.dir.parent().unwrap().join(format!("cloner-{new}"));
     let _c = Cleanup {
@@ -289,7 +255,7 @@ fn attach_fresh_and_reset() {
     let _g = shared();
     first_session_output();
     let repo = Repo::new("freshen");
-    let name = new_session(&repo.dir, &format!("fresh-{}", std::process::id()));
+    let name = new_session(&repo.dir, &[&format!("fresh-{}", std::process::id())]);
     let v1 = format!("{name}-state");
     let v2 = format!("{name}-state-2");
     let v3 = format!("{name}-state-3");
@@ -403,7 +369,7 @@ fn export_rm_import_round_trip() {
     first_session_output();
     let repo = Repo::new("porter");
     let id = std::process::id();
-    let name = new_session(&repo.dir, &format!("port-{id}"));
+    let name = new_session(&repo.dir, &[&format!("port-{id}")]);
     let other = format!("port2-{id}");
     let _c = Cleanup {
         worktrees: vec![],

@@ -8,57 +8,13 @@
     clippy::too_many_lines
 )]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Repo, Term, active_state, eventually, exclusive, first_session_output, home, marker, q, sh,
-    sh_ok, shared,
+    Repo, Term, active_state, ccy, eventually, exclusive, first_session_output, home, marker,
+    new_session, q, sh, sh_ok, shared,
 };
-
-/// What one non-interactive `ccy` run did.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `ccy ARGS` in `dir` without a terminal, to the end.
-fn ccy(dir: &Path, args: &[&str]) -> Out {
-    let out = Command::new(crate::support::ccy_bin())
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-/// `ccy new -d` in `dir`, asserting success; returns the session name.
-fn new_session(dir: &Path) -> String {
-    new_session_with(dir, &[])
-}
-
-/// `ccy new -d ARGS` in `dir`, asserting success; returns the session name.
-fn new_session_with(dir: &Path, args: &[&str]) -> String {
-    let mut all = vec!["new", "-d"];
-    all.extend_from_slice(args);
-    let out = ccy(dir, &all);
-    assert_eq!(out.code, 0, "ccy new -d: {}{}", out.stdout, out.stderr);
-    let name = out
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("created session "))
-        .unwrap_or_else(|| panic!("no name in {:?}", out.stdout))
-        .to_owned();
-    assert_eq!(active_state(&format!("{name}.service")), "active");
-    name
-}
 
 fn state_dir(name: &str) -> PathBuf {
     home().join(".local/state/ccy/sessions").join(name)
@@ -98,7 +54,7 @@ fn panes_are_saved_before_any_stop_and_attach_says_where() {
     let _g = shared();
     first_session_output();
     let repo = Repo::new("panes");
-    let name = new_session(&repo.dir);
+    let name = new_session(&repo.dir, &[]);
     let m0 = marker("pane-zero");
     let m1 = marker("pane-one");
     tmux_in(
@@ -177,10 +133,10 @@ fn idle_sessions_are_warned_once_then_stopped_and_kept_ones_are_not() {
     let mut text = std::fs::read_to_string(&cfg).unwrap();
     text.push_str("\n[idle]\nstop = \"16s\"\nwarn = \"8s\"\n");
     std::fs::write(&cfg, text).unwrap();
-    let kept = new_session(&repo.dir);
+    let kept = new_session(&repo.dir, &[]);
     let out = ccy(&repo.dir, &["keep", &kept]);
     assert_eq!(out.code, 0, "ccy keep: {}{}", out.stdout, out.stderr);
-    let name = new_session(&repo.dir);
+    let name = new_session(&repo.dir, &[]);
     let warn_file = state_dir(&name).join("idle-warning");
     let idle = |dry: bool| {
         let out = ccy(
@@ -497,10 +453,10 @@ fn the_timer_prunes_stale_stopped_sessions_and_nothing_else() {
     first_session_output();
     let _off = TimerOff;
     let repo = Repo::new("timer-prune");
-    let stale = new_session(&repo.dir);
-    let fresh = new_session(&repo.dir);
-    let kept = new_session_with(&repo.dir, &["--keep"]);
-    let running = new_session(&repo.dir);
+    let stale = new_session(&repo.dir, &[]);
+    let fresh = new_session(&repo.dir, &[]);
+    let kept = new_session(&repo.dir, &["--keep"]);
+    let running = new_session(&repo.dir, &[]);
     stop_and_age(&stale, 3 * 3600);
     stop_and_age(&kept, 3 * 3600);
     stop_and_age(&fresh, 600);

@@ -15,60 +15,12 @@
 )]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::support::{
-    Repo, Term, active_state, eventually, exclusive, first_session_output, home, inspect, q,
-    quadlet_dir, sh, sh_ok, shared,
+    Repo, Term, active_state, ccy, exclusive, first_session_output, home, inspect, load_state,
+    new_session, q, quadlet_dir, reloads_by, sh, sh_ok, shared,
 };
-
-/// What one non-interactive `ccy` run did.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    pid: u32,
-}
-
-/// Runs `ccy ARGS` in `dir` with standard input from /dev/null.
-fn ccy(dir: &Path, args: &[&str]) -> Out {
-    let child = Command::new(crate::support::ccy_bin())
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let out = child.wait_with_output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        pid,
-    }
-}
-
-/// `ccy new -d ARGS` in `dir`, asserting success; returns the new name.
-fn new_session(dir: &Path, args: &[&str]) -> String {
-    let mut all = vec!["new", "-d"];
-    all.extend_from_slice(args);
-    let out = ccy(dir, &all);
-    assert_eq!(out.code, 0, "ccy {all:?}: {}{}", out.stdout, out.stderr);
-    let name = out
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("created session "))
-        .unwrap_or_else(|| panic!("no name in {:?}", out.stdout))
-        .to_owned();
-    assert_eq!(active_state(&format!("{name}.service")), "active");
-    name
-}
-
-fn load_state(unit: &str) -> String {
-    sh_ok(&format!("systemctl --user show -P LoadState {}", q(unit)))
-}
 
 fn unit_file(name: &str) -> PathBuf {
     quadlet_dir().join(format!("{name}.container"))
@@ -107,22 +59,6 @@ fn now() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs()
-}
-
-/// The user manager's reloads requested by process `pid` (its journal line
-/// "Reload requested from client PID N ('ccy')"), after waiting for the
-/// journal to catch up.
-fn reloads_by(pid: u32) -> usize {
-    let needle = format!("Reload requested from client PID {pid} ('ccy')");
-    let count = || {
-        sh_ok("journalctl --user --no-pager -o cat --since -10min")
-            .lines()
-            .filter(|l| l.contains(&needle))
-            .count()
-    };
-    eventually(10, "the reload is in the journal", || count() >= 1);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    count()
 }
 
 fn git(dir: &Path, args: &str) -> String {

@@ -10,7 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 use std::sync::{Mutex, OnceLock, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -322,4 +322,75 @@ pub fn eventually(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out after {secs}s: {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// What one non-interactive `ccy` run did.
+pub struct Out {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// The process id it ran as (to find its lines in the journal).
+    pub pid: u32,
+}
+
+/// Runs `ccy ARGS` in `dir` with standard input from /dev/null (no
+/// terminal), to the end.
+pub fn ccy(dir: &Path, args: &[&str]) -> Out {
+    let child = Command::new(ccy_bin())
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        pid,
+    }
+}
+
+/// `ccy new -d ARGS` in `dir`, asserting success and that the session's
+/// unit is active; returns the new session's name.
+pub fn new_session(dir: &Path, args: &[&str]) -> String {
+    let mut all = vec!["new", "-d"];
+    all.extend_from_slice(args);
+    let out = ccy(dir, &all);
+    assert_eq!(out.code, 0, "ccy {all:?}: {}{}", out.stdout, out.stderr);
+    let name = out
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("created session "))
+        .unwrap_or_else(|| panic!("no name in {:?}", out.stdout))
+        .to_owned();
+    assert_eq!(active_state(&format!("{name}.service")), "active");
+    name
+}
+
+/// The `LoadState` of a user unit.
+pub fn load_state(unit: &str) -> String {
+    sh_ok(&format!("systemctl --user show -P LoadState {}", q(unit)))
+}
+
+/// The user manager's reloads requested by process `pid` (its journal line
+/// "Reload requested from client PID N ('ccy')"), after waiting up to 10 s
+/// for the first to reach the journal and 500 ms for any later one.
+pub fn reloads_by(pid: u32) -> usize {
+    let needle = format!("Reload requested from client PID {pid} ('ccy')");
+    let count = || {
+        sh_ok("journalctl --user --no-pager -o cat --since -10min")
+            .lines()
+            .filter(|l| l.contains(&needle))
+            .count()
+    };
+    eventually(10, "the reload is in the journal", || count() >= 1);
+    std::thread::sleep(Duration::from_millis(500));
+    count()
 }

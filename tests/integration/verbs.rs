@@ -4,58 +4,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
 
 use crate::support::{
-    Repo, Term, active_state, eventually, exclusive, first_session_output, home, inspect, marker,
-    q, quadlet_dir, sh, sh_ok, shared,
+    Repo, Term, active_state, ccy, eventually, exclusive, first_session_output, home, inspect,
+    load_state, marker, new_session, q, quadlet_dir, reloads_by, sh, sh_ok, shared,
 };
-
-/// What one non-interactive `ccy` run did.
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    pid: u32,
-}
-
-/// Runs `ccy ARGS` in `dir` with standard input from /dev/null (no
-/// terminal), to the end.
-fn ccy(dir: &Path, args: &[&str]) -> Out {
-    let child = Command::new(crate::support::ccy_bin())
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let out = child.wait_with_output().unwrap();
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        pid,
-    }
-}
-
-/// `ccy new -d ARGS` in `dir`, asserting success; returns the new name.
-fn new_session(dir: &Path, args: &[&str]) -> String {
-    let mut all = vec!["new", "-d"];
-    all.extend_from_slice(args);
-    let out = ccy(dir, &all);
-    assert_eq!(out.code, 0, "ccy {all:?}: {}{}", out.stdout, out.stderr);
-    let name = out
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("created session "))
-        .unwrap_or_else(|| panic!("no name in {:?}", out.stdout))
-        .to_owned();
-    assert_eq!(active_state(&format!("{name}.service")), "active");
-    name
-}
 
 /// Tears down, when dropped, the sessions of a worktree that is not a
 /// [`Repo`]'s own (a linked worktree), as `Repo` does for its own. Declare
@@ -97,10 +51,6 @@ fn clients(name: &str) -> usize {
         .lines()
         .filter(|l| !l.is_empty())
         .count()
-}
-
-fn load_state(unit: &str) -> String {
-    sh_ok(&format!("systemctl --user show -P LoadState {}", q(unit)))
 }
 
 fn label(name: &str, key: &str) -> String {
@@ -522,14 +472,6 @@ fn stop_all_stops_every_running_session() {
     assert_eq!(running, "", "no session container runs");
     let out = ccy(&home(), &["stop", "--all"]);
     assert_eq!(out.stdout.trim(), "no running sessions");
-}
-
-/// The user manager's reloads requested by process `pid` (its journal line
-/// "Reload requested from client PID N ('ccy')").
-fn reloads_by(pid: u32) -> usize {
-    let needle = format!("Reload requested from client PID {pid} ('ccy')");
-    let log = sh_ok("journalctl --user --no-pager -o cat --since -10min");
-    log.lines().filter(|l| l.contains(&needle)).count()
 }
 
 /// `rm`: unit files and state gone, units not found, volumes kept unless
