@@ -183,17 +183,7 @@ impl UserManager {
         if units.is_empty() {
             return Ok(Vec::new());
         }
-        match self.manager.subscribe().await {
-            Ok(()) => {}
-            Err(zbus::Error::MethodError(name, _, _))
-                if name.as_str() == "org.freedesktop.systemd1.AlreadySubscribed" => {}
-            Err(e) => return Err(bus_error("cannot subscribe to user manager signals", &e)),
-        }
-        let mut removed = self
-            .manager
-            .receive_job_removed()
-            .await
-            .map_err(|e| bus_error("cannot listen for JobRemoved", &e))?;
+        let mut removed = self.job_removed().await?;
         // Signals are read while the jobs are queued: an unread signal
         // queue would stall the connection (and with it the replies).
         let jobs: RefCell<Vec<Option<String>>> = RefCell::new(vec![None; units.len()]);
@@ -301,23 +291,30 @@ impl UserManager {
         }
     }
 
-    async fn run_job(&self, unit: &str, kind: JobKind) -> Result<JobResult> {
-        // One subscription per connection: a second job in the same run
-        // (stop several units, start podman.socket then a session) gets
-        // AlreadySubscribed, which is fine.
+    /// Subscribes to the user manager's signals and returns its `JobRemoved`
+    /// stream (org.freedesktop.systemd1(5)). One subscription per
+    /// connection: a second job in the same run (stop several units, start
+    /// podman.socket then a session) gets `AlreadySubscribed`, which is fine.
+    ///
+    /// # Errors
+    /// When the subscription or the signal match cannot be set up.
+    async fn job_removed(&self) -> Result<zbus_systemd::systemd1::JobRemovedStream> {
         match self.manager.subscribe().await {
             Ok(()) => {}
             Err(zbus::Error::MethodError(name, _, _))
                 if name.as_str() == "org.freedesktop.systemd1.AlreadySubscribed" => {}
             Err(e) => return Err(bus_error("cannot subscribe to user manager signals", &e)),
         }
-        // Listen before queueing the job: a job on an already-active unit can
-        // finish before the method reply arrives.
-        let mut removed = self
-            .manager
+        self.manager
             .receive_job_removed()
             .await
-            .map_err(|e| bus_error("cannot listen for JobRemoved", &e))?;
+            .map_err(|e| bus_error("cannot listen for JobRemoved", &e))
+    }
+
+    async fn run_job(&self, unit: &str, kind: JobKind) -> Result<JobResult> {
+        // Listen before queueing the job: a job on an already-active unit can
+        // finish before the method reply arrives.
+        let mut removed = self.job_removed().await?;
         let call = match kind {
             JobKind::Start => {
                 self.manager
