@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use clap::Args;
 use serde::Serialize;
@@ -12,13 +11,18 @@ use serde::Serialize;
 use crate::config;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::git::Worktree;
-use crate::image::{ImageSpec, LABEL_ASSETS};
+use crate::host::git::Worktree;
+use crate::host::podman::MIN_PODMAN;
+use crate::host::podman::api::PodmanApi;
+use crate::host::podman::cli as podman_cli;
+use crate::host::systemd::ActiveState;
+use crate::host::systemd::LoadState;
+use crate::host::systemd::generator::{self, DryRun};
+use crate::host::systemd::{self, UnitState, UserManager};
 use crate::paths::{Paths, display_home};
-use crate::podman::{self, MIN_PODMAN, PodmanApi};
-use crate::render::unitparse;
-use crate::session;
-use crate::systemd::{self, UnitState, UserManager};
+use crate::quadlet::dryrun;
+use crate::session::image::{ImageSpec, LABEL_ASSETS};
+use crate::session::store;
 use crate::ui;
 
 /// Check the host: Podman, Quadlet, systemd, linger, subuids, cgroups, image
@@ -234,7 +238,7 @@ pub fn render(checks: &[Check]) -> String {
 
 async fn gather(ctx: &Ctx) -> Vec<Check> {
     let paths = &ctx.paths;
-    let cli = podman::require_cli().ok();
+    let cli = podman_cli::require_cli().ok();
     let mgr = UserManager::connect(paths).await;
     let socket = paths.podman_socket();
     let socket_unit = match &mgr {
@@ -246,14 +250,12 @@ async fn gather(ctx: &Ctx) -> Vec<Check> {
     let api = socket.exists().then(|| PodmanApi::at(&socket));
     let version = match &api {
         Some(api) => api.version().await.map_err(|e| e.to_string()),
-        None => cli_version(cli.as_deref()),
+        None => podman_cli::version(cli.as_deref()),
     };
     let worktree = Worktree::discover(&ctx.cwd).ok();
-    let loaded = config::load(
-        &paths.user_config_file(),
-        worktree.as_ref().map(|w| w.root.as_path()),
-    )
-    .and_then(config::Loader::finish);
+    let loaded = ctx
+        .config(worktree.as_ref().map(|w| w.root.as_path()))
+        .and_then(config::Loader::finish);
     let image = match (&loaded, &api) {
         (Ok(l), Some(api)) => {
             let spec = ImageSpec {
@@ -305,24 +307,6 @@ pub fn user_cgroup_controllers(uid: u32) -> PathBuf {
     ))
 }
 
-/// `podman --version` ("podman version 5.4.2") when the API is not up.
-fn cli_version(cli: Option<&Path>) -> std::result::Result<(u32, u32, String), String> {
-    let cli = cli.ok_or_else(|| "podman is not installed".to_owned())?;
-    let out = Command::new(cli)
-        .arg("--version")
-        .output()
-        .map_err(|e| format!("cannot run {}: {e}", cli.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let full = text
-        .split_whitespace()
-        .last()
-        .unwrap_or_default()
-        .to_owned();
-    podman::parse_version(&full)
-        .map(|(a, b)| (a, b, full.clone()))
-        .ok_or_else(|| format!("cannot parse the Podman version {:?}", text.trim()))
-}
-
 /// Check `podman`: the CLI found on PATH, or not.
 #[must_use]
 pub fn podman_cli(found: Option<&Path>) -> Check {
@@ -361,8 +345,8 @@ pub fn podman_version(v: &std::result::Result<(u32, u32, String), String>) -> Ch
 #[must_use]
 pub fn podman_socket(socket: &Path, exists: bool, unit: Option<&UnitState>, bus_ok: bool) -> Check {
     const ENABLE: &str = "systemctl --user enable --now podman.socket";
-    let active = unit.is_some_and(|u| u.active_state == "active");
-    let not_found = unit.is_some_and(|u| u.load_state == "not-found");
+    let active = unit.is_some_and(|u| u.active_state == ActiveState::Active);
+    let not_found = unit.is_some_and(|u| u.load_state == LoadState::NotFound);
     match (exists, active) {
         (true, true) => Check::ok(
             "podman-socket",
@@ -409,35 +393,16 @@ fn find_generator() -> Option<PathBuf> {
 
 fn quadlet(paths: &Paths) -> Check {
     let generator = find_generator();
-    let sessions: Vec<String> = session::read_sessions(&paths.quadlet_dir)
+    let sessions: Vec<String> = store::read_sessions(&paths.quadlet_dir)
         .unwrap_or_default()
         .into_iter()
         .map(|f| f.meta.name)
         .collect();
     let dryrun = match (&generator, sessions.is_empty()) {
-        (Some(g), false) => Some(
-            Command::new(g)
-                .args(["-dryrun", "-user"])
-                .env("QUADLET_UNIT_DIRS", &paths.quadlet_dir)
-                .output()
-                .map(|o| DryRun {
-                    stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-                    stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-                })
-                .map_err(|e| e.to_string()),
-        ),
+        (Some(g), false) => Some(generator::dryrun(g, &paths.quadlet_dir)),
         _ => None,
     };
     quadlet_check(generator.as_deref(), dryrun, &sessions, &paths.quadlet_dir)
-}
-
-/// What `quadlet -dryrun -user` printed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DryRun {
-    /// The generated units (`---NAME---` sections).
-    pub stdout: String,
-    /// Its complaints.
-    pub stderr: String,
 }
 
 /// Check `quadlet`: the generator found (or not), its dry run over the
@@ -481,7 +446,7 @@ pub fn quadlet_check(
         }
         Some(Ok(run)) => run,
     };
-    let generated: Vec<String> = unitparse::split_dryrun(&run.stdout)
+    let generated: Vec<String> = dryrun::split(&run.stdout)
         .unwrap_or_default()
         .into_iter()
         .map(|(name, _)| name)

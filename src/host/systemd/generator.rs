@@ -191,6 +191,52 @@ fn rename(from: &Path, to: &Path) -> Result<()> {
         .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))
 }
 
+/// What `quadlet -dryrun -user` printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DryRun {
+    /// The generated units (`---NAME---` sections, see
+    /// [`crate::quadlet::dryrun::split`]).
+    pub stdout: String,
+    /// Its complaints.
+    pub stderr: String,
+}
+
+/// Runs Quadlet's `generator` in dry-run mode over the Quadlet files in
+/// `dir` (`QUADLET_UNIT_DIRS`), changing nothing.
+///
+/// # Errors
+/// The generator cannot run, as a message.
+pub fn dryrun(generator: &Path, dir: &Path) -> std::result::Result<DryRun, String> {
+    Command::new(generator)
+        .args(["-dryrun", "-user"])
+        .env("QUADLET_UNIT_DIRS", dir)
+        .output()
+        .map(|o| DryRun {
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        })
+        .map_err(|e| e.to_string())
+}
+
+/// What Quadlet's generator says about the session `name`'s files in `dir` (`quadlet -dryrun`,
+/// lines naming the session), for an error message; empty when it cannot
+/// run.
+#[must_use]
+pub fn complaints(dir: &Path, name: &str) -> Vec<String> {
+    Command::new("/usr/libexec/podman/quadlet")
+        .args(["-dryrun", "-user"])
+        .env("QUADLET_UNIT_DIRS", dir)
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .filter(|l| l.contains(name))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

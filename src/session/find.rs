@@ -11,12 +11,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 
+use crate::contract::{LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT, LABEL_WORKTREE, STATUS_FILE};
 use crate::error::{Error, ExitKind, Result};
+use crate::host::git::Worktree;
+use crate::host::podman::ContainerInfo;
+use crate::host::podman::api::PodmanApi;
+use crate::host::systemd::{ActiveState, UnitState, UserManager};
 use crate::names::SessionName;
 use crate::paths::Paths;
-use crate::podman::{ContainerInfo, PodmanApi};
-use crate::session::{self, SessionMeta};
-use crate::systemd::{UnitState, UserManager};
+use crate::quadlet::spec::{SessionFile, SessionMeta};
+use crate::session::store;
 
 /// A session's state, from its unit (and container).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -39,12 +43,24 @@ impl State {
     /// systemd1(5)); `None` (no unit loaded) is stopped.
     #[must_use]
     pub fn from_unit(unit: Option<&UnitState>) -> Self {
-        match unit.map(|u| u.active_state.as_str()) {
-            Some("active" | "reloading" | "refreshing") => Self::Running,
-            Some("activating") => Self::Starting,
-            Some("deactivating") => Self::Stopping,
-            Some("failed") => Self::Failed,
+        match unit.map(|u| &u.active_state) {
+            Some(ActiveState::Active | ActiveState::Reloading | ActiveState::Refreshing) => {
+                Self::Running
+            }
+            Some(ActiveState::Activating) => Self::Starting,
+            Some(ActiveState::Deactivating) => Self::Stopping,
+            Some(ActiveState::Failed) => Self::Failed,
             _ => Self::Stopped,
+        }
+    }
+
+    /// The colour a table shows the state in.
+    #[must_use]
+    pub fn style(self) -> anstyle::Style {
+        match self {
+            Self::Running => crate::ui::GOOD,
+            Self::Failed => crate::ui::BAD,
+            Self::Starting | Self::Stopping | Self::Stopped => crate::ui::WARN,
         }
     }
 
@@ -165,10 +181,17 @@ impl SessionInfo {
         )
     }
 
+    /// The worktree its unit file records, when ccy's file exists: where
+    /// its project configuration is read from.
+    #[must_use]
+    pub fn worktree_path(&self) -> Option<&std::path::Path> {
+        self.meta.as_ref().map(|m| m.worktree.as_path())
+    }
+
     /// The project.
     #[must_use]
     pub fn project(&self) -> String {
-        self.field(|m| m.project.clone(), crate::podman::LABEL_PROJECT)
+        self.field(|m| m.project.clone(), LABEL_PROJECT)
     }
 
     /// The worktree path.
@@ -176,20 +199,20 @@ impl SessionInfo {
     pub fn worktree(&self) -> String {
         self.field(
             |m| m.worktree.to_string_lossy().into_owned(),
-            crate::podman::LABEL_WORKTREE,
+            LABEL_WORKTREE,
         )
     }
 
     /// The branch at creation.
     #[must_use]
     pub fn branch(&self) -> String {
-        self.field(|m| m.branch.clone(), crate::podman::LABEL_BRANCH)
+        self.field(|m| m.branch.clone(), LABEL_BRANCH)
     }
 
     /// Creation time, RFC 3339.
     #[must_use]
     pub fn created(&self) -> String {
-        self.field(|m| m.created.clone(), crate::podman::LABEL_CREATED)
+        self.field(|m| m.created.clone(), LABEL_CREATED)
     }
 
     /// The image: the container's when there is one, else the one the
@@ -225,7 +248,79 @@ pub async fn all_sessions(
     mgr: &UserManager,
     api: &PodmanApi,
 ) -> Result<Vec<SessionInfo>> {
-    let files = session::read_sessions(&paths.quadlet_dir)?;
+    let files = store::read_sessions(&paths.quadlet_dir)?;
+    gather(paths, mgr, files, api.session_containers(None)).await
+}
+
+/// The sessions of `worktree`: ccy unit files whose metadata names it,
+/// merged by name with containers labelled `ccy.worktree=ROOT` (one API
+/// call), with their unit states and tmux status as [`all_sessions`] has
+/// them, sorted by name.
+///
+/// # Errors
+/// When the Quadlet directory, the API or the user manager fails.
+pub async fn sessions_for_worktree(
+    paths: &Paths,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    worktree: &Worktree,
+) -> Result<Vec<SessionInfo>> {
+    let root = worktree.root.to_string_lossy();
+    let files = store::read_sessions(&paths.quadlet_dir)?
+        .into_iter()
+        .filter(|f| f.meta.worktree == worktree.root)
+        .collect();
+    gather(
+        paths,
+        mgr,
+        files,
+        api.session_containers(Some((LABEL_WORKTREE, &root))),
+    )
+    .await
+}
+
+/// `files` merged with the containers `containers` lists ([`merge`]), the
+/// unit states of the files' units asked for while the containers are
+/// listed, and each session's tmux status file.
+async fn gather(
+    paths: &Paths,
+    mgr: &UserManager,
+    files: Vec<SessionFile>,
+    containers: impl Future<Output = Result<Vec<ContainerInfo>>>,
+) -> Result<Vec<SessionInfo>> {
+    let units: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.name().ok())
+        .map(|n| n.service_unit())
+        .collect();
+    let (containers, states) = tokio::join!(containers, mgr.unit_states(&units));
+    let mut all = merge(files, containers?);
+    let mut states: BTreeMap<String, UnitState> =
+        states?.into_iter().map(|u| (u.name.clone(), u)).collect();
+    for info in &mut all {
+        if info.file.is_some() {
+            info.unit = states.remove(&info.name.service_unit());
+        }
+        info.tmux = read_status(paths, &info.name);
+    }
+    Ok(all)
+}
+
+/// The tmux status file of `name` ([`crate::contract::STATUS_FILE`] in its
+/// state directory), parsed; `None` when there is none.
+fn read_status(paths: &Paths, name: &SessionName) -> Option<TmuxStatus> {
+    std::fs::read_to_string(paths.session_state_dir(name.as_str()).join(STATUS_FILE))
+        .ok()
+        .map(|t| TmuxStatus::parse(&t))
+}
+
+/// Sessions from unit files and containers, joined by name and sorted by
+/// name: a file whose name ccy would not accept is skipped, a container
+/// whose name is not a session name too. No unit state or tmux status yet.
+fn merge(
+    files: impl IntoIterator<Item = SessionFile>,
+    containers: impl IntoIterator<Item = ContainerInfo>,
+) -> Vec<SessionInfo> {
     let mut by_name: BTreeMap<String, SessionInfo> = BTreeMap::new();
     for f in files {
         let Ok(name) = f.name() else { continue };
@@ -241,12 +336,7 @@ pub async fn all_sessions(
             },
         );
     }
-    let units: Vec<String> = by_name.values().map(|s| s.name.service_unit()).collect();
-    let (containers, states) = tokio::join!(api.session_containers(None), mgr.unit_states(&units));
-    for (info, state) in by_name.values_mut().zip(states?) {
-        info.unit = Some(state);
-    }
-    for c in containers? {
+    for c in containers {
         let Ok(name) = SessionName::parse(&c.name) else {
             continue;
         };
@@ -262,13 +352,7 @@ pub async fn all_sessions(
             })
             .container = Some(c);
     }
-    for info in by_name.values_mut() {
-        info.tmux =
-            std::fs::read_to_string(paths.session_state_dir(info.name.as_str()).join("status"))
-                .ok()
-                .map(|t| TmuxStatus::parse(&t));
-    }
-    Ok(by_name.into_values().collect())
+    by_name.into_values().collect()
 }
 
 /// The sessions `names` when each is exactly the name of a ccy unit file
@@ -291,7 +375,7 @@ pub async fn named_sessions(
         let Ok(name) = SessionName::parse(query) else {
             return Ok(None);
         };
-        let Some(file) = session::read_session(&paths.quadlet_dir, &name)? else {
+        let Some(file) = store::read_session(&paths.quadlet_dir, &name)? else {
             return Ok(None);
         };
         found.push(SessionInfo {
@@ -309,10 +393,7 @@ pub async fn named_sessions(
     let units: Vec<String> = found.iter().map(|s| s.name.service_unit()).collect();
     for (info, state) in found.iter_mut().zip(mgr.unit_states(&units).await?) {
         info.unit = Some(state);
-        info.tmux =
-            std::fs::read_to_string(paths.session_state_dir(info.name.as_str()).join("status"))
-                .ok()
-                .map(|t| TmuxStatus::parse(&t));
+        info.tmux = read_status(paths, &info.name);
     }
     Ok(Some(found))
 }
@@ -375,6 +456,63 @@ pub fn now_epoch() -> u64 {
         .duration_since(UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
         .as_secs()
+}
+
+/// The lock file serialising lookup-or-create in one worktree.
+#[must_use]
+pub fn worktree_lock_path(paths: &Paths, worktree: &Worktree) -> PathBuf {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in worktree.root.as_os_str().as_encoded_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    paths.lock_dir().join(format!("worktree-{h:016x}.lock"))
+}
+
+/// Takes the worktree's lock (see [`worktree_lock_path`]).
+///
+/// # Errors
+/// When the lock file cannot be created or locked.
+pub fn lock_worktree(paths: &Paths, worktree: &Worktree) -> Result<crate::host::fs::Lock> {
+    crate::host::fs::lock(&worktree_lock_path(paths, worktree))
+}
+
+/// The sessions a verb acts on: each of `names` resolved with
+/// [`resolve`] (duplicates dropped, order kept), or when
+/// `names` is empty, the sessions of the worktree `here` (its unit files'
+/// metadata or its containers' label; none when `here` is `None`).
+///
+/// # Errors
+/// As [`resolve`]; [`ExitKind::NotFound`] when `names` is empty
+/// and the worktree has no session.
+pub fn select<'a>(
+    all: &'a [SessionInfo],
+    names: &[String],
+    here: Option<&Worktree>,
+) -> Result<Vec<&'a SessionInfo>> {
+    if names.is_empty() {
+        let Some(here) = here else {
+            return Ok(Vec::new());
+        };
+        let root = here.root.to_string_lossy();
+        let mine: Vec<&SessionInfo> = all.iter().filter(|s| s.worktree() == root).collect();
+        if mine.is_empty() {
+            return Err(Error::new(
+                ExitKind::NotFound,
+                format!("the worktree {root} has no session"),
+            )
+            .hint("name the session (see 'ccy list'), or run ccy in its worktree"));
+        }
+        return Ok(mine);
+    }
+    let mut out: Vec<&SessionInfo> = Vec::new();
+    for q in names {
+        let s = resolve(all, q)?;
+        if !out.iter().any(|o| o.name == s.name) {
+            out.push(s);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -455,5 +593,60 @@ mod tests {
         assert_eq!(amb.kind(), ExitKind::Usage);
         assert!(amb.message().contains("ccy-app-0123abcd, ccy-app-89abcdef"));
         assert_eq!(name("nope").unwrap_err().kind(), ExitKind::NotFound);
+    }
+
+    fn file(name: &str) -> SessionFile {
+        SessionFile {
+            meta: SessionMeta {
+                name: name.into(),
+                project: "p".into(),
+                worktree: "/w".into(),
+                branch: "main".into(),
+                created: "2026-01-01T00:00:00Z".into(),
+                image: "i".into(),
+                created_worktree: None,
+                options: None,
+                state_volume: None,
+            },
+            path: format!("/q/{name}.container").into(),
+        }
+    }
+
+    fn container(name: &str) -> ContainerInfo {
+        ContainerInfo {
+            id: format!("id-{name}"),
+            name: name.into(),
+            state: "running".into(),
+            labels: BTreeMap::new(),
+            image: "i".into(),
+            started_at: Some(1),
+        }
+    }
+
+    #[test]
+    fn merge_joins_files_and_containers_by_name() {
+        let found = merge(
+            [file("b"), file("a")],
+            [container("b"), container("orphan"), container("bad name")],
+        );
+        let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "orphan"]);
+        assert!(found[0].file.is_some() && found[0].container.is_none());
+        assert!(found[1].file.is_some() && found[1].container.is_some());
+        assert!(found[2].file.is_none() && found[2].container.is_some());
+    }
+
+    #[test]
+    fn lock_path_depends_on_the_worktree() {
+        let paths = Paths::new(1, "/h".into(), None, None, None);
+        let wt = |p: &str| Worktree {
+            root: p.into(),
+            git_dir: format!("{p}/.git").into(),
+            common_dir: format!("{p}/.git").into(),
+        };
+        let a = worktree_lock_path(&paths, &wt("/a"));
+        assert_eq!(a, worktree_lock_path(&paths, &wt("/a")));
+        assert_ne!(a, worktree_lock_path(&paths, &wt("/b")));
+        assert!(a.starts_with("/run/user/1/ccy"));
     }
 }

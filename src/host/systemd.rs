@@ -13,6 +13,10 @@
 //! the signal carrying *its* job path. `Reload` returns when the reload
 //! (including Quadlet's generator run) is complete.
 
+pub mod calendar;
+pub mod generator;
+pub mod journal;
+
 use futures_util::StreamExt;
 use zbus_systemd::login1;
 use zbus_systemd::systemd1::{ManagerProxy, ServiceProxy, TimerProxy, UnitProxy};
@@ -75,15 +79,130 @@ impl JobResult {
     }
 }
 
+/// Defines a systemd state enum read from D-Bus: one variant per value
+/// systemd documents, `Other` for any value a newer systemd may add.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+            /// A value this version of ccy does not know.
+            Other(String),
+        }
+
+        impl $name {
+            /// The value as systemd spells it.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $wire,)*
+                    Self::Other(s) => s,
+                }
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(wire: &str) -> Self {
+                match wire {
+                    $($wire => Self::$variant,)*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(wire: String) -> Self {
+                Self::from(wire.as_str())
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// A unit's `LoadState` (org.freedesktop.systemd1(5); systemctl
+    /// `--state=help` lists the values).
+    LoadState {
+        /// `loaded`: the unit file was read.
+        Loaded = "loaded",
+        /// `not-found`: no unit file of that name.
+        NotFound = "not-found",
+        /// `bad-setting`: the unit file has an invalid setting.
+        BadSetting = "bad-setting",
+        /// `error`: the unit file could not be loaded.
+        Error = "error",
+        /// `masked`: the unit is masked.
+        Masked = "masked",
+        /// `stub`: not loaded yet.
+        Stub = "stub",
+        /// `merged`: an alias of another unit.
+        Merged = "merged",
+    }
+}
+
+wire_enum! {
+    /// A unit's `ActiveState` (org.freedesktop.systemd1(5)).
+    ActiveState {
+        /// `active`: started, running.
+        Active = "active",
+        /// `reloading`: active, reloading its configuration.
+        Reloading = "reloading",
+        /// `inactive`: stopped.
+        Inactive = "inactive",
+        /// `failed`: stopped after a failure.
+        Failed = "failed",
+        /// `activating`: on its way up.
+        Activating = "activating",
+        /// `deactivating`: on its way down.
+        Deactivating = "deactivating",
+        /// `maintenance`: being cleaned.
+        Maintenance = "maintenance",
+        /// `refreshing`: active, refreshing its mounts.
+        Refreshing = "refreshing",
+    }
+}
+
+impl Default for LoadState {
+    /// `not-found`: what systemd reports for a unit it has no file of.
+    fn default() -> Self {
+        Self::NotFound
+    }
+}
+
+impl Default for ActiveState {
+    /// `inactive`.
+    fn default() -> Self {
+        Self::Inactive
+    }
+}
+
+impl ActiveState {
+    /// Whether the unit is running or on its way up (`active`,
+    /// `activating`, `reloading`, `refreshing`).
+    #[must_use]
+    pub fn is_up(&self) -> bool {
+        matches!(
+            self,
+            Self::Active | Self::Activating | Self::Reloading | Self::Refreshing
+        )
+    }
+}
+
 /// The state of one unit as `ListUnitsByNames` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnitState {
     /// The unit name (`ccy-app-0123abcd.service`).
     pub name: String,
-    /// `loaded`, `not-found`, `error`, `masked`, …
-    pub load_state: String,
-    /// `active`, `inactive`, `failed`, `activating`, `deactivating`, …
-    pub active_state: String,
+    /// Whether systemd read its unit file.
+    pub load_state: LoadState,
+    /// Whether it runs.
+    pub active_state: ActiveState,
     /// The unit type's finer state (`running`, `dead`, `exited`, …).
     pub sub_state: String,
 }
@@ -93,10 +212,7 @@ impl UnitState {
     /// `reloading`, `refreshing`).
     #[must_use]
     pub fn is_up(&self) -> bool {
-        matches!(
-            self.active_state.as_str(),
-            "active" | "activating" | "reloading" | "refreshing"
-        )
+        self.active_state.is_up()
     }
 }
 
@@ -370,8 +486,8 @@ impl UserManager {
             .into_iter()
             .map(|(name, _desc, load, active, sub, ..)| UnitState {
                 name,
-                load_state: load,
-                active_state: active,
+                load_state: load.into(),
+                active_state: active.into(),
                 sub_state: sub,
             })
             .collect())
@@ -414,9 +530,9 @@ impl UserManager {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UnitDetails {
     /// `LoadState`.
-    pub load_state: String,
+    pub load_state: LoadState,
     /// `ActiveState`.
-    pub active_state: String,
+    pub active_state: ActiveState,
     /// `SubState`.
     pub sub_state: String,
     /// `ActiveEnterTimestamp`: when the unit last became active, µs since
@@ -447,8 +563,8 @@ impl UserManager {
             .await
             .map_err(err)?;
         Ok(UnitDetails {
-            load_state: proxy.load_state().await.map_err(err)?,
-            active_state: proxy.active_state().await.map_err(err)?,
+            load_state: proxy.load_state().await.map_err(err)?.into(),
+            active_state: proxy.active_state().await.map_err(err)?.into(),
             sub_state: proxy.sub_state().await.map_err(err)?,
             active_enter_usec: proxy.active_enter_timestamp().await.map_err(err)?,
             fragment_path: proxy.fragment_path().await.map_err(err)?,
@@ -481,11 +597,11 @@ impl JobKind {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TimerDetails {
     /// The timer's `LoadState` (`not-found` when there is no unit file).
-    pub load_state: String,
+    pub load_state: LoadState,
     /// The timer's `UnitFileState` (`enabled`, `disabled`, …).
     pub unit_file_state: String,
     /// The timer's `ActiveState` (`active` while it waits to elapse).
-    pub active_state: String,
+    pub active_state: ActiveState,
     /// `TimersCalendar`: the `OnCalendar=` expressions, normalised.
     pub calendar: Vec<String>,
     /// `NextElapseUSecRealtime`.
@@ -493,7 +609,7 @@ pub struct TimerDetails {
     /// `LastTriggerUSec`.
     pub last_trigger_usec: u64,
     /// The service's `ActiveState`.
-    pub service_active_state: String,
+    pub service_active_state: ActiveState,
     /// The service's `Result` (`success`, `exit-code`, …) of its last run.
     pub service_result: String,
     /// The service's `ExecMainStartTimestamp`: when its last run began.
@@ -526,12 +642,12 @@ impl UserManager {
             .await
             .map_err(err)?;
         let mut d = TimerDetails {
-            load_state: unit.load_state().await.map_err(err)?,
+            load_state: unit.load_state().await.map_err(err)?.into(),
             unit_file_state: unit.unit_file_state().await.map_err(err)?,
-            active_state: unit.active_state().await.map_err(err)?,
+            active_state: unit.active_state().await.map_err(err)?.into(),
             ..TimerDetails::default()
         };
-        if d.load_state == "loaded" {
+        if d.load_state == LoadState::Loaded {
             let t = TimerProxy::builder(conn)
                 .path(timer_path)
                 .cache_properties(zbus::proxy::CacheProperties::No)
@@ -559,8 +675,8 @@ impl UserManager {
             .build()
             .await
             .map_err(err)?;
-        d.service_active_state = su.active_state().await.map_err(err)?;
-        if su.load_state().await.map_err(err)? == "loaded" {
+        d.service_active_state = su.active_state().await.map_err(err)?.into();
+        if LoadState::from(su.load_state().await.map_err(err)?) == LoadState::Loaded {
             let sv = ServiceProxy::builder(conn)
                 .path(service_path)
                 .cache_properties(zbus::proxy::CacheProperties::No)

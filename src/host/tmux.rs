@@ -19,7 +19,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::podman::AttachMode;
+use crate::host::podman::AttachMode;
 
 /// The tmux server's socket relative to the session's state directory
 /// (`$TMUX_TMPDIR/tmux-UID/default`, tmux(1), with UID 0 in the container).

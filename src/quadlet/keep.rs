@@ -7,7 +7,7 @@
 //! rendered again from what it records (the configuration it was made
 //! from may have changed), so setting the label edits one line.
 
-use crate::render::escape;
+use crate::quadlet::escape;
 
 /// The label key.
 pub const LABEL_KEEP: &str = "ccy.keep";

@@ -305,12 +305,36 @@ fn common_dir(git_dir: &Path) -> PathBuf {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
+/// Runs `git -C DIR ARGS` for a read-only query (`GIT_OPTIONAL_LOCKS=0`,
+/// so it never takes the index lock another git holds); `Ok(None)` when
+/// git exits unsuccessfully.
+///
+/// # Errors
+/// When git cannot be run.
+pub fn query(dir: &Path, args: &[&str]) -> Result<Option<String>> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("GIT_OPTIONAL_LOCKS", "0")
+        .output()
+        .context("cannot run git")?;
+    Ok(out
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
+}
 
-    fn git(dir: &Path, args: &[&str]) {
+/// Test support: git and shell commands in a fixture repository, with a
+/// fixed author, panicking on failure.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+pub(crate) mod testing {
+    use std::path::Path;
+    use std::process::Command;
+
+    /// Runs `git -C DIR ARGS`; panics with its stderr when it fails.
+    pub(crate) fn git(dir: &Path, args: &[&str]) {
         let st = Command::new("git")
             .arg("-C")
             .arg(dir)
@@ -327,6 +351,29 @@ mod tests {
             String::from_utf8_lossy(&st.stderr)
         );
     }
+
+    /// Runs `sh -c CMD` in `dir` (git's author set); panics when it fails.
+    pub(crate) fn sh(dir: &Path, cmd: &str) {
+        let st = Command::new("sh")
+            .arg("-c")
+            .arg(cmd)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .unwrap();
+        assert!(st.status.success(), "{cmd}: {st:?}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    use testing::git;
 
     #[test]
     fn finds_main_and_linked_worktrees() {

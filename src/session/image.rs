@@ -12,7 +12,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Context, Result};
-use crate::podman::{self, PodmanApi};
+use crate::host::podman::api::PodmanApi;
+use crate::host::podman::cli as podman_cli;
 
 /// ccy's Containerfile.
 pub const CONTAINERFILE: &str = include_str!("image/Containerfile");
@@ -158,7 +159,7 @@ impl ProjectImage {
     /// When Podman cannot run or the build fails
     /// ([`crate::error::ExitKind::Session`]).
     pub fn build(&self) -> Result<()> {
-        podman::build_image(
+        podman_cli::build_image(
             &self.context,
             &self.tag,
             &[("CCY_IMAGE".to_owned(), self.base.clone())],
@@ -278,7 +279,7 @@ fn build_with_hash(spec: &ImageSpec, hash: &str) -> Result<()> {
         std::fs::write(dir.path().join(name), text)
             .with_context(|| format!("cannot write {name} into the build context"))?;
     }
-    podman::build_image(
+    podman_cli::build_image(
         dir.path(),
         &spec.name,
         &[
@@ -362,7 +363,7 @@ mod tests {
         assert!(TMUX_CONF.contains("new-session -d -s main"));
         assert!(AGENT_LAUNCHER.contains("eval \"exec $CCY_AGENT\""));
         // The launcher's key directory is where the unit mounts the keys.
-        assert!(AGENT_LAUNCHER.contains(&format!("keys={}\n", crate::runopts::SSH_KEY_DIR)));
+        assert!(AGENT_LAUNCHER.contains(&format!("keys={}\n", crate::contract::SSH_KEY_DIR)));
         assert!(AGENT_LAUNCHER.contains("ssh-agent -a \"$SSH_AUTH_SOCK\""));
         assert!(CONTAINERFILE.contains("for c in tmux git ssh-agent;"));
     }

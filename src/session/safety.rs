@@ -25,14 +25,15 @@
 //! Git facts are per worktree and many sessions share one, so a
 //! [`Checker`] runs git at most once per worktree in a run.
 
+use crate::contract::worktree;
+use crate::error::Result;
+use crate::host::git;
+use crate::host::podman::FsChange;
+use crate::host::podman::api::PodmanApi;
+use crate::session::find::{SessionInfo, State};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use crate::error::{Context, Result};
-use crate::inventory::{SessionInfo, State};
-use crate::podman::{FsChange, PodmanApi};
 
 /// Paths in a container whose changes are not counted as losses: runtime
 /// and scratch space (the tmux socket lives in `/tmp/tmux-0`), caches, and
@@ -169,14 +170,14 @@ impl WorktreeGit {
     /// When git cannot be run at all. A missing worktree or one git cannot
     /// read is not an error: it has nothing to lose (`readable` false).
     pub fn read(worktree: &Path) -> Result<Self> {
-        let Ok(wt) = crate::git::Worktree::discover(worktree) else {
+        let Ok(wt) = crate::host::git::Worktree::discover(worktree) else {
             return Ok(Self::default());
         };
         if wt.root != worktree {
             // The directory is gone and a parent repository was found.
             return Ok(Self::default());
         }
-        let Some(status) = git(
+        let Some(status) = git::query(
             worktree,
             &["status", "--porcelain", "--untracked-files=all"],
         )?
@@ -188,7 +189,7 @@ impl WorktreeGit {
             .filter(|l| !l.is_empty() && !is_ccy_file(l))
             .map(str::to_owned)
             .collect();
-        let has_remote = git(worktree, &["remote"])?.is_some_and(|r| !r.trim().is_empty());
+        let has_remote = git::query(worktree, &["remote"])?.is_some_and(|r| !r.trim().is_empty());
         let main_branch = std::fs::read_to_string(wt.common_dir.join("HEAD"))
             .ok()
             .and_then(|h| {
@@ -200,7 +201,7 @@ impl WorktreeGit {
             let mut args = vec!["log", "--format=%h %s", "HEAD", "--not"];
             args.extend_from_slice(not);
             args.push("--");
-            Ok(git(worktree, &args)?
+            Ok(git::query(worktree, &args)?
                 .map(|o| o.lines().map(str::to_owned).collect())
                 .unwrap_or_default())
         };
@@ -212,7 +213,8 @@ impl WorktreeGit {
         let not_merged = match &main_branch {
             Some(b) => {
                 let main_ref = format!("refs/heads/{b}");
-                if git(worktree, &["rev-parse", "--verify", "--quiet", &main_ref])?.is_some() {
+                if git::query(worktree, &["rev-parse", "--verify", "--quiet", &main_ref])?.is_some()
+                {
                     log(&[&main_ref])?
                 } else {
                     Vec::new()
@@ -303,29 +305,14 @@ impl WorktreeGit {
     }
 }
 
-/// Files ccy itself writes into a worktree ([`crate::session::SESSION_ID_FILE`]
+/// Files ccy itself writes into a worktree ([`crate::quadlet::spec::SESSION_ID_FILE`]
 /// and the `.gitignore` beside it): untracked, they are not the user's work.
-pub const CCY_FILES: &[&str] = &[".claude/ccy/.gitignore", ".claude/ccy/.session-id"];
+pub const CCY_FILES: &[&str] = &[worktree::GITIGNORE, worktree::SESSION_ID];
 
 /// Whether a `git status --porcelain` line is an untracked file of ccy's.
 fn is_ccy_file(line: &str) -> bool {
     line.strip_prefix("?? ")
         .is_some_and(|p| CCY_FILES.contains(&p))
-}
-
-/// Runs `git -C DIR ARGS`; `Ok(None)` when git exits unsuccessfully.
-fn git(dir: &Path, args: &[&str]) -> Result<Option<String>> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .env("GIT_OPTIONAL_LOCKS", "0")
-        .output()
-        .context("cannot run git")?;
-    Ok(out
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&out.stdout).into_owned()))
 }
 
 /// Git facts per worktree, read once per run.
@@ -495,19 +482,7 @@ mod tests {
         );
     }
 
-    fn run(dir: &Path, cmd: &str) {
-        let st = Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .current_dir(dir)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .unwrap();
-        assert!(st.status.success(), "{cmd}: {st:?}");
-    }
+    use crate::host::git::testing::sh as run;
 
     #[test]
     fn git_losses_without_and_with_a_remote() {

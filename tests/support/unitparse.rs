@@ -1,7 +1,8 @@
 //! Test support: read a generated `.service` the way systemd does.
 //!
 //! Given the text of a unit file (for instance one block of
-//! `/usr/libexec/podman/quadlet -dryrun -user` output, see [`split_dryrun`]),
+//! `/usr/libexec/podman/quadlet -dryrun -user` output, split by
+//! `ccy::quadlet::dryrun::split`),
 //! [`UnitFile::parse`] returns its sections and keys, and [`parse_exec`]
 //! splits an `ExecStart=`-style value into commands and arguments exactly as
 //! systemd 257 does, so a test can assert that, say, the argument after
@@ -61,9 +62,6 @@ pub enum UnitParseError {
         /// What is wrong.
         reason: String,
     },
-    /// `quadlet -dryrun` output does not have the expected shape.
-    #[error("dry-run output: {0}")]
-    DryRun(String),
 }
 
 /// One `Key=Value` line.
@@ -280,43 +278,6 @@ fn ends_with_unescaped_backslash(s: &str) -> bool {
         }
     }
     escaped
-}
-
-/// Splits the standard output of `quadlet -dryrun` into `(file name, text)`
-/// pairs. Each unit is printed as a `---NAME---` line followed by the unit
-/// text and one empty line.
-///
-/// # Errors
-///
-/// Text before the first header, or a header without a name.
-pub fn split_dryrun(output: &str) -> Result<Vec<(String, String)>, UnitParseError> {
-    let mut units: Vec<(String, String)> = Vec::new();
-    for line in output.split_inclusive('\n') {
-        let bare = line.strip_suffix('\n').unwrap_or(line);
-        let header = bare
-            .strip_prefix("---")
-            .and_then(|r| r.strip_suffix("---"))
-            .filter(|n| !n.contains(['=', '[', ' ']));
-        if let Some(name) = header {
-            if name.is_empty() {
-                return Err(UnitParseError::DryRun("header without a unit name".into()));
-            }
-            units.push((name.to_owned(), String::new()));
-        } else if let Some((_, text)) = units.last_mut() {
-            text.push_str(line);
-        } else if !bare.is_empty() {
-            return Err(UnitParseError::DryRun(format!(
-                "text before the first ---NAME--- header: {bare:?}"
-            )));
-        }
-    }
-    for (_, text) in &mut units {
-        // The generator prints the unit (ending in '\n') and one more '\n'.
-        if text.ends_with("\n\n") {
-            text.pop();
-        }
-    }
-    Ok(units)
 }
 
 /// Values for specifiers (systemd.unit(5) "Specifiers"). `%%` is always a
@@ -901,18 +862,5 @@ mod tests {
         assert!(parse_environment("novalue", &s).is_err());
         assert!(parse_environment("1A=x", &s).is_err());
         assert!(parse_environment("A=%q", &s).is_err());
-    }
-
-    #[test]
-    fn splits_dryrun_output() {
-        let out = "---a.service---\n[Unit]\nA=1\n\n---b-volume.service---\n[Service]\nB=2\n\n";
-        let units = split_dryrun(out).unwrap();
-        assert_eq!(units.len(), 2);
-        assert_eq!(
-            units[0],
-            ("a.service".to_owned(), "[Unit]\nA=1\n".to_owned())
-        );
-        assert_eq!(units[1].0, "b-volume.service");
-        assert!(split_dryrun("junk\n---a---\n").is_err());
     }
 }

@@ -5,42 +5,29 @@
 //! the text its key needs with [`escape`], which refuses what a key cannot
 //! carry. Templates only lay keys out. Rendering does no I/O.
 
-pub mod escape;
-pub mod unitparse;
-
 use serde::Serialize;
 
+use crate::contract::{
+    AGENT_VAR, GITCONFIG_MOUNT, HISTORY_MOUNT, KNOWN_HOSTS, LABEL_BRANCH, LABEL_CREATED,
+    LABEL_PROJECT, LABEL_SESSION, LABEL_WORKTREE, RUN_DIR, SSH_AGENT_SOCK, STATE_MOUNT, TOKEN_VAR,
+    WORKSPACE,
+};
 use crate::error::{Error, ExitKind};
 use crate::names::SessionName;
-use crate::podman::{LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT, LABEL_WORKTREE};
-use crate::runopts::{
-    BindMount, KNOWN_HOSTS, Limits, Memory, RunOptions, SSH_AGENT_SOCK, TOKEN_VAR,
-};
-use crate::session::{META_PREFIX, RUN_DIR, SessionSpec};
+use crate::quadlet::escape;
+use crate::quadlet::meta::META_PREFIX;
+use crate::quadlet::runopts::{BindMount, Limits, Memory, RunOptions};
+use crate::quadlet::spec::SessionSpec;
 
 /// The session container template, `units/session.container`.
-pub const SESSION_CONTAINER: &str = include_str!("../units/session.container");
+pub const SESSION_CONTAINER: &str = include_str!("../../units/session.container");
 /// The session volume template, `units/session.volume`.
-pub const SESSION_VOLUME: &str = include_str!("../units/session.volume");
+pub const SESSION_VOLUME: &str = include_str!("../../units/session.volume");
 
 /// The prune service template, `units/ccy-prune.service`.
-pub const PRUNE_SERVICE: &str = include_str!("../units/ccy-prune.service");
+pub const PRUNE_SERVICE: &str = include_str!("../../units/ccy-prune.service");
 /// The prune timer template, `units/ccy-prune.timer`.
-pub const PRUNE_TIMER: &str = include_str!("../units/ccy-prune.timer");
-
-/// Label on session volumes naming their session.
-pub const LABEL_SESSION: &str = "ccy.session";
-
-/// Where the agent-state volume is mounted in the container.
-pub const STATE_MOUNT: &str = "/root/.claude";
-
-/// Where the project's conversation-history volume is mounted: Claude Code
-/// keeps each conversation in `~/.claude/projects/<cwd>/<id>.jsonl`, which
-/// `claude --resume` lists.
-pub const HISTORY_MOUNT: &str = "/root/.claude/projects";
-
-/// Label on a project's history volume; its value is the project.
-pub const LABEL_HISTORY: &str = "ccy.history";
+pub const PRUNE_TIMER: &str = include_str!("../../units/ccy-prune.timer");
 
 /// Why a session could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -144,7 +131,7 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
     if spec.keep {
         labels.push(escape::label(
             "keep label",
-            crate::keep::LABEL_KEEP,
+            crate::contract::LABEL_KEEP,
             "true",
         )?);
     }
@@ -176,7 +163,7 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
         meta_line,
         image: escape::image("image", &spec.image)?,
         labels,
-        workspace_mount: escape::bind_mount("worktree path", worktree, "/workspace", &["rw"])?,
+        workspace_mount: escape::bind_mount("worktree path", worktree, WORKSPACE, &["rw"])?,
         state_volume: escape::named_volume(
             "state volume",
             &spec.name.volume_file(),
@@ -318,7 +305,7 @@ fn extra_mounts(spec: &SessionSpec) -> Result<Vec<String>, RenderError> {
         mounts.push(escape::bind_mount(
             "gitconfig path",
             gc,
-            "/root/.gitconfig",
+            GITCONFIG_MOUNT,
             &["ro"],
         )?);
     }
@@ -356,7 +343,7 @@ fn environment(spec: &SessionSpec) -> Result<Vec<String>, RenderError> {
     let agent_line = shell_words::join(&spec.agent);
     let mut environment = vec![
         escape::container_env("session name", "CCY_SESSION", spec.name.as_str())?,
-        escape::container_env("agent command", "CCY_AGENT", &agent_line)?,
+        escape::container_env("agent command", AGENT_VAR, &agent_line)?,
     ];
     if !spec.run.ssh_keys.is_empty() {
         environment.push(escape::container_env(

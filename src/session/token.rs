@@ -246,7 +246,7 @@ pub fn for_session(home: &Path, wanted: &str) -> Result<Option<(String, String)>
 /// Replaces every ccy token secret (label [`LABEL_TOKEN`]) with the newest
 /// file of its name, so a session started again uses a renewed token.
 /// Problems are warnings: the session starts with the secret it has.
-pub async fn refresh_secrets(api: &crate::podman::PodmanApi, home: &Path) {
+pub async fn refresh_secrets(api: &crate::host::podman::api::PodmanApi, home: &Path) {
     let secrets = match api.secrets_with_label(LABEL_TOKEN).await {
         Ok(s) => s,
         Err(e) => {
@@ -268,7 +268,9 @@ pub async fn refresh_secrets(api: &crate::podman::PodmanApi, home: &Path) {
         };
         let result = check_private(&dir, Some(&file.path))
             .and_then(|()| read(file))
-            .and_then(|value| crate::podman::create_secret(&secret, (LABEL_TOKEN, &name), &value));
+            .and_then(|value| {
+                crate::host::podman::cli::create_secret(&secret, (LABEL_TOKEN, &name), &value)
+            });
         if let Err(e) = result {
             crate::ctx::notice(&format!(
                 "warning: cannot refresh the secret {secret}: {}",
@@ -281,7 +283,7 @@ pub async fn refresh_secrets(api: &crate::podman::PodmanApi, home: &Path) {
 /// Today's date, `YYYY-MM-DD` (UTC).
 #[must_use]
 pub fn today() -> String {
-    crate::session::now_rfc3339()[..10].to_owned()
+    crate::session::store::now_rfc3339()[..10].to_owned()
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Context, Error, ExitKind, Result};
-use crate::session::SessionMeta;
+use crate::quadlet::spec::SessionMeta;
 
 /// The archive format this ccy writes and the newest it reads.
 pub const FORMAT: u32 = 1;
