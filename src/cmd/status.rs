@@ -10,7 +10,7 @@ use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::host::git::Worktree;
 use crate::host::podman::ContainerStats;
-use crate::host::systemd::UnitDetails;
+use crate::host::systemd::details::UnitDetails;
 use crate::paths::display_home;
 use crate::session::Host;
 use crate::session::find::{self, SessionInfo, State};

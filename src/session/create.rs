@@ -13,7 +13,8 @@ use crate::host::git::Worktree;
 use crate::host::podman::api::PodmanApi;
 use crate::host::podman::cli as podman_cli;
 use crate::host::systemd::LoadState;
-use crate::host::systemd::{self, JobResult, Linger, UserManager, generator};
+use crate::host::systemd::linger::{self, Linger};
+use crate::host::systemd::{JobResult, UserManager, generator};
 use crate::names::{ProjectName, SessionName};
 use crate::paths::{Paths, display_home};
 use crate::quadlet::render;
@@ -468,7 +469,7 @@ pub async fn history_volume(api: &PodmanApi, project: &ProjectName) -> Result<St
 /// Turns linger on through logind, printing one line when it does and a
 /// warning (sessions then stop at logout) when it cannot.
 pub async fn ensure_linger(uid: u32) {
-    match systemd::ensure_linger(uid).await {
+    match linger::ensure_linger(uid).await {
         Ok(Linger::AlreadyOn) => {}
         Ok(Linger::Enabled) => notice(
             "enabled linger for your user (logind): sessions keep running after logout and start at boot",
