@@ -77,6 +77,22 @@ impl<'a> Host<'a> {
         &self.ctx.paths
     }
 
+    /// `session.max_running` for starting `info`: from the configuration
+    /// of its worktree (the user's alone for a container without ccy's
+    /// unit file).
+    ///
+    /// # Errors
+    /// An invalid configuration ([`crate::error::ExitKind::Usage`]).
+    pub fn max_running(&self, info: &find::SessionInfo) -> Result<u32> {
+        Ok(self
+            .ctx
+            .config(info.worktree_path())?
+            .finish()?
+            .config
+            .session
+            .max_running)
+    }
+
     /// Every session of the user ([`find::all_sessions`]).
     ///
     /// # Errors

@@ -69,12 +69,7 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
         let host = Host::connect(ctx).await?;
         let all = host.sessions().await?;
         let info = find::resolve(&all, &args.name)?;
-        let max = ctx
-            .config(info.worktree_path())?
-            .finish()?
-            .config
-            .session
-            .max_running;
+        let max = host.max_running(info)?;
         if args.reset {
             reset::reset(&host, info, max).await?;
         } else if args.fresh {

@@ -4,7 +4,6 @@ use clap::Args;
 
 use crate::ctx::Ctx;
 use crate::error::{Context, Error, Result};
-use crate::host::git::Worktree;
 use crate::quadlet::keep;
 use crate::session::Host;
 use crate::session::find::{self, State};
@@ -40,11 +39,7 @@ pub struct KeepArgs {
 /// # Errors
 /// See the exit status in [`KeepArgs`].
 pub fn run(ctx: &Ctx, args: &KeepArgs) -> Result<()> {
-    let here = if args.names.is_empty() {
-        Some(Worktree::discover(&ctx.cwd)?)
-    } else {
-        None
-    };
+    let here = find::here_unless(ctx, !args.names.is_empty())?;
     ctx.block_on(async {
         let host = Host::connect(ctx).await?;
         let mgr = &host.mgr;

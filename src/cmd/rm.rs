@@ -5,7 +5,6 @@ use clap::Args;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, ExitKind, Result};
-use crate::host::git::Worktree;
 use crate::session::Host;
 use crate::session::find::{self};
 use crate::session::remove::{Doomed, VolumeFate, refusal, remove_sessions};
@@ -66,11 +65,7 @@ pub struct RmArgs {
 /// # Errors
 /// See the exit status in [`RmArgs`].
 pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
-    let here = if args.names.is_empty() {
-        Some(Worktree::discover(&ctx.cwd)?)
-    } else {
-        None
-    };
+    let here = find::here_unless(ctx, !args.names.is_empty())?;
     ctx.block_on(async {
         let host = Host::connect(ctx).await?;
         let (mgr, api) = (&host.mgr, host.api().await?);

@@ -45,12 +45,7 @@ pub fn run(ctx: &Ctx, args: &ShellArgs) -> Result<()> {
         let host = Host::connect(ctx).await?;
         let all = host.sessions().await?;
         let info = find::resolve(&all, &args.name)?;
-        let max = ctx
-            .config(info.worktree_path())?
-            .finish()?
-            .config
-            .session
-            .max_running;
+        let max = host.max_running(info)?;
         if start::ensure_running(&host, info, max).await? {
             notice(&format!("started session {} (it was stopped)", info.name));
         }

@@ -4,7 +4,6 @@ use clap::Args;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, ExitKind, Result};
-use crate::host::git::Worktree;
 use crate::session::Host;
 use crate::session::find::{self, SessionInfo, State};
 use crate::session::stop::{self, refuse_foreign, stop_one};
@@ -46,11 +45,7 @@ pub struct StopArgs {
 /// # Errors
 /// See the exit status in [`StopArgs`].
 pub fn run(ctx: &Ctx, args: &StopArgs) -> Result<()> {
-    let here = if args.all || !args.names.is_empty() {
-        None
-    } else {
-        Some(Worktree::discover(&ctx.cwd)?)
-    };
+    let here = find::here_unless(ctx, args.all || !args.names.is_empty())?;
     ctx.block_on(async {
         let host = Host::connect(ctx).await?;
         let mgr = &host.mgr;

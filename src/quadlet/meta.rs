@@ -45,19 +45,7 @@ mod tests {
     use super::*;
     use crate::quadlet::spec::CreatedWorktree;
 
-    fn meta(name: &str) -> SessionMeta {
-        SessionMeta {
-            name: name.into(),
-            project: "app".into(),
-            worktree: "/home/dev/My App".into(),
-            branch: "main".into(),
-            created: "2026-11-21T05:00:00Z".into(),
-            image: "localhost/ccy:latest".into(),
-            created_worktree: None,
-            options: None,
-            state_volume: None,
-        }
-    }
+    use crate::quadlet::spec::example_meta as meta;
 
     #[test]
     fn older_meta_lines_parse_and_the_worktree_field_round_trips() {

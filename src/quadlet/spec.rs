@@ -257,6 +257,23 @@ impl SessionFile {
     }
 }
 
+/// A session's metadata for tests: project `app`, a worktree with a space
+/// in its path, branch `main`, no options.
+#[cfg(test)]
+pub(crate) fn example_meta(name: &str) -> SessionMeta {
+    SessionMeta {
+        name: name.into(),
+        project: "app".into(),
+        worktree: "/home/dev/My App".into(),
+        branch: "main".into(),
+        created: "2026-11-21T05:00:00Z".into(),
+        image: "localhost/ccy:latest".into(),
+        created_worktree: None,
+        options: None,
+        state_volume: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

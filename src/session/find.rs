@@ -469,6 +469,20 @@ pub fn worktree_lock_path(paths: &Paths, worktree: &Worktree) -> PathBuf {
     paths.lock_dir().join(format!("worktree-{h:016x}.lock"))
 }
 
+/// The worktree of the current directory, which a verb acts on when it
+/// is given no session names; `None` when `named` (names were given, or
+/// `--all`), without looking.
+///
+/// # Errors
+/// Not in a git worktree ([`Worktree::discover`]).
+pub fn here_unless(ctx: &crate::ctx::Ctx, named: bool) -> Result<Option<Worktree>> {
+    if named {
+        Ok(None)
+    } else {
+        Worktree::discover(&ctx.cwd).map(Some)
+    }
+}
+
 /// Takes the worktree's lock (see [`worktree_lock_path`]).
 ///
 /// # Errors

@@ -103,21 +103,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::quadlet::meta::META_PREFIX;
-    use crate::quadlet::spec::SessionMeta;
 
-    fn meta(name: &str) -> SessionMeta {
-        SessionMeta {
-            name: name.into(),
-            project: "app".into(),
-            worktree: "/home/dev/My App".into(),
-            branch: "main".into(),
-            created: "2026-11-21T05:00:00Z".into(),
-            image: "localhost/ccy:latest".into(),
-            created_worktree: None,
-            options: None,
-            state_volume: None,
-        }
-    }
+    use crate::quadlet::spec::example_meta as meta;
 
     #[test]
     fn meta_round_trips_through_a_file() {

@@ -171,24 +171,29 @@ impl PodmanApi {
             .map_err(|e| api_error(&format!("cannot look up image {image}"), &e))
     }
 
+    /// `image` inspected, or `None` when it does not exist.
+    async fn inspect_image(&self, image: &str) -> Result<Option<podman_api::models::ImageData>> {
+        if !self.image_exists(image).await? {
+            return Ok(None);
+        }
+        self.api
+            .images()
+            .get(image)
+            .inspect()
+            .await
+            .map(Some)
+            .map_err(|e| api_error(&format!("cannot inspect image {image}"), &e))
+    }
+
     /// The labels of `image`, or `None` when it does not exist.
     ///
     /// # Errors
     /// When the API call fails for another reason than absence.
     pub async fn image_labels(&self, image: &str) -> Result<Option<BTreeMap<String, String>>> {
-        if !self.image_exists(image).await? {
-            return Ok(None);
-        }
-        let inspect = self
-            .api
-            .images()
-            .get(image)
-            .inspect()
-            .await
-            .map_err(|e| api_error(&format!("cannot inspect image {image}"), &e))?;
-        Ok(Some(
-            inspect.labels.unwrap_or_default().into_iter().collect(),
-        ))
+        Ok(self
+            .inspect_image(image)
+            .await?
+            .map(|i| i.labels.unwrap_or_default().into_iter().collect()))
     }
 
     /// The id of `image`, or `None` when it does not exist.
@@ -196,17 +201,7 @@ impl PodmanApi {
     /// # Errors
     /// When the API call fails for another reason than absence.
     pub async fn image_id(&self, image: &str) -> Result<Option<String>> {
-        if !self.image_exists(image).await? {
-            return Ok(None);
-        }
-        let inspect = self
-            .api
-            .images()
-            .get(image)
-            .inspect()
-            .await
-            .map_err(|e| api_error(&format!("cannot inspect image {image}"), &e))?;
-        Ok(inspect.id)
+        Ok(self.inspect_image(image).await?.and_then(|i| i.id))
     }
 
     /// Whether the Podman network `name` exists.
