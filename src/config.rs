@@ -136,10 +136,10 @@ pub struct Config {
 }
 
 /// The built-in defaults, as TOML (the one place they are written down),
-/// commented: this text is also the configuration reference (the README's
-/// "Configuration" section holds it verbatim, checked by a test, and
-/// `ccy config show` can print it). Every key is here, so a key that is not
-/// is unknown.
+/// commented: this text is also the configuration reference
+/// (`docs/configuration.md` and ccy(1) CONFIGURATION hold it verbatim,
+/// checked by tests, and `ccy config show` can print it). Every key is
+/// here, so a key that is not is unknown.
 pub const DEFAULTS: &str = r#"# ccy configuration: ~/.config/ccy/config.toml (yours), then the
 # project's .claude/ccy/config.toml, then CCY_<SECTION>_<KEY> environment
 # variables (CCY_SESSION_MEMORY=8g), then command-line flags. Later layers

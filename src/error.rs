@@ -10,7 +10,7 @@ use std::process::ExitCode;
 /// What kind of failure this is; decides the exit status.
 ///
 /// The exit codes are part of ccy's interface and documented in `ccy(1)` and
-/// the README ("Exit status").
+/// `docs/commands.md` ("Exit status").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitKind {
     /// Something went wrong that is not the user's input: exit 1.
@@ -40,8 +40,8 @@ impl ExitKind {
     ];
 
     /// What the exit status means, in one line: the text of `ccy(1)` EXIT
-    /// STATUS and of the README's "Exit status" table (a test keeps the
-    /// three the same).
+    /// STATUS and of the "Exit status" table in `docs/commands.md` (a test
+    /// keeps the three the same).
     #[must_use]
     pub fn meaning(self) -> &'static str {
         match self {

@@ -10,14 +10,17 @@
 //! ```
 //!
 //! Without `CCY_UPDATE_MAN`, the tests fail when a committed page differs
-//! from what the CLI renders, when a page renders with a groff warning, when
-//! a verb's help has no "Exit status:" paragraph, and when the README's exit
-//! status table differs from [`ExitKind::meaning`].
+//! from what the CLI renders, when a page renders with a groff warning (on
+//! a UTF-8 or an ASCII terminal), when a verb's help has no "Exit status:"
+//! paragraph, and when the exit status table of `docs/commands.md` differs
+//! from [`ExitKind::meaning`].
 //!
 //! How a verb's help becomes its page: the doc comment's first line is the
 //! NAME line; its other paragraphs are DESCRIPTION, except a paragraph
 //! starting `Exit status:`, which becomes EXIT STATUS; text in backticks is
-//! set in bold.
+//! set in bold; `…` becomes `...`, which every terminal can show. ccy(1)
+//! also gets CONFIGURATION, every key with its default and comment
+//! ([`ccy::config::DEFAULTS`], verbatim).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -164,8 +167,8 @@ fn exit_items(text: &str) -> (Option<String>, Vec<(String, String)>) {
 }
 
 /// One page: `clap_mangen`'s NAME, SYNOPSIS, DESCRIPTION, OPTIONS and
-/// SUBCOMMANDS, then EXIT STATUS, ENVIRONMENT and FILES (ccy(1) only) and
-/// SEE ALSO.
+/// SUBCOMMANDS, then EXIT STATUS, CONFIGURATION, ENVIRONMENT and FILES
+/// (ccy(1) only) and SEE ALSO.
 fn render(cmd: &clap::Command, parent: Option<&str>) -> String {
     let name = page_name(cmd);
     let (paragraphs, exit) = split_help(cmd);
@@ -206,15 +209,57 @@ fn render(cmd: &clap::Command, parent: Option<&str>) -> String {
 
     let mut extra = Roff::new();
     exit_status_section(&mut extra, parent.is_none(), exit.as_deref());
+    text.push_str(&without_preamble(&extra));
     if parent.is_none() {
+        text.push_str(&configuration_section());
+        let mut extra = Roff::new();
         environment_section(&mut extra);
         files_section(&mut extra);
+        text.push_str(&without_preamble(&extra));
     }
+    let mut extra = Roff::new();
     see_also_section(&mut extra, &name, parent, &cmd);
+    text.push_str(&without_preamble(&extra));
+    // groff has no ASCII form of U+2026: `man ccy` in a C locale would
+    // warn "can't find special character 'u2026'".
+    code_in_bold(&text).replace('…', "\\&...")
+}
+
+/// `roff` rendered without the preamble every rendering starts with (the
+/// page has it once, from `clap_mangen`).
+fn without_preamble(roff: &Roff) -> String {
+    let text = roff.render();
     let preamble = Roff::new().render();
-    let extra = extra.render();
-    text.push_str(extra.strip_prefix(&preamble).unwrap_or(&extra));
-    code_in_bold(&text)
+    text.strip_prefix(&preamble).unwrap_or(&text).to_owned()
+}
+
+/// CONFIGURATION (ccy(1)): [`ccy::config::DEFAULTS`] as it is, in no-fill
+/// mode. Written as roff here rather than through [`Roff::text`], so that
+/// its backticks stay backticks (`\(ga`) instead of turning bold.
+fn configuration_section() -> String {
+    let mut head = Roff::new();
+    head.control("SH", ["CONFIGURATION"]);
+    head.text([roman(
+        "Every key of the configuration files, with its default and what it does. \
+         This is ccy's built-in configuration; the files and variables below \
+         override it key by key.",
+    )]);
+    let mut out = without_preamble(&head);
+    out.push_str(".PP\n.nf\n");
+    for line in ccy::config::DEFAULTS.trim().lines() {
+        let line = line
+            .replace('\\', "\\\\")
+            .replace('-', "\\-")
+            .replace('\'', "\\*(Aq")
+            .replace('`', "\\(ga");
+        if line.starts_with('.') {
+            out.push_str("\\&");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out.push_str(".fi\n");
+    out
 }
 
 /// Text between backticks → bold. A span may go on over the next text
@@ -400,7 +445,7 @@ fn files_section(roff: &mut Roff) {
     tagged(
         roff,
         &show(paths.user_config_file()),
-        "Your configuration (TOML): keys as in ENVIRONMENT, sections `[image]`, `[agent]`, …",
+        "Your configuration (TOML): the keys in CONFIGURATION, in sections `[image]`, `[agent]`, …",
     );
     tagged(
         roff,
@@ -517,37 +562,42 @@ fn man_pages_are_up_to_date() {
 }
 
 /// `groff -ww -z -man` (all warnings, no output) on every page as rendered
-/// (the same text as the committed pages, which the test above checks):
-/// `man -l man/ccy.1` must render without a warning.
+/// (the same text as the committed pages, which the test above checks),
+/// for a UTF-8 terminal and for an ASCII one (`man` in the C locale):
+/// `man -l man/ccy.1` must render without a warning in either.
 #[test]
 fn man_pages_render_without_groff_warnings() {
     for (name, text) in render_all() {
-        let mut groff = Process::new("groff")
-            .args(["-k", "-ww", "-z", "-man", "-Tutf8"])
-            .env("LC_ALL", "C.UTF-8")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run groff ({e}): install it (Debian: apt-get install groff-base; \
-                     tests/run does) to check the man pages"
-                )
-            });
-        groff
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-        let run = groff.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&run.stderr);
-        assert!(
-            run.status.success() && stderr.trim().is_empty(),
-            "groff warns about man/{name} ({}):\n{stderr}",
-            run.status
-        );
+        for (device, locale) in [("-Tutf8", "C.UTF-8"), ("-Tascii", "C")] {
+            let mut groff = Process::new("groff")
+                // The pages are UTF-8 whatever the locale (man-db tells
+                // preconv so too).
+                .args(["-k", "-Kutf-8", "-ww", "-z", "-man", device])
+                .env("LC_ALL", locale)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!(
+                        "cannot run groff ({e}): install it (Debian: apt-get install groff-base; \
+                         tests/run does) to check the man pages"
+                    )
+                });
+            groff
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            let run = groff.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            assert!(
+                run.status.success() && stderr.trim().is_empty(),
+                "groff {device} warns about man/{name} ({}):\n{stderr}",
+                run.status
+            );
+        }
     }
 }
 
@@ -573,15 +623,17 @@ fn every_verb_documents_its_exit_status() {
     );
 }
 
-/// The README's "Exit status" table says what [`ExitKind::meaning`] says.
+/// The "Exit status" table of `docs/commands.md` says what
+/// [`ExitKind::meaning`] says.
 #[test]
-fn readme_exit_status_table_matches_the_code() {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
-    let section = readme
+fn docs_exit_status_table_matches_the_code() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/commands.md"))
+            .unwrap();
+    let section = doc
         .split("\n## Exit status\n")
         .nth(1)
-        .expect("README has a '## Exit status' section");
+        .expect("docs/commands.md has a '## Exit status' section");
     let rows: Vec<(String, String)> = section
         .lines()
         .take_while(|l| !l.starts_with("## "))
@@ -608,7 +660,7 @@ fn readme_exit_status_table_matches_the_code() {
     );
     assert_eq!(
         rows, want,
-        "README 'Exit status' table vs ExitKind::meaning"
+        "docs/commands.md 'Exit status' table vs ExitKind::meaning"
     );
 }
 

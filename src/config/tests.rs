@@ -211,10 +211,10 @@ fn every_default_key_is_documented_and_in_the_readme() {
             pending_comment = false;
         }
     }
-    let readme = include_str!("../../README.md");
+    let doc = include_str!("../../docs/configuration.md");
     assert!(
-        readme.contains(DEFAULTS.trim()),
-        "README.md must hold config::DEFAULTS verbatim (section Configuration)"
+        doc.contains(DEFAULTS.trim()),
+        "docs/configuration.md must hold config::DEFAULTS verbatim (section Layers)"
     );
 }
 

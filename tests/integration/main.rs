@@ -1,6 +1,6 @@
 //! ccy's integration suite: real systemd user manager, logind, D-Bus,
 //! Podman and tmux, inside the project's sandbox. Run it with `tests/run`
-//! (see README "Tests"); it is built only with `--features integration`.
+//! (see docs/development.md); it is built only with `--features integration`.
 
 mod support;
 #[path = "../support/unitparse.rs"]
@@ -13,6 +13,7 @@ mod errors;
 mod faults;
 mod idle;
 mod image;
+mod manpages;
 mod prune;
 mod render_props;
 mod secrets;
