@@ -141,7 +141,7 @@
 //!   the container unit ("requested Quadlet image ... was not found"). Found
 //!   by the rendering property test (`tests/integration/render_props.rs`).
 //!
-//! `src/render/unitparse.rs` parses the generated `.service` by systemd's
+//! `tests/support/unitparse.rs` parses the generated `.service` by systemd's
 //! rules so tests can check that each value arrives unchanged.
 
 use std::fmt::Write as _;

@@ -21,7 +21,7 @@
 //! over-refusal and fails the test (reasons that only Podman shows, and a
 //! line break ending a path, are exempt; see `check_refusal`).
 //!
-//! Found so far (fixed in `src/render/escape.rs`): `Image=` ending in
+//! Found so far (fixed in `src/quadlet/escape.rs`): `Image=` ending in
 //! `.image`/`.build` (the generator drops the unit); host paths with control
 //! characters other than `\n`/`\r`, and ending in an even run of
 //! backslashes, refused although carried; `\r\n` in `--env` values, which
