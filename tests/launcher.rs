@@ -34,8 +34,10 @@ fn real_program(name: &str) -> PathBuf {
         .find(|p| {
             std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
-        .map(|p| std::fs::canonicalize(p).unwrap())
-        .unwrap_or_else(|| panic!("{name} is needed for this test (tests/run installs it)"))
+        .map_or_else(
+            || panic!("{name} is needed for this test (tests/run installs it)"),
+            |p| std::fs::canonicalize(p).unwrap(),
+        )
 }
 
 /// A scratch `CLAUDE_CONFIG_DIR` and a `bin` directory holding the basic
@@ -96,7 +98,7 @@ impl Env {
         v
     }
 
-    fn json(&self, path: &Path) -> serde_json::Value {
+    fn json(path: &Path) -> serde_json::Value {
         serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
     }
 }
@@ -107,8 +109,8 @@ fn merges_with(tool: &str) {
     // No file: created with the key; the onboarding answers are written too.
     let env = Env::new(Some(tool));
     assert_eq!(env.run(), "");
-    assert_eq!(env.json(&env.settings()), serde_json::json!({ KEY: true }));
-    let onboarding = env.json(&env.state().join(".claude.json"));
+    assert_eq!(Env::json(&env.settings()), serde_json::json!({ KEY: true }));
+    let onboarding = Env::json(&env.state().join(".claude.json"));
     assert_eq!(onboarding["hasCompletedOnboarding"], true);
     assert_eq!(
         onboarding["projects"]["/workspace"]["hasTrustDialogAccepted"],
@@ -123,7 +125,7 @@ fn merges_with(tool: &str) {
     assert_eq!(env.run(), "", "{tool}");
     let mut want: serde_json::Value = serde_json::from_str(user).unwrap();
     want[KEY] = serde_json::Value::Bool(true);
-    assert_eq!(env.json(&env.settings()), want, "{tool}");
+    assert_eq!(Env::json(&env.settings()), want, "{tool}");
     let text = std::fs::read_to_string(env.settings()).unwrap();
     assert!(
         text.find("\"model\"").unwrap() < text.find("\"z\"").unwrap(),
@@ -174,7 +176,7 @@ fn merges_with(tool: &str) {
     // A blank file holds nothing to keep.
     std::fs::write(env.settings(), " \n").unwrap();
     assert_eq!(env.run(), "");
-    assert_eq!(env.json(&env.settings()), serde_json::json!({ KEY: true }));
+    assert_eq!(Env::json(&env.settings()), serde_json::json!({ KEY: true }));
 
     // A symlinked settings.json: its target is edited, the link stays.
     let target = env.dir.path().join("dotfiles-settings.json");
@@ -189,7 +191,7 @@ fn merges_with(tool: &str) {
             .is_symlink()
     );
     assert_eq!(
-        env.json(&target),
+        Env::json(&target),
         serde_json::json!({ "theme": "dark", KEY: true }),
         "{tool}"
     );
@@ -217,7 +219,7 @@ fn merges_with_jq() {
 fn without_a_json_tool() {
     let env = Env::new(None);
     assert_eq!(env.run(), "");
-    assert_eq!(env.json(&env.settings()), serde_json::json!({ KEY: true }));
+    assert_eq!(Env::json(&env.settings()), serde_json::json!({ KEY: true }));
 
     let user = r#"{"model": "opus"}"#;
     std::fs::write(env.settings(), user).unwrap();
