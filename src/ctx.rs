@@ -40,6 +40,18 @@ impl Ctx {
         })
     }
 
+    /// The configuration for a session in `worktree` (the user's file, the
+    /// project's `.claude/ccy/config.toml`, `CCY_*` variables), or the
+    /// user's alone with `None`, ready for flags to be layered on before
+    /// [`crate::config::Loader::finish`]. The one place ccy reads its
+    /// configuration; verbs read it once and pass the values down.
+    ///
+    /// # Errors
+    /// As [`crate::config::load`].
+    pub fn config(&self, worktree: Option<&std::path::Path>) -> Result<crate::config::Loader> {
+        crate::config::load(&self.paths.user_config_file(), worktree)
+    }
+
     /// Runs `fut` to completion on the context's runtime.
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
         self.runtime.block_on(fut)

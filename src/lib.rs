@@ -1,33 +1,31 @@
 //! ccy: persistent, resumable Podman Quadlet sessions for AI coding agents.
 //!
-//! The binary (`src/main.rs`) is a thin shell over this library: `cli`
-//! parses, `cmd` holds one module per verb, `lifecycle` the session
-//! operations they share. Below them, one module per outside system —
-//! `systemd` (D-Bus), `podman` (REST API and processes), `git` — and the
-//! pure parts: `names`, `config`, `render`.
+//! The binary (`src/main.rs`) is a thin shell over this library. The
+//! layers, each importing only the ones below it (README, "Architecture"):
+//!
+//! ```text
+//! cmd        one file per verb: parse arguments, call the session layer, print
+//!  │
+//! session    the session operations: find, create, start, attach, stop,
+//!  │         remove, reset; the store of ccy's files; images, tokens, archives
+//!  ├──────────────┐
+//! quadlet        host
+//! pure: the      one module per outside system (systemd, podman, tmux, git,
+//! session model, fs); the only code that starts processes
+//! rendering
+//!  │              │
+//! contract, config, names, paths, ctx, ui, error, trace
+//! ```
 
-pub mod archive;
-pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod contract;
 pub mod ctx;
 pub mod error;
-pub mod fsutil;
-pub mod generator;
-pub mod git;
-pub mod image;
-pub mod inventory;
-pub mod keep;
-pub mod lifecycle;
+pub mod host;
 pub mod names;
 pub mod paths;
-pub mod podman;
-pub mod render;
-pub mod runopts;
-pub mod safety;
+pub mod quadlet;
 pub mod session;
-pub mod systemd;
-pub mod tmux;
-pub mod token;
 pub mod trace;
 pub mod ui;

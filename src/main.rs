@@ -6,7 +6,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     ccy::trace::init();
-    let cli = ccy::cli::Cli::parse();
+    let cli = ccy::cmd::Cli::parse();
     match ccy::cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

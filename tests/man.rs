@@ -29,7 +29,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 
-use ccy::cli::Cli;
+use ccy::cmd::Cli;
 use ccy::error::ExitKind;
 use ccy::paths::Paths;
 use clap::CommandFactory;
@@ -466,7 +466,7 @@ fn files_section(roff: &mut Roff) {
     );
     tagged(
         roff,
-        &show(Path::new("WORKTREE").join(ccy::session::SESSION_ID_FILE)),
+        &show(Path::new("WORKTREE").join(ccy::contract::worktree::SESSION_ID)),
         "The name of the worktree's last session: lets `ccy` attach without asking Podman. \
          ccy adds it to `.claude/ccy/.gitignore`.",
     );

@@ -4,17 +4,10 @@ use std::io::IsTerminal;
 
 use clap::Args;
 
-use std::path::Path;
-
 use crate::ctx::{Ctx, notice};
-use crate::error::{Context, Error, ExitKind, Result};
-use crate::fsutil;
-use crate::inventory::{self, SessionInfo, State};
-use crate::lifecycle;
-use crate::podman::{self, AttachMode, PodmanApi};
-use crate::render;
-use crate::session::{self, SessionMeta};
-use crate::systemd::{JobResult, UserManager};
+use crate::error::{Error, Result};
+use crate::host::podman::{AttachMode, cli as podman_cli};
+use crate::session::{Host, attach, find, reset, start};
 
 /// Attach to a session by name, starting it first when it is stopped.
 ///
@@ -65,117 +58,35 @@ pub struct AttachArgs {
 
 /// Resolves the session, starts it when needed, and replaces the ccy
 /// process with a tmux client attached to it (see
-/// [`lifecycle::attach_argv`]).
+/// [`attach::attach_argv`]).
 ///
 /// # Errors
 /// See the exit status in [`AttachArgs`].
 pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
     require_terminal()?;
-    podman::require_cli()?;
+    podman_cli::require_cli()?;
     let name = ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
-        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-        let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
-        let info = inventory::resolve(&all, &args.name)?;
+        let host = Host::connect(ctx).await?;
+        let all = host.sessions().await?;
+        let info = find::resolve(&all, &args.name)?;
+        let max = host.max_running(info)?;
         if args.reset {
-            reset(ctx, &mgr, &api, info).await?;
+            reset::reset(&host, info, max).await?;
         } else if args.fresh {
-            fresh(ctx, &mgr, &api, info).await?;
-        } else if lifecycle::ensure_running(&mgr, &api, &ctx.paths, info).await? {
+            reset::fresh(&host, info, max).await?;
+        } else if start::ensure_running(&host, info, max).await? {
             notice(&format!("started session {}", info.name));
         }
         Ok::<_, Error>(info.name.clone())
     })?;
-    lifecycle::say_attaching(&name, false);
+    attach::say_attaching(&name, false);
     let mode = AttachMode {
         read_only: args.read_only,
         exclusive: args.exclusive,
     };
-    Err(podman::exec_replace(&lifecycle::attach_argv(
+    Err(crate::host::exec_replace(&attach::attach_argv(
         &ctx.paths, &name, mode,
     )))
-}
-
-/// The unit file of a session that --fresh or --reset can act on.
-fn unit_file(info: &SessionInfo) -> Result<(&Path, &SessionMeta)> {
-    match (&info.file, &info.meta) {
-        (Some(file), Some(meta)) => Ok((file.as_path(), meta)),
-        _ => Err(Error::new(
-            ExitKind::Session,
-            format!(
-                "{} is a container without a ccy unit file: ccy cannot recreate it",
-                info.name
-            ),
-        )
-        .hint(format!("restart it with 'podman restart {}'", info.name))),
-    }
-}
-
-/// `--fresh`: restarts the running session's unit (a new container), or
-/// starts the stopped one.
-async fn fresh(ctx: &Ctx, mgr: &UserManager, api: &PodmanApi, info: &SessionInfo) -> Result<()> {
-    let (_, meta) = unit_file(info)?;
-    if info.state() == State::Stopped {
-        lifecycle::start_session(&ctx.paths, mgr, api, &info.name, &meta.worktree).await?;
-        notice(&format!("started session {} in a new container", info.name));
-    } else {
-        lifecycle::restart_unit(mgr, &ctx.paths, &info.name).await?;
-        notice(&format!("recreated the container of session {}", info.name));
-    }
-    Ok(())
-}
-
-/// `--reset`: points the session's `NAME.volume` unit at a new Podman
-/// volume (`NAME-state-K`, the first K from 2 that no volume has) and
-/// records it in the metadata line; stops the session (and its volume
-/// unit, so that it runs again), reloads the user manager once, starts
-/// the session. The old volume is kept and named.
-async fn reset(ctx: &Ctx, mgr: &UserManager, api: &PodmanApi, info: &SessionInfo) -> Result<()> {
-    let (file, meta) = unit_file(info)?;
-    let name = &info.name;
-    let old = meta.current_state_volume();
-    let mut k = 2u32;
-    let new = loop {
-        let candidate = format!("{}-{k}", name.state_volume());
-        if !api.volume_exists(&candidate).await? {
-            break candidate;
-        }
-        k += 1;
-    };
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mut new_meta = meta.clone();
-    new_meta.state_volume = Some(new.clone());
-    let container = session::replace_meta(&text, &new_meta)
-        .ok_or_else(|| Error::failure(format!("{} has no ccy metadata line", file.display())))?;
-    let volume = render::state_volume(name, &new, &meta.project)?;
-    let unit = name.service_unit();
-    match mgr.stop(&unit).await? {
-        JobResult::Done | JobResult::Skipped => {}
-        result => {
-            return Err(Error::new(
-                ExitKind::Session,
-                format!("cannot stop {unit} (job {})", result.as_str()),
-            )
-            .hint(format!("see 'journalctl --user -u {unit}'")));
-        }
-    }
-    // The volume unit is a oneshot that stays active: stop it so that the
-    // next start runs it again and creates the new volume.
-    let _ = mgr.stop(&name.volume_unit()).await;
-    let dir = &ctx.paths.quadlet_dir;
-    fsutil::write_atomic(&dir.join(name.volume_file()), volume.as_bytes(), 0o644)?;
-    fsutil::write_atomic(
-        &dir.join(name.container_file()),
-        container.as_bytes(),
-        0o644,
-    )?;
-    mgr.reload().await?;
-    lifecycle::start_session(&ctx.paths, mgr, api, name, &meta.worktree).await?;
-    notice(&format!(
-        "session {name} has a new agent-state volume {new}; kept the old one, {old} (remove it with 'podman volume rm {old}')"
-    ));
-    Ok(())
 }
 
 /// Attaching needs standard input to be a terminal (`podman exec -it`).

@@ -1,21 +1,19 @@
 //! `ccy clone SRC [NEW]`: a new session from another session's state, in a
 //! new git worktree on a new branch.
 
-use std::io::IsTerminal;
-
 use clap::Args;
 
-use crate::config;
 use crate::ctx::{Ctx, notice};
 use crate::error::{Error, ExitKind, Result};
-use crate::git::{self, Worktree};
-use crate::inventory::{self, State};
-use crate::lifecycle::{self, NewSession, StateSource};
+use crate::host::git::{self, Worktree};
+use crate::host::podman::cli as podman_cli;
 use crate::names::SessionName;
 use crate::paths::display_home;
-use crate::podman::{self, AttachMode, PodmanApi};
-use crate::session::{self, CreatedWorktree};
-use crate::systemd::UserManager;
+use crate::quadlet::spec::{CreatedWorktree, SessionMeta};
+use crate::session::attach::{self, Arrival};
+use crate::session::create::{self, NewSession, StateSource};
+use crate::session::find::{self, State};
+use crate::session::{Host, checks, store};
 
 /// Start a new session from another session's state, on a new branch.
 ///
@@ -73,41 +71,26 @@ pub struct CloneArgs {
 /// # Errors
 /// See the exit status in [`CloneArgs`].
 pub fn run(ctx: &Ctx, args: &CloneArgs) -> Result<()> {
-    podman::require_cli()?;
+    podman_cli::require_cli()?;
     let new_name = args.new.as_deref().map(SessionName::parse).transpose()?;
     if let Some(b) = &args.branch {
         git::check_branch_name(b)?;
     }
-    let attach = !args.detach && std::io::stdin().is_terminal();
     let name = ctx.block_on(clone(ctx, args, new_name))?;
-    if attach {
-        lifecycle::say_attaching(&name, true);
-        return Err(podman::exec_replace(&lifecycle::attach_argv(
-            &ctx.paths,
-            &name,
-            AttachMode::default(),
-        )));
-    }
-    if !args.detach {
-        notice("standard input is not a terminal: not attaching");
-    }
-    println!("created session {name}");
-    notice(&format!("attach with 'ccy attach {name}'"));
-    Ok(())
+    attach::attach_or_explain(&ctx.paths, &name, Arrival::Created, args.detach)
 }
 
 async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Result<SessionName> {
-    let mgr = UserManager::connect(&ctx.paths).await?;
-    let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-    let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
-    let src = inventory::resolve(&all, &args.src)?;
+    let host = Host::connect(ctx).await?;
+    let all = host.sessions().await?;
+    let src = find::resolve(&all, &args.src)?;
     let (meta, src_wt, head) = source(ctx, src)?;
     let name = match new_name {
         Some(n) => n,
         None => SessionName::generate(&src_wt.project())?,
     };
     // Refuse a taken name before making a git worktree for it.
-    lifecycle::check_name_free(&ctx.paths, &mgr, &api, &name).await?;
+    checks::check_name_free(&ctx.paths, &host.mgr, host.api().await?, &name).await?;
     let branch = args.branch.clone().unwrap_or_else(|| name.to_string());
     git::check_branch_name(&branch)?;
     if src_wt.branch_exists(&branch)? {
@@ -136,13 +119,11 @@ async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Re
         head.get(..12).unwrap_or(&head)
     ));
     let result = async {
-        let mut cfg = config::load(&ctx.paths.user_config_file(), Some(&worktree.root))?
-            .finish()?
-            .config;
+        let mut cfg = ctx.config(Some(&worktree.root))?.finish()?.config;
         if let Some(options) = &meta.options {
             options.apply(&mut cfg)?;
         }
-        let _lock = lifecycle::lock_worktree(&ctx.paths, &worktree)?;
+        let _lock = find::lock_worktree(&ctx.paths, &worktree)?;
         let new = NewSession {
             name: Some(name.clone()),
             created_worktree: Some(CreatedWorktree {
@@ -152,22 +133,13 @@ async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Re
             state_from: Some(StateSource::Volume(meta.current_state_volume())),
             ..NewSession::default()
         };
-        let name = lifecycle::create(ctx, &mgr, &api, &cfg, &worktree, new).await?;
-        session::write_session_id(&worktree, &name)?;
+        let name = create::create(&host, &cfg, &worktree, new).await?;
+        store::write_session_id(&worktree, &name)?;
         Ok(name)
     }
     .await;
     if result.is_err() {
-        let shown = display_home(&path, &ctx.paths.home);
-        match src_wt.remove_linked(&path, Some(&branch)) {
-            Ok(()) => notice(&format!(
-                "removed the git worktree {shown} and branch {branch} again"
-            )),
-            Err(e) => notice(&format!(
-                "warning: could not remove the git worktree {shown}: {}",
-                e.message()
-            )),
-        }
+        create::undo_worktree(&ctx.paths, &src_wt, &path, &branch, true);
     }
     result
 }
@@ -175,8 +147,8 @@ async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Re
 /// SRC's metadata, its worktree and the commit checked out there.
 fn source<'a>(
     ctx: &Ctx,
-    src: &'a inventory::SessionInfo,
-) -> Result<(&'a session::SessionMeta, Worktree, String)> {
+    src: &'a find::SessionInfo,
+) -> Result<(&'a SessionMeta, Worktree, String)> {
     let Some(meta) = &src.meta else {
         return Err(Error::new(
             ExitKind::Session,

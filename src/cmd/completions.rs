@@ -2,9 +2,8 @@
 
 use std::io::Write;
 
-use clap::{Args, CommandFactory, ValueEnum};
+use clap::{Args, ValueEnum};
 
-use crate::cli::Cli;
 use crate::error::{Context, Result};
 
 /// Print a shell completion script for ccy on standard output.
@@ -57,11 +56,12 @@ impl Shell {
     }
 }
 
-/// The completion script for `shell`, for the command name `ccy`.
+/// The completion script for `shell` of the command line `cli` (ccy's:
+/// `Cli::command()`), for the command name `ccy`.
 #[must_use]
-pub fn script(shell: Shell) -> Vec<u8> {
+pub fn script(shell: Shell, mut cli: clap::Command) -> Vec<u8> {
     let mut out = Vec::new();
-    clap_complete::generate(shell.generator(), &mut Cli::command(), "ccy", &mut out);
+    clap_complete::generate(shell.generator(), &mut cli, "ccy", &mut out);
     out
 }
 
@@ -71,9 +71,9 @@ pub fn script(shell: Shell) -> Vec<u8> {
 /// # Errors
 /// [`crate::error::ExitKind::Failure`] when standard output cannot be
 /// written (a closed pipe included).
-pub fn run(args: &CompletionsArgs) -> Result<()> {
+pub fn run(args: &CompletionsArgs, cli: clap::Command) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    out.write_all(&script(args.shell))
+    out.write_all(&script(args.shell, cli))
         .and_then(|()| out.flush())
         .context("cannot write the completion script to standard output")
 }
@@ -86,7 +86,11 @@ mod tests {
     #[test]
     fn every_shell_gets_a_script_naming_the_verbs() {
         for shell in Shell::value_variants() {
-            let text = String::from_utf8(script(*shell)).unwrap();
+            let text = String::from_utf8(script(
+                *shell,
+                <crate::cmd::Cli as clap::CommandFactory>::command(),
+            ))
+            .unwrap();
             for verb in ["attach", "new", "completions"] {
                 assert!(text.contains(verb), "{shell:?} script lacks {verb}");
             }

@@ -9,12 +9,12 @@
 
 use clap::Args;
 
-use crate::config::{self, Loaded, Loader};
+use crate::config::{Loaded, Loader};
 use crate::ctx::Ctx;
 use crate::error::Result;
-use crate::git::Worktree;
-use crate::lifecycle::NewSession;
+use crate::host::git::Worktree;
 use crate::names::SessionName;
+use crate::session::create::NewSession;
 
 /// How a new session is made.
 #[derive(Debug, Clone, Default, Args)]
@@ -83,7 +83,7 @@ impl CreateArgs {
     /// # Errors
     /// As [`config::load`]; a flag value of the wrong type.
     pub fn config(&self, ctx: &Ctx, worktree: &Worktree) -> Result<Loaded> {
-        let loader = config::load(&ctx.paths.user_config_file(), Some(&worktree.root))?;
+        let loader = ctx.config(Some(&worktree.root))?;
         self.apply(loader)?.finish()
     }
 

@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use crate::archive::{self, Manifest};
 use crate::ctx::{Ctx, notice};
 use crate::error::{Context, Error, ExitKind, Result};
-use crate::inventory::{self, State};
-use crate::podman::{self, PodmanApi};
-use crate::session;
-use crate::systemd::UserManager;
+use crate::host::podman::cli as podman_cli;
+use crate::session::Host;
+use crate::session::archive::{self, Manifest};
+use crate::session::find::{self, State};
+use crate::session::store;
 
 /// Write a session into one archive file, for `ccy import`.
 ///
@@ -53,7 +53,7 @@ pub struct ExportArgs {
 /// # Errors
 /// See the exit status in [`ExportArgs`].
 pub fn run(ctx: &Ctx, args: &ExportArgs) -> Result<()> {
-    podman::require_cli()?;
+    podman_cli::require_cli()?;
     let file = ctx.cwd.join(&args.file);
     if !args.force && file.symlink_metadata().is_ok() {
         return Err(
@@ -65,10 +65,9 @@ pub fn run(ctx: &Ctx, args: &ExportArgs) -> Result<()> {
         );
     }
     let (name, meta, live) = ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
-        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-        let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
-        let info = inventory::resolve(&all, &args.name)?;
+        let host = Host::connect(ctx).await?;
+        let all = host.sessions().await?;
+        let info = find::resolve(&all, &args.name)?;
         let (Some(meta), Some(_)) = (&info.meta, &info.file) else {
             return Err(Error::new(
                 ExitKind::Session,
@@ -93,7 +92,7 @@ pub fn run(ctx: &Ctx, args: &ExportArgs) -> Result<()> {
         .prefix(".ccy-export-state-")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    podman::export_volume(&volume, tmp_state.path())?;
+    podman_cli::export_volume(&volume, tmp_state.path())?;
     let mut units = Vec::new();
     for unit in [name.container_file(), name.volume_file()] {
         let path = ctx.paths.quadlet_dir.join(&unit);
@@ -104,7 +103,7 @@ pub fn run(ctx: &Ctx, args: &ExportArgs) -> Result<()> {
     let manifest = Manifest {
         format: archive::FORMAT,
         ccy_version: env!("CARGO_PKG_VERSION").to_owned(),
-        exported: session::now_rfc3339(),
+        exported: store::now_rfc3339(),
         session: meta,
         state_volume: volume.clone(),
         live,

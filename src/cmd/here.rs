@@ -1,21 +1,18 @@
 //! `ccy` with no verb: attach to this worktree's session, creating it when
 //! there is none.
 
-use std::io::IsTerminal;
-
 use clap::Args;
 
 use crate::cmd::create_opts::CreateArgs;
 use crate::ctx::{Ctx, notice};
 use crate::error::{Error, Result};
-use crate::git::Worktree;
-use crate::inventory::State;
-use crate::lifecycle::{self, Found};
+use crate::host::git::Worktree;
+use crate::host::podman::cli as podman_cli;
+use crate::host::systemd::ActiveState;
 use crate::names::SessionName;
-use crate::paths::Paths;
-use crate::podman::{self, AttachMode, PodmanApi};
-use crate::session;
-use crate::systemd::UserManager;
+use crate::session::attach::{self, Arrival};
+use crate::session::find::{self, SessionInfo, State};
+use crate::session::{Host, create, start, store};
 use crate::ui;
 
 /// Options of `ccy` without a verb.
@@ -28,8 +25,8 @@ pub struct HereArgs {
 
 /// Finds this worktree's session and attaches to it; creates it first when
 /// there is none. Replaces the ccy process with a tmux client attached to
-/// it ([`lifecycle::attach_argv`]); without a terminal on standard input,
-/// only makes sure the session runs.
+/// it ([`attach::attach_or_explain`]); without a terminal on standard
+/// input, only makes sure the session runs.
 ///
 /// # Errors
 /// Not in a git worktree, no user bus, Podman unusable, the unit failing
@@ -37,117 +34,82 @@ pub struct HereArgs {
 /// on.
 pub fn run(ctx: &Ctx, args: &HereArgs) -> Result<()> {
     let worktree = Worktree::discover(&ctx.cwd)?;
-    podman::require_cli()?;
-    let (name, how) = ctx.block_on(find_or_create(ctx, &worktree, args))?;
-    if !std::io::stdin().is_terminal() {
-        // As `ccy new`: without a terminal there is nothing to attach (and
-        // `podman exec -it` would fail), but the session now runs.
-        println!(
-            "{} session {name}",
-            if how == How::Created {
-                "created"
-            } else {
-                "running"
-            }
-        );
-        notice(
-            "standard input is not a terminal: not attaching; run 'ccy' on a terminal to attach",
-        );
-        return Ok(());
-    }
-    if how != How::Fast {
-        lifecycle::say_attaching(&name, how == How::Created);
-    }
-    Err(podman::exec_replace(&lifecycle::attach_argv(
-        &ctx.paths,
-        &name,
-        AttachMode::default(),
-    )))
-}
-
-/// How [`find_or_create`] found the session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum How {
-    /// Through `.claude/ccy/.session-id`, running.
-    Fast,
-    /// Among the worktree's sessions (started if it was not running).
-    Existing,
-    /// Created now.
-    Created,
+    podman_cli::require_cli()?;
+    let (name, arrival) = ctx.block_on(find_or_create(ctx, &worktree, args))?;
+    attach::attach_or_explain(&ctx.paths, &name, arrival, false)
 }
 
 async fn find_or_create(
     ctx: &Ctx,
     worktree: &Worktree,
     args: &HereArgs,
-) -> Result<(SessionName, How)> {
-    let mgr = UserManager::connect(&ctx.paths).await?;
-    crate::trace::mark("user manager connected");
+) -> Result<(SessionName, Arrival)> {
+    let host = Host::connect(ctx).await?;
 
     // Fast path: the session named in .claude/ccy/.session-id, verified
     // against its unit file and running unit, when it is the worktree's
     // only unit file (with several, the user chooses); no Podman call.
-    if let Some(name) = session::read_session_id(worktree) {
-        let files: Vec<_> = session::read_sessions(&ctx.paths.quadlet_dir)?
+    if let Some(name) = store::read_session_id(worktree) {
+        let files: Vec<_> = store::read_sessions(&ctx.paths.quadlet_dir)?
             .into_iter()
             .filter(|f| f.meta.worktree == worktree.root)
             .collect();
         let ours = matches!(files.as_slice(), [only] if only.meta.name == name.as_str());
-        if ours && mgr.unit_state(&name.service_unit()).await?.active_state == "active" {
+        if ours
+            && host
+                .mgr
+                .unit_state(&name.service_unit())
+                .await?
+                .active_state
+                == ActiveState::Active
+        {
             crate::trace::mark("fast path: session running");
             warn_ignored_args(args);
-            return Ok((name, How::Fast));
+            return Ok((name, Arrival::Quiet));
         }
     }
 
-    let _lock = lifecycle::lock_worktree(&ctx.paths, worktree)?;
-    let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-    let found = lifecycle::sessions_for_worktree(&ctx.paths, &api, worktree).await?;
+    let _lock = find::lock_worktree(&ctx.paths, worktree)?;
+    let found =
+        find::sessions_for_worktree(&ctx.paths, &host.mgr, host.api().await?, worktree).await?;
     crate::trace::mark("worktree sessions listed");
     let outcome = match found.as_slice() {
         [] => {
             let cfg = args.create.config(ctx, worktree)?.config;
             let new = args.create.new_session(None);
             (
-                lifecycle::create(ctx, &mgr, &api, &cfg, worktree, new).await?,
-                How::Created,
+                create::create(&host, &cfg, worktree, new).await?,
+                Arrival::Created,
             )
         }
         [one] => {
             warn_ignored_args(args);
-            resume(&mgr, &api, &ctx.paths, worktree, one).await?;
-            (one.name.clone(), How::Existing)
+            resume(ctx, &host, worktree, one).await?;
+            (one.name.clone(), Arrival::Found)
         }
         many => {
-            let chosen = choose(&mgr, many).await?;
+            let chosen = choose(many)?;
             warn_ignored_args(args);
-            resume(&mgr, &api, &ctx.paths, worktree, chosen).await?;
-            (chosen.name.clone(), How::Existing)
+            resume(ctx, &host, worktree, chosen).await?;
+            (chosen.name.clone(), Arrival::Found)
         }
     };
-    session::write_session_id(worktree, &outcome.0)?;
+    store::write_session_id(worktree, &outcome.0)?;
     Ok(outcome)
 }
 
 /// Picks one of several sessions of the worktree: a numbered list on a
 /// terminal ([`ui::choose`]); without one, an error listing them.
-async fn choose<'a>(mgr: &UserManager, many: &'a [Found]) -> Result<&'a Found> {
-    let units: Vec<String> = many.iter().map(|f| f.name.service_unit()).collect();
-    let states = mgr.unit_states(&units).await?;
+fn choose(many: &[SessionInfo]) -> Result<&SessionInfo> {
     let lines: Vec<String> = many
         .iter()
-        .zip(&states)
-        .map(|(f, u)| {
-            let created = f
-                .file
+        .map(|s| {
+            let created = s
+                .meta
                 .as_ref()
-                .map(|f| format!(", created {}", f.meta.created))
+                .map(|m| format!(", created {}", m.created))
                 .unwrap_or_default();
-            format!(
-                "{}  ({}{created})",
-                f.name,
-                State::from_unit(Some(u)).as_str()
-            )
+            format!("{}  ({}{created})", s.name, s.state().as_str())
         })
         .collect();
     if ui::can_prompt() {
@@ -175,24 +137,25 @@ async fn choose<'a>(mgr: &UserManager, many: &'a [Found]) -> Result<&'a Found> {
 }
 
 /// Starts a found session's unit when it is not running (through
-/// [`lifecycle::start_session`]: `session.max_running`, token secrets).
+/// [`start::start_session`]: `session.max_running`, token secrets).
 async fn resume(
-    mgr: &UserManager,
-    api: &PodmanApi,
-    paths: &Paths,
+    ctx: &Ctx,
+    host: &Host<'_>,
     worktree: &Worktree,
-    found: &Found,
+    found: &SessionInfo,
 ) -> Result<()> {
-    if found.file.is_none() {
-        // A running container labelled for this worktree but no unit file:
-        // not ours to manage, but attachable.
+    if found.file.is_none() || found.state() == State::Running {
+        // A running container labelled for this worktree but no unit file
+        // is not ours to manage, but attachable.
         return Ok(());
     }
-    let state = mgr.unit_state(&found.name.service_unit()).await?;
-    if state.active_state == "active" {
-        return Ok(());
-    }
-    lifecycle::start_session(paths, mgr, api, &found.name, &worktree.root).await
+    let max = ctx
+        .config(Some(&worktree.root))?
+        .finish()?
+        .config
+        .session
+        .max_running;
+    start::start_session(host, &found.name, max).await
 }
 
 fn warn_ignored_args(args: &HereArgs) {

@@ -2,18 +2,19 @@
 //! used for a while, then stop them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use clap::Args;
 
 use crate::config;
+use crate::contract::TMUX_SESSION;
 use crate::ctx::Ctx;
 use crate::error::{Error, ExitKind, Result};
-use crate::inventory::{self, SessionInfo, State, TmuxStatus};
-use crate::keep;
-use crate::lifecycle;
-use crate::podman::PodmanApi;
-use crate::systemd::{JobResult, UserManager};
+use crate::host::podman::cli as podman_cli;
+use crate::host::systemd::{JobResult, UserManager};
+use crate::quadlet::keep;
+use crate::session::Host;
+use crate::session::find::{self, SessionInfo, State, TmuxStatus};
+use crate::session::start;
 use crate::ui;
 
 /// Stop sessions nobody has used for `[idle] stop`, warning first
@@ -226,12 +227,11 @@ fn is_kept(info: &SessionInfo) -> bool {
 /// # Errors
 /// See the exit status in [`IdleArgs`].
 pub fn run(ctx: &Ctx, args: &IdleArgs) -> Result<()> {
-    let user_file = ctx.paths.user_config_file();
     ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
-        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-        let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
-        let now = inventory::now_epoch();
+        let host = Host::connect(ctx).await?;
+        let mgr = &host.mgr;
+        let all = host.sessions().await?;
+        let now = find::now_epoch();
         let mut failed = Vec::new();
         let mut any_policy = false;
         for info in all
@@ -239,7 +239,8 @@ pub fn run(ctx: &Ctx, args: &IdleArgs) -> Result<()> {
             .filter(|s| s.file.is_some() && s.state() == State::Running)
         {
             let worktree = info.worktree();
-            let policy = config::load(&user_file, Some(Path::new(&worktree)))
+            let policy = ctx
+                .config(Some(Path::new(&worktree)))
                 .and_then(config::Loader::finish)
                 .and_then(|l| Policy::from_config(&l.config.idle));
             let policy = match policy {
@@ -254,7 +255,7 @@ pub fn run(ctx: &Ctx, args: &IdleArgs) -> Result<()> {
                 continue;
             }
             any_policy = true;
-            if let Err(e) = one(ctx, &mgr, info, policy, now, args.dry_run).await {
+            if let Err(e) = one(ctx, mgr, info, policy, now, args.dry_run).await {
                 eprintln!("ccy: {}: {e}", info.name);
                 failed.push(info.name.to_string());
             }
@@ -286,14 +287,7 @@ fn fresh_status(ctx: &Ctx, info: &SessionInfo, now: u64) -> Option<TmuxStatus> {
     {
         return Some(t);
     }
-    let ok = Command::new("podman")
-        .args(["exec", info.name.as_str(), "/etc/ccy/status"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok {
+    if !podman_cli::exec_quiet(info.name.as_str(), &["/etc/ccy/status"]) {
         return None;
     }
     std::fs::read_to_string(state_file(ctx, info, "status"))
@@ -304,22 +298,27 @@ fn fresh_status(ctx: &Ctx, info: &SessionInfo, now: u64) -> Option<TmuxStatus> {
 
 /// Runs `tmux ARGS` in the session (`podman exec`); whether it succeeded.
 fn tmux(name: &str, args: &[&str]) -> bool {
-    Command::new("podman")
-        .args(["exec", name, "tmux"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    let command: Vec<&str> = std::iter::once("tmux")
+        .chain(args.iter().copied())
+        .collect();
+    podman_cli::exec_quiet(name, &command)
 }
 
 /// Removes a warning: the status line message and the file.
 fn clear_warning(name: &str, file: &Path) {
-    tmux(name, &["set-option", "-u", "-t", "main", "status-right"]);
     tmux(
         name,
-        &["set-option", "-u", "-t", "main", "status-right-length"],
+        &["set-option", "-u", "-t", TMUX_SESSION, "status-right"],
+    );
+    tmux(
+        name,
+        &[
+            "set-option",
+            "-u",
+            "-t",
+            TMUX_SESSION,
+            "status-right-length",
+        ],
     );
     std::fs::remove_file(file).ok();
 }
@@ -383,13 +382,25 @@ async fn one(
             let text = warning_text(name, deadline);
             tmux(
                 name,
-                &["set-option", "-t", "main", "status-right-length", "120"],
+                &[
+                    "set-option",
+                    "-t",
+                    TMUX_SESSION,
+                    "status-right-length",
+                    "120",
+                ],
             );
-            if !tmux(name, &["set-option", "-t", "main", "status-right", &text]) {
+            if !tmux(
+                name,
+                &["set-option", "-t", TMUX_SESSION, "status-right", &text],
+            ) {
                 return Err(Error::failure("cannot show the idle warning in tmux"));
             }
-            tmux(name, &["display-message", "-t", "main", "-d", "0", &text]);
-            crate::fsutil::write_atomic(
+            tmux(
+                name,
+                &["display-message", "-t", TMUX_SESSION, "-d", "0", &text],
+            );
+            crate::host::fs::write_atomic(
                 &warning_file,
                 Warning { since, deadline }.to_text().as_bytes(),
                 0o644,
@@ -405,7 +416,7 @@ async fn one(
                     std::fs::remove_file(&warning_file).ok();
                     println!(
                         "stopped {name}; its panes are saved in {}",
-                        lifecycle::panes_dir(&ctx.paths, &info.name).display()
+                        start::panes_dir(&ctx.paths, &info.name).display()
                     );
                     Ok(())
                 }

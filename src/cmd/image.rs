@@ -2,13 +2,14 @@
 
 use clap::{Args, Subcommand};
 
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::ctx::{Ctx, notice};
 use crate::error::{Error, ExitKind, Result};
-use crate::git::Worktree;
-use crate::image::{self, ImageSpec, ImageState, PROJECT_DOCKERFILE};
-use crate::podman::{self, PodmanApi};
-use crate::systemd::UserManager;
+use crate::host::git::Worktree;
+use crate::host::podman::api::PodmanApi;
+use crate::host::podman::cli as podman_cli;
+use crate::session::Host;
+use crate::session::image::{self, ImageSpec, ImageState, PROJECT_DOCKERFILE};
 
 /// Build the agent image sessions run
 ///
@@ -86,9 +87,9 @@ async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
         Worktree::discover(&ctx.cwd).ok()
     };
     let config = load_config(ctx, worktree.as_ref())?;
-    podman::require_cli()?;
-    let mgr = UserManager::connect(&ctx.paths).await?;
-    let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
+    podman_cli::require_cli()?;
+    let host = Host::connect(ctx).await?;
+    let api = host.api().await?;
     api.check_version().await?;
     let spec = ImageSpec {
         name: config.image.name.clone(),
@@ -102,11 +103,11 @@ async fn build(ctx: &Ctx, args: &BuildArgs) -> Result<()> {
         }
         // The project image starts FROM the agent image: that one only as
         // a new session would.
-        image::ensure(&api, &spec, &mut std::io::stderr()).await?;
-        return build_project(&api, wt, &spec.name, args.if_needed).await;
+        image::ensure(api, &spec, &mut std::io::stderr()).await?;
+        return build_project(api, wt, &spec.name, args.if_needed).await;
     }
     let state = if args.if_needed {
-        image::ensure(&api, &spec, &mut std::io::stderr()).await?
+        image::ensure(api, &spec, &mut std::io::stderr()).await?
     } else {
         notice(&format!("building the image {}…", spec.name));
         image::build(&spec)?;
@@ -150,11 +151,7 @@ fn no_dockerfile(wt: &Worktree) -> Error {
 /// The configuration a new session in `worktree` would get (without
 /// flags).
 fn load_config(ctx: &Ctx, worktree: Option<&Worktree>) -> Result<Config> {
-    let loaded = config::load(
-        &ctx.paths.user_config_file(),
-        worktree.map(|w| w.root.as_path()),
-    )?
-    .finish()?;
+    let loaded = ctx.config(worktree.map(|w| w.root.as_path()))?.finish()?;
     Ok(loaded.config)
 }
 

@@ -5,17 +5,17 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::archive;
-use crate::config;
 use crate::ctx::{Ctx, notice};
 use crate::error::{Context, Error, Result};
-use crate::git::Worktree;
-use crate::lifecycle::{self, NewSession, StateSource};
+use crate::host::git::Worktree;
+use crate::host::podman::cli as podman_cli;
 use crate::names::SessionName;
 use crate::paths::display_home;
-use crate::podman::{self, PodmanApi};
-use crate::session;
-use crate::systemd::UserManager;
+use crate::session::Host;
+use crate::session::archive;
+use crate::session::create::{self, NewSession, StateSource};
+use crate::session::find;
+use crate::session::store;
 
 /// Make a session from an archive written by `ccy export`.
 ///
@@ -68,7 +68,7 @@ pub struct ImportArgs {
 /// # Errors
 /// See the exit status in [`ImportArgs`].
 pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
-    podman::require_cli()?;
+    podman_cli::require_cli()?;
     let file = ctx.cwd.join(&args.file);
     let tmp = tempfile::Builder::new()
         .prefix("ccy-import-")
@@ -93,9 +93,7 @@ pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
             )));
         }
     };
-    let mut cfg = config::load(&ctx.paths.user_config_file(), Some(&worktree.root))?
-        .finish()?
-        .config;
+    let mut cfg = ctx.config(Some(&worktree.root))?.finish()?.config;
     if let Some(options) = &meta.options {
         options.apply(&mut cfg)?;
     } else {
@@ -104,18 +102,17 @@ pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
         );
     }
     let name = ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
-        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-        let _lock = lifecycle::lock_worktree(&ctx.paths, &worktree)?;
+        let host = Host::connect(ctx).await?;
+        let _lock = find::lock_worktree(&ctx.paths, &worktree)?;
         let new = NewSession {
             name: Some(name),
             state_from: Some(StateSource::Archive(state.clone())),
             no_start: args.no_start,
             ..NewSession::default()
         };
-        lifecycle::create(ctx, &mgr, &api, &cfg, &worktree, new).await
+        create::create(&host, &cfg, &worktree, new).await
     })?;
-    session::write_session_id(&worktree, &name)?;
+    store::write_session_id(&worktree, &name)?;
     println!(
         "imported session {name} ({}) in {}",
         if args.no_start { "stopped" } else { "running" },

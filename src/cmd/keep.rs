@@ -2,16 +2,12 @@
 
 use clap::Args;
 
-use crate::cmd::stop::refuse_foreign;
 use crate::ctx::Ctx;
 use crate::error::{Context, Error, Result};
-use crate::fsutil;
-use crate::git::Worktree;
-use crate::inventory::{self, State};
-use crate::keep;
-use crate::lifecycle;
-use crate::podman::PodmanApi;
-use crate::systemd::UserManager;
+use crate::quadlet::keep;
+use crate::session::Host;
+use crate::session::find::{self, State};
+use crate::session::stop::refuse_foreign;
 
 /// Keep sessions from being pruned or idle-stopped (label `ccy.keep=true`).
 ///
@@ -43,16 +39,12 @@ pub struct KeepArgs {
 /// # Errors
 /// See the exit status in [`KeepArgs`].
 pub fn run(ctx: &Ctx, args: &KeepArgs) -> Result<()> {
-    let here = if args.names.is_empty() {
-        Some(Worktree::discover(&ctx.cwd)?)
-    } else {
-        None
-    };
+    let here = find::here_unless(ctx, !args.names.is_empty())?;
     ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
-        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-        let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
-        let targets = lifecycle::select(&all, &args.names, here.as_ref())?;
+        let host = Host::connect(ctx).await?;
+        let mgr = &host.mgr;
+        let all = host.sessions().await?;
+        let targets = find::select(&all, &args.names, here.as_ref())?;
         refuse_foreign(&targets)?;
         let want = !args.off;
         let mut changed = 0;
@@ -76,7 +68,7 @@ pub fn run(ctx: &Ctx, args: &KeepArgs) -> Result<()> {
                     path.display()
                 )));
             }
-            fsutil::write_atomic(path, new.as_bytes(), 0o644)?;
+            crate::host::fs::write_atomic(path, new.as_bytes(), 0o644)?;
             changed += 1;
             let verb = if want {
                 "kept: ccy prune will not remove it"

@@ -7,11 +7,10 @@ use serde::{Serialize, Serializer};
 
 use crate::ctx::Ctx;
 use crate::error::Result;
-use crate::git::Worktree;
-use crate::inventory::{self, SessionInfo, State};
+use crate::host::git::Worktree;
 use crate::paths::display_home;
-use crate::podman::PodmanApi;
-use crate::systemd::UserManager;
+use crate::session::Host;
+use crate::session::find::{self, SessionInfo, State};
 use crate::ui;
 
 /// List sessions: state, project, branch, worktree, activity, clients
@@ -86,9 +85,9 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
         None
     };
     let sessions = ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
-        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-        inventory::all_sessions(&ctx.paths, &mgr, &api).await
+        let host = Host::connect(ctx).await?;
+        let (mgr, api) = (&host.mgr, host.api().await?);
+        find::all_sessions(&ctx.paths, mgr, api).await
     })?;
     let entries: Vec<Entry> = sessions
         .iter()
@@ -100,7 +99,7 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
         text.push('\n');
         ui::print(&text);
     } else {
-        ui::print(&table(&entries, inventory::now_epoch(), &ctx.paths.home));
+        ui::print(&table(&entries, find::now_epoch(), &ctx.paths.home));
     }
     Ok(())
 }
@@ -179,16 +178,6 @@ impl Entry {
     }
 }
 
-/// The colour of a state word.
-#[must_use]
-pub fn state_style(state: State) -> anstyle::Style {
-    match state {
-        State::Running => ui::GOOD,
-        State::Failed => ui::BAD,
-        State::Starting | State::Stopping | State::Stopped => ui::WARN,
-    }
-}
-
 /// The table of `entries` at time `now` (seconds since the Unix epoch),
 /// paths under `home` shown with `~`. Always has the header line.
 #[must_use]
@@ -198,7 +187,7 @@ pub fn table(entries: &[Entry], now: u64, home: &Path) -> String {
         .map(|e| {
             vec![
                 e.name.clone(),
-                ui::paint(state_style(e.state), e.state.as_str()),
+                ui::paint(e.state.style(), e.state.as_str()),
                 e.project.clone(),
                 e.branch.clone(),
                 display_home(Path::new(&e.worktree), home),
@@ -233,11 +222,11 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::inventory::TmuxStatus;
+    use crate::host::podman::ContainerInfo;
+    use crate::host::systemd::UnitState;
     use crate::names::SessionName;
-    use crate::podman::ContainerInfo;
-    use crate::session::SessionMeta;
-    use crate::systemd::UnitState;
+    use crate::quadlet::spec::SessionMeta;
+    use crate::session::find::TmuxStatus;
 
     const NOW: u64 = 1_795_237_200; // 2026-11-21T05:00:00Z
 

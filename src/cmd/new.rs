@@ -1,20 +1,18 @@
 //! `ccy new`: start another session for this worktree (or for a new git
 //! worktree) and attach to it.
 
-use std::io::IsTerminal;
-
 use clap::Args;
 
 use crate::cmd::create_opts::CreateArgs;
 use crate::ctx::{Ctx, notice};
 use crate::error::{Error, Result};
-use crate::git::{self, Worktree};
-use crate::lifecycle;
+use crate::host::git::{self, Worktree};
+use crate::host::podman::cli as podman_cli;
 use crate::names::SessionName;
 use crate::paths::display_home;
-use crate::podman::{self, AttachMode, PodmanApi};
-use crate::session::{self, CreatedWorktree};
-use crate::systemd::UserManager;
+use crate::quadlet::spec::CreatedWorktree;
+use crate::session::attach::{self, Arrival};
+use crate::session::{Host, checks, create, find, store};
 
 /// Start another session for this worktree and attach to it.
 ///
@@ -72,28 +70,14 @@ pub struct NewArgs {
 /// See the exit status in [`NewArgs`].
 pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
     let here = Worktree::discover(&ctx.cwd)?;
-    podman::require_cli()?;
+    podman_cli::require_cli()?;
     let name = args.name.as_deref().map(SessionName::parse).transpose()?;
     let plan = match &args.worktree {
         Some(branch) => Some(plan_worktree(&here, branch)?),
         None => None,
     };
-    let attach = !args.detach && std::io::stdin().is_terminal();
-    let name = ctx.block_on(create(ctx, &here, name, plan, args))?;
-    if attach {
-        lifecycle::say_attaching(&name, true);
-        return Err(podman::exec_replace(&lifecycle::attach_argv(
-            &ctx.paths,
-            &name,
-            AttachMode::default(),
-        )));
-    }
-    if !args.detach {
-        notice("standard input is not a terminal: not attaching");
-    }
-    println!("created session {name}");
-    notice(&format!("attach with 'ccy attach {name}'"));
-    Ok(())
+    let name = ctx.block_on(create_session(ctx, &here, name, plan, args))?;
+    attach::attach_or_explain(&ctx.paths, &name, Arrival::Created, args.detach)
 }
 
 /// A git worktree to create: where, for which branch, and whether the
@@ -137,18 +121,17 @@ fn plan_worktree(here: &Worktree, branch: &str) -> Result<WorktreePlan> {
     })
 }
 
-async fn create(
+async fn create_session(
     ctx: &Ctx,
     here: &Worktree,
     name: Option<SessionName>,
     plan: Option<WorktreePlan>,
     args: &NewArgs,
 ) -> Result<SessionName> {
-    let mgr = UserManager::connect(&ctx.paths).await?;
-    let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
+    let host = Host::connect(ctx).await?;
     if let Some(n) = &name {
         // Refuse a taken name before making a git worktree for it.
-        lifecycle::check_name_free(&ctx.paths, &mgr, &api, n).await?;
+        checks::check_name_free(&ctx.paths, &host.mgr, host.api().await?, n).await?;
     }
     let (worktree, created) = match &plan {
         Some(p) => {
@@ -169,40 +152,19 @@ async fn create(
     };
     let result = async {
         let cfg = args.create.config(ctx, &worktree)?.config;
-        let _lock = lifecycle::lock_worktree(&ctx.paths, &worktree)?;
+        let _lock = find::lock_worktree(&ctx.paths, &worktree)?;
         let mut new = args.create.new_session(name);
         new.created_worktree = created;
         new.keep = args.keep;
-        let name = lifecycle::create(ctx, &mgr, &api, &cfg, &worktree, new).await?;
-        session::write_session_id(&worktree, &name)?;
+        let name = create::create(&host, &cfg, &worktree, new).await?;
+        store::write_session_id(&worktree, &name)?;
         Ok(name)
     }
     .await;
     if result.is_err()
         && let Some(p) = &plan
     {
-        undo_worktree(ctx, here, p);
+        create::undo_worktree(&ctx.paths, here, &p.path, &p.branch, p.new_branch);
     }
     result
-}
-
-/// Removes the git worktree (and new branch) made for a session that could
-/// not be created, saying so.
-fn undo_worktree(ctx: &Ctx, here: &Worktree, plan: &WorktreePlan) {
-    let shown = display_home(&plan.path, &ctx.paths.home);
-    let branch = plan.new_branch.then_some(plan.branch.as_str());
-    match here.remove_linked(&plan.path, branch) {
-        Ok(()) => notice(&format!(
-            "removed the git worktree {shown} again{}",
-            if plan.new_branch {
-                format!(" and branch {}", plan.branch)
-            } else {
-                String::new()
-            }
-        )),
-        Err(e) => notice(&format!(
-            "warning: could not remove the git worktree {shown}: {}",
-            e.message()
-        )),
-    }
 }

@@ -6,16 +6,14 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use clap::Args;
 
-use crate::cmd::rm::{self, Doomed, VolumeFate};
-use crate::config;
 use crate::ctx::Ctx;
 use crate::error::{Error, ExitKind, Result};
-use crate::inventory::{self, SessionInfo, State};
-use crate::keep;
 use crate::paths::display_home;
-use crate::podman::PodmanApi;
-use crate::safety::{Checker, Loss};
-use crate::systemd::UserManager;
+use crate::quadlet::keep;
+use crate::session::Host;
+use crate::session::find::{self, SessionInfo, State};
+use crate::session::remove::{self, Doomed, VolumeFate};
+use crate::session::safety::{Checker, Loss};
 use crate::ui;
 
 /// Remove stopped sessions that have been idle for longer than an age.
@@ -108,23 +106,23 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
     let (age_text, age) = if let Some(a) = &args.age {
         (a.trim().to_owned(), parse_age(a, "--age")?)
     } else {
-        let cfg = config::load(&ctx.paths.user_config_file(), None)?.finish()?;
+        let cfg = ctx.config(None)?.finish()?;
         let text = cfg.config.prune.age;
         let age = parse_age(&text, "prune.age")?;
         (text.trim().to_owned(), age)
     };
     ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
-        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-        let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
-        let now = inventory::now_epoch();
+        let host = Host::connect(ctx).await?;
+        let (mgr, api) = (&host.mgr, host.api().await?);
+        let all = host.sessions().await?;
+        let now = find::now_epoch();
         let mut checker = Checker::new();
         let mut verdicts = Vec::with_capacity(all.len());
         for info in &all {
             let v = judge(info, now, age, &age_text);
             let v = match v {
                 Verdict::Remove(why) if !args.force => {
-                    let losses = checker.losses(&api, info).await?;
+                    let losses = checker.losses(api, info).await?;
                     if losses.is_empty() {
                         Verdict::Remove(why)
                     } else {
@@ -146,14 +144,14 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
                     continue;
                 };
                 println!("would remove {}: {why}", d.info.name);
-                let volume = rm::state_volume(d.info);
+                let volume = remove::state_volume(d.info);
                 match &d.volume {
                     VolumeFate::Remove(why) => println!("  would remove volume {volume} ({why})"),
                     VolumeFate::Keep(why) => println!("  would keep volume {volume} ({why})"),
                 }
                 if let Some(created) = d.info.meta.as_ref().and_then(|m| m.created_worktree.as_ref()) {
                     let shown = display_home(Path::new(&d.info.worktree()), &ctx.paths.home);
-                    match rm::worktree_fate(&all, &gone, d.info, &mut checker)? {
+                    match remove::worktree_fate(&all, &gone, d.info, &mut checker)? {
                         Ok(()) => println!(
                             "  would remove git worktree {shown} (branch {}: clean, merged or pushed)",
                             created.branch
@@ -192,7 +190,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
                     .hint("see what would go with 'ccy prune --dry-run'"));
             }
         }
-        let failed = rm::remove_sessions(ctx, &mgr, &api, &all, &doomed, &mut checker).await?;
+        let failed = remove::remove_sessions(ctx, mgr, api, &all, &doomed, &mut checker).await?;
         let removed = doomed.len() - failed.len();
         println!(
             "pruned {removed} session{}",
@@ -317,7 +315,7 @@ fn report_others(ctx: &Ctx, verdicts: &[(&SessionInfo, Verdict)]) {
             Verdict::Keep(why) => println!("kept {}: {why}", info.name),
             Verdict::Refuse(losses) => {
                 println!("refused {}: work would be lost", info.name);
-                for line in rm::loss_lines(&ctx.paths, info, losses) {
+                for line in remove::loss_lines(&ctx.paths, info, losses) {
                     println!("  {line}");
                 }
                 println!(
@@ -333,9 +331,9 @@ fn report_others(ctx: &Ctx, verdicts: &[(&SessionInfo, Verdict)]) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::host::systemd::UnitState;
     use crate::names::SessionName;
-    use crate::session::SessionMeta;
-    use crate::systemd::UnitState;
+    use crate::quadlet::spec::SessionMeta;
 
     #[test]
     fn ages_parse() {
@@ -378,7 +376,7 @@ mod tests {
                 active_state: active.into(),
                 sub_state: String::new(),
             }),
-            tmux: tmux.map(|t| inventory::TmuxStatus {
+            tmux: tmux.map(|t| find::TmuxStatus {
                 activity: t,
                 ..Default::default()
             }),

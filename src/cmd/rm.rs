@@ -1,24 +1,16 @@
 //! `ccy rm`: remove sessions: stop them, remove their unit files and state.
 //! The removal itself ([`remove_sessions`]) is shared with `ccy prune`.
 
-use std::collections::BTreeMap;
-use std::path::Path;
-
-use futures_util::StreamExt;
-
 use clap::Args;
 
-use crate::cmd::stop::{refuse_foreign, stop_one};
 use crate::ctx::Ctx;
-use crate::error::{Context, Error, ExitKind, Result};
-use crate::git::Worktree;
-use crate::inventory::{self, SessionInfo, State};
-use crate::lifecycle;
-use crate::paths::{Paths, display_home};
-use crate::podman::PodmanApi;
-use crate::safety::{Checker, Loss};
-use crate::session;
-use crate::systemd::UserManager;
+use crate::error::{Error, ExitKind, Result};
+use crate::session::Host;
+use crate::session::find::{self};
+use crate::session::remove::{Doomed, VolumeFate, refusal, remove_sessions};
+use crate::session::safety::Checker;
+use crate::session::stop;
+use crate::session::stop::refuse_foreign;
 
 /// Remove sessions: stop them and delete their unit files and state.
 ///
@@ -73,16 +65,12 @@ pub struct RmArgs {
 /// # Errors
 /// See the exit status in [`RmArgs`].
 pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
-    let here = if args.names.is_empty() {
-        Some(Worktree::discover(&ctx.cwd)?)
-    } else {
-        None
-    };
+    let here = find::here_unless(ctx, !args.names.is_empty())?;
     ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
-        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-        let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
-        let targets = lifecycle::select(&all, &args.names, here.as_ref())?;
+        let host = Host::connect(ctx).await?;
+        let (mgr, api) = (&host.mgr, host.api().await?);
+        let all = host.sessions().await?;
+        let targets = find::select(&all, &args.names, here.as_ref())?;
         if here.is_some() && targets.len() > 1 {
             let mut err = Error::usage(format!(
                 "this worktree has {} sessions; name the ones to remove:",
@@ -98,7 +86,7 @@ pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
         if !args.force {
             let mut refused = Vec::new();
             for info in &targets {
-                let losses = checker.losses(&api, info).await?;
+                let losses = checker.losses(api, info).await?;
                 if !losses.is_empty() {
                     refused.push((*info, losses));
                 }
@@ -107,7 +95,7 @@ pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
                 return Err(refusal(&ctx.paths, &refused, "rm"));
             }
         }
-        lifecycle::check_clients(&targets, args.force, "remove")?;
+        stop::check_clients(&targets, args.force, "remove")?;
         let doomed: Vec<Doomed> = targets
             .iter()
             .map(|info| Doomed {
@@ -119,7 +107,7 @@ pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
                 },
             })
             .collect();
-        let failed = remove_sessions(ctx, &mgr, &api, &all, &doomed, &mut checker).await?;
+        let failed = remove_sessions(ctx, mgr, api, &all, &doomed, &mut checker).await?;
         if failed.is_empty() {
             Ok(())
         } else {
@@ -130,330 +118,4 @@ pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
             .hint("see why with 'ccy logs NAME', then run 'ccy rm' again"))
         }
     })
-}
-
-/// The refusal of `verb` (`rm`) for sessions whose removal would lose
-/// work: exit status 6, each session's losses and items as details.
-pub(crate) fn refusal(paths: &Paths, refused: &[(&SessionInfo, Vec<Loss>)], verb: &str) -> Error {
-    let names: Vec<String> = refused.iter().map(|(i, _)| i.name.to_string()).collect();
-    let mut err = Error::new(
-        ExitKind::Refused,
-        format!("not removing {}: work would be lost", names.join(", ")),
-    );
-    for (info, losses) in refused {
-        for line in loss_lines(paths, info, losses) {
-            err = err.detail(line);
-        }
-    }
-    err.hint("commit and push the work (or copy the files out), then run it again")
-        .hint(format!(
-            "or remove anyway, losing it: 'ccy {verb} --force {}'",
-            names.join(" ")
-        ))
-}
-
-/// `NAME: SUMMARY` and the indented items of each loss.
-pub(crate) fn loss_lines(paths: &Paths, info: &SessionInfo, losses: &[Loss]) -> Vec<String> {
-    let mut out = Vec::new();
-    for loss in losses {
-        out.push(format!("{}: {}", info.name, loss.summary(&paths.home)));
-        for item in loss.items() {
-            out.push(format!("    {item}"));
-        }
-    }
-    out
-}
-
-/// What happens to a removed session's agent-state volume, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum VolumeFate {
-    /// Remove it; the reason is shown after the volume name when not empty.
-    Remove(String),
-    /// Keep it; the reason is shown in parentheses.
-    Keep(String),
-}
-
-/// A session to remove and what happens to its volume.
-#[derive(Debug)]
-pub(crate) struct Doomed<'a> {
-    /// The session.
-    pub info: &'a SessionInfo,
-    /// Its volume's fate.
-    pub volume: VolumeFate,
-}
-
-/// Removes sessions: stops the running ones (a session whose stop fails is
-/// left alone and its name returned), deletes their Quadlet files, resets
-/// failed units and stops the volume units in two `ListUnitsByNames`
-/// calls' worth of work, reloads the user manager ONCE for all of them,
-/// then removes each one's state directory, `.session-id`, volume (per its
-/// [`VolumeFate`]) and the git worktree ccy created for it (see
-/// [`worktree_fate`]), printing what was removed and kept. `all` is every
-/// session (to see which remain); `checker` caches git facts.
-///
-/// # Errors
-/// When a file cannot be removed or the user manager or API fails.
-pub(crate) async fn remove_sessions(
-    ctx: &Ctx,
-    mgr: &UserManager,
-    api: &PodmanApi,
-    all: &[SessionInfo],
-    doomed: &[Doomed<'_>],
-    checker: &mut Checker,
-) -> Result<Vec<String>> {
-    // Stop everything first; a session whose stop fails keeps its files.
-    let mut stopped: Vec<&Doomed> = Vec::new();
-    let mut failed: Vec<String> = Vec::new();
-    for d in doomed {
-        if matches!(d.info.state(), State::Stopped | State::Failed) {
-            stopped.push(d);
-            continue;
-        }
-        match stop_one(mgr, d.info).await {
-            Ok(()) => stopped.push(d),
-            Err(e) => {
-                eprintln!("ccy: {e}");
-                failed.push(d.info.name.to_string());
-            }
-        }
-    }
-    if stopped.is_empty() {
-        return Ok(failed);
-    }
-    // The volume unit is a oneshot that stays active: stop it so the
-    // reload unloads it. Failed units are reset so they leave the failed
-    // list. One call for the states of all of them.
-    let units: Vec<String> = stopped
-        .iter()
-        .flat_map(|d| [d.info.name.service_unit(), d.info.name.volume_unit()])
-        .collect();
-    let states = mgr.unit_states(&units).await?;
-    // A session started since it was found stopped (someone ran `ccy`
-    // there meanwhile) is left alone.
-    let started: Vec<String> = states
-        .iter()
-        .filter(|s| s.is_up() && !s.name.ends_with("-volume.service"))
-        .filter_map(|s| s.name.strip_suffix(".service").map(str::to_owned))
-        .collect();
-    stopped.retain(|d| {
-        let up = started.iter().any(|n| n == d.info.name.as_str());
-        if up {
-            eprintln!(
-                "ccy: {} was started meanwhile; not removing it",
-                d.info.name
-            );
-            failed.push(d.info.name.to_string());
-        }
-        !up
-    });
-    let mut volume_units = Vec::new();
-    for state in states {
-        let session = state.name.strip_suffix(".service").unwrap_or(&state.name);
-        let session = session.strip_suffix("-volume").unwrap_or(session);
-        if started.iter().any(|n| n == session) {
-            continue;
-        }
-        if state.active_state == "failed" {
-            mgr.reset_failed(&state.name).await?;
-        } else if state.is_up() && state.name.ends_with("-volume.service") {
-            volume_units.push(state.name);
-        }
-    }
-    mgr.stop_many(&volume_units).await?;
-    if stopped.is_empty() {
-        return Ok(failed);
-    }
-    for d in &stopped {
-        remove_unit_files(&ctx.paths, d.info)?;
-    }
-    mgr.reload().await?;
-    let gone: Vec<&str> = stopped.iter().map(|d| d.info.name.as_str()).collect();
-    // Volumes: one list call, then the removals a few at a time.
-    let existing = api.volume_names().await?;
-    let to_remove: Vec<String> = stopped
-        .iter()
-        .filter(|d| matches!(d.volume, VolumeFate::Remove(_)))
-        .map(|d| state_volume(d.info))
-        .filter(|v| existing.contains(v))
-        .collect();
-    let removed_volumes: Vec<(String, Result<()>)> = futures_util::stream::iter(to_remove)
-        .map(|v| async move {
-            let r = api.remove_volume(&v).await;
-            (v, r)
-        })
-        .buffer_unordered(VOLUME_REMOVALS_AT_ONCE)
-        .collect()
-        .await;
-    let mut volume_errors = BTreeMap::new();
-    for (v, r) in removed_volumes {
-        if let Err(e) = r {
-            volume_errors.insert(v, e);
-        }
-    }
-    for d in &stopped {
-        let volume = state_volume(d.info);
-        let state = if !existing.contains(&volume) {
-            VolumeState::Absent
-        } else if let Some(e) = volume_errors.remove(&volume) {
-            VolumeState::Failed(e)
-        } else {
-            VolumeState::Present
-        };
-        report_removal(ctx, all, &gone, d, state, checker)?;
-    }
-    Ok(failed)
-}
-
-/// How many volume removals are in flight at once.
-const VOLUME_REMOVALS_AT_ONCE: usize = 8;
-
-/// A removed session's volume after the removals: absent (never existed),
-/// present (removed per its fate `Remove`, or kept), or a removal that
-/// failed.
-enum VolumeState {
-    Absent,
-    Present,
-    Failed(Error),
-}
-
-/// The session's current agent-state volume: `NAME-state`, or the one
-/// `ccy attach --reset` gave it (recorded in its metadata line).
-pub(crate) fn state_volume(info: &SessionInfo) -> String {
-    info.meta.as_ref().map_or_else(
-        || info.name.state_volume(),
-        session::SessionMeta::current_state_volume,
-    )
-}
-
-/// Deletes `NAME.container` and `NAME.volume` (absent ones are fine).
-fn remove_unit_files(paths: &Paths, info: &SessionInfo) -> Result<()> {
-    for file in [info.name.container_file(), info.name.volume_file()] {
-        remove_file(&paths.quadlet_dir.join(file))?;
-    }
-    Ok(())
-}
-
-/// Removes the state directory, the `.session-id` file, the volume (per
-/// its fate) and the created git worktree (per [`worktree_fate`]), then
-/// prints what was removed and what was kept.
-fn report_removal(
-    ctx: &Ctx,
-    all: &[SessionInfo],
-    gone: &[&str],
-    d: &Doomed<'_>,
-    volume_state: VolumeState,
-    checker: &mut Checker,
-) -> Result<()> {
-    let home = &ctx.paths.home;
-    let info = d.info;
-    let name = &info.name;
-    let mut removed = vec![format!(
-        "unit files {} and {}",
-        name.container_file(),
-        name.volume_file()
-    )];
-    let mut kept = Vec::new();
-
-    let state_dir = ctx.paths.session_state_dir(name.as_str());
-    if state_dir.exists() {
-        std::fs::remove_dir_all(&state_dir)
-            .with_context(|| format!("cannot remove {}", state_dir.display()))?;
-        removed.push(format!(
-            "state directory {}",
-            display_home(&state_dir, home)
-        ));
-    }
-
-    if let Some(meta) = &info.meta {
-        let id_file = meta.worktree.join(session::SESSION_ID_FILE);
-        let names_it = std::fs::read_to_string(&id_file).is_ok_and(|s| s.trim() == name.as_str());
-        if names_it {
-            remove_file(&id_file)?;
-            removed.push(display_home(&id_file, home));
-        }
-        if let Some(created) = &meta.created_worktree {
-            let shown = display_home(&meta.worktree, home);
-            match worktree_fate(all, gone, info, checker)? {
-                Ok(()) => match remove_worktree(&meta.worktree) {
-                    Ok(()) => removed.push(format!(
-                        "git worktree {shown} (branch {} kept)",
-                        created.branch
-                    )),
-                    Err(e) => kept.push(format!(
-                        "git worktree {shown} (branch {}): {}",
-                        created.branch,
-                        e.message()
-                    )),
-                },
-                Err(why) => kept.push(format!(
-                    "git worktree {shown} (branch {}): {why}; remove it with 'git worktree remove {}'",
-                    created.branch,
-                    shell_words::quote(&meta.worktree.to_string_lossy())
-                )),
-            }
-        }
-    }
-
-    let volume = state_volume(info);
-    match (volume_state, &d.volume) {
-        (VolumeState::Absent, _) => {}
-        (VolumeState::Failed(e), _) => kept.push(format!("volume {volume}: {}", e.message())),
-        (VolumeState::Present, VolumeFate::Remove(why)) if why.is_empty() => {
-            removed.push(format!("volume {volume}"));
-        }
-        (VolumeState::Present, VolumeFate::Remove(why)) => {
-            removed.push(format!("volume {volume} ({why})"));
-        }
-        (VolumeState::Present, VolumeFate::Keep(why)) => {
-            kept.push(format!("volume {volume} ({why})"));
-        }
-    }
-
-    println!("removed {name}: {}", removed.join(", "));
-    for k in kept {
-        println!("  kept {k}");
-    }
-    Ok(())
-}
-
-/// Whether the git worktree ccy created for `info` may go with it: no
-/// session outside `gone` uses it, and it is clean with its branch merged
-/// into the main branch or pushed ([`crate::safety::WorktreeGit::removable`]).
-/// The inner `Err` says why not.
-///
-/// # Errors
-/// When git cannot be run.
-pub(crate) fn worktree_fate(
-    all: &[SessionInfo],
-    gone: &[&str],
-    info: &SessionInfo,
-    checker: &mut Checker,
-) -> Result<std::result::Result<(), String>> {
-    let worktree = info.worktree();
-    if let Some(other) = all
-        .iter()
-        .find(|s| s.worktree() == worktree && !gone.contains(&s.name.as_str()))
-    {
-        return Ok(Err(format!("session {} still uses it", other.name)));
-    }
-    Ok(checker.worktree(Path::new(&worktree))?.removable())
-}
-
-/// `git worktree remove --force PATH`, run in the main worktree, after
-/// ccy's own untracked files are gone (the caller checked that nothing
-/// else is uncommitted; `--force` only lets git drop ccy's files).
-fn remove_worktree(path: &Path) -> Result<()> {
-    let wt = Worktree::discover(path)?;
-    let main = Worktree::discover(wt.main_root())?;
-    main.git(&["worktree", "remove", "--force", &path.to_string_lossy()])?;
-    Ok(())
-}
-
-fn remove_file(path: &Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            Err(e).with_context(|| format!("cannot remove {}", path.display()))
-        }
-        _ => Ok(()),
-    }
 }

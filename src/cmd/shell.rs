@@ -6,10 +6,10 @@ use clap::Args;
 
 use crate::ctx::{Ctx, notice};
 use crate::error::{Error, Result};
-use crate::inventory;
-use crate::lifecycle;
-use crate::podman::{self, PodmanApi};
-use crate::systemd::UserManager;
+use crate::host::podman::cli as podman_cli;
+use crate::session::Host;
+use crate::session::find;
+use crate::session::start;
 
 /// Open a shell in a session's container, beside the agent's tmux pane.
 ///
@@ -40,18 +40,18 @@ pub struct ShellArgs {
 /// # Errors
 /// See the exit status in [`ShellArgs`].
 pub fn run(ctx: &Ctx, args: &ShellArgs) -> Result<()> {
-    podman::require_cli()?;
+    podman_cli::require_cli()?;
     let name = ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
-        let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-        let all = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
-        let info = inventory::resolve(&all, &args.name)?;
-        if lifecycle::ensure_running(&mgr, &api, &ctx.paths, info).await? {
+        let host = Host::connect(ctx).await?;
+        let all = host.sessions().await?;
+        let info = find::resolve(&all, &args.name)?;
+        let max = host.max_running(info)?;
+        if start::ensure_running(&host, info, max).await? {
             notice(&format!("started session {} (it was stopped)", info.name));
         }
         Ok::<_, Error>(info.name.clone())
     })?;
     let tty = std::io::stdin().is_terminal();
-    let shell = podman::shell_argv(name.as_str(), &args.cmd, tty, &podman::terminal_env());
-    Err(podman::exec_replace(&shell))
+    let shell = podman_cli::shell_argv(name.as_str(), &args.cmd, tty, &podman_cli::terminal_env());
+    Err(crate::host::exec_replace(&shell))
 }

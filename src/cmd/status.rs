@@ -6,15 +6,14 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use serde::Serialize;
 
-use crate::cmd::list::state_style;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::git::Worktree;
-use crate::inventory::{self, SessionInfo, State};
-use crate::lifecycle;
+use crate::host::git::Worktree;
+use crate::host::podman::ContainerStats;
+use crate::host::systemd::details::UnitDetails;
 use crate::paths::display_home;
-use crate::podman::{ContainerStats, PodmanApi};
-use crate::systemd::{UnitDetails, UserManager};
+use crate::session::Host;
+use crate::session::find::{self, SessionInfo, State};
 use crate::ui;
 
 /// Show one session: state, uptime, unit, container, clients, resources
@@ -87,17 +86,17 @@ pub fn run(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         text.push('\n');
         ui::print(&text);
     } else {
-        ui::print(&render(&status, inventory::now_epoch(), &ctx.paths.home));
+        ui::print(&render(&status, find::now_epoch(), &ctx.paths.home));
     }
     Ok(())
 }
 
 async fn gather(ctx: &Ctx, query: Option<&str>) -> Result<Status> {
-    let mgr = UserManager::connect(&ctx.paths).await?;
-    let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-    let sessions = inventory::all_sessions(&ctx.paths, &mgr, &api).await?;
+    let host = Host::connect(ctx).await?;
+    let (mgr, api) = (&host.mgr, host.api().await?);
+    let sessions = host.sessions().await?;
     let info = match query {
-        Some(q) => inventory::resolve(&sessions, q)?,
+        Some(q) => find::resolve(&sessions, q)?,
         None => current(ctx, &sessions)?,
     };
     let unit = info.name.service_unit();
@@ -125,7 +124,7 @@ fn current<'a>(ctx: &Ctx, sessions: &'a [SessionInfo]) -> Result<&'a SessionInfo
         Error::environment(e.message().to_owned())
             .hint("name a session: 'ccy status NAME' ('ccy list' shows them)")
     })?;
-    let mine = lifecycle::select(sessions, &[], Some(&worktree))?;
+    let mine = find::select(sessions, &[], Some(&worktree))?;
     match mine.as_slice() {
         [one] => Ok(one),
         many => {
@@ -207,7 +206,7 @@ impl Status {
     /// time.
     #[must_use]
     pub fn new(info: &SessionInfo, unit: &UnitDetails, stats: Option<ContainerStats>) -> Self {
-        Self::at(info, unit, stats, inventory::now_epoch())
+        Self::at(info, unit, stats, find::now_epoch())
     }
 
     /// [`Status::new`] at time `now` (seconds since the Unix epoch).
@@ -233,7 +232,7 @@ impl Status {
         Self {
             name: info.name.to_string(),
             state,
-            unit_active_state: unit.active_state.clone(),
+            unit_active_state: unit.active_state.to_string(),
             unit_sub_state: unit.sub_state.clone(),
             project: info.project(),
             branch: info.branch(),
@@ -276,7 +275,7 @@ pub fn render(s: &Status, now: u64, home: &Path) -> String {
             "state",
             format!(
                 "{} (unit {}, {})",
-                ui::paint(state_style(s.state), s.state.as_str()),
+                ui::paint(s.state.style(), s.state.as_str()),
                 s.unit_active_state,
                 s.unit_sub_state
             ),
@@ -352,11 +351,11 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::inventory::TmuxStatus;
+    use crate::host::podman::ContainerInfo;
+    use crate::host::systemd::UnitState;
     use crate::names::SessionName;
-    use crate::podman::ContainerInfo;
-    use crate::session::SessionMeta;
-    use crate::systemd::UnitState;
+    use crate::quadlet::spec::SessionMeta;
+    use crate::session::find::TmuxStatus;
 
     const NOW: u64 = 1_795_237_200; // 2026-11-21T05:00:00Z
 

@@ -4,11 +4,9 @@ use clap::Args;
 
 use crate::ctx::Ctx;
 use crate::error::{Error, ExitKind, Result};
-use crate::git::Worktree;
-use crate::inventory::{self, SessionInfo, State};
-use crate::lifecycle;
-use crate::podman::PodmanApi;
-use crate::systemd::{JobResult, UserManager};
+use crate::session::Host;
+use crate::session::find::{self, SessionInfo, State};
+use crate::session::stop::{self, refuse_foreign, stop_one};
 
 /// Stop sessions: the container ends, the unit files and volumes stay.
 ///
@@ -47,24 +45,20 @@ pub struct StopArgs {
 /// # Errors
 /// See the exit status in [`StopArgs`].
 pub fn run(ctx: &Ctx, args: &StopArgs) -> Result<()> {
-    let here = if args.all || !args.names.is_empty() {
-        None
-    } else {
-        Some(Worktree::discover(&ctx.cwd)?)
-    };
+    let here = find::here_unless(ctx, args.all || !args.names.is_empty())?;
     ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
+        let host = Host::connect(ctx).await?;
+        let mgr = &host.mgr;
         // Exact names need neither the other sessions nor Podman.
         let named = if args.all {
             None
         } else {
-            inventory::named_sessions(&ctx.paths, &mgr, &args.names).await?
+            find::named_sessions(&ctx.paths, mgr, &args.names).await?
         };
         let all = if let Some(found) = named {
             found
         } else {
-            let api = PodmanApi::connect(&ctx.paths, &mgr).await?;
-            inventory::all_sessions(&ctx.paths, &mgr, &api).await?
+            host.sessions().await?
         };
         crate::trace::mark("stop: sessions found");
         let targets: Vec<&SessionInfo> = if args.all {
@@ -72,17 +66,17 @@ pub fn run(ctx: &Ctx, args: &StopArgs) -> Result<()> {
                 .filter(|s| s.file.is_some() && is_up(s.state()))
                 .collect()
         } else {
-            lifecycle::select(&all, &args.names, here.as_ref())?
+            find::select(&all, &args.names, here.as_ref())?
         };
         if targets.is_empty() {
             println!("no running sessions");
             return Ok(());
         }
         refuse_foreign(&targets)?;
-        lifecycle::check_clients(&targets, args.force, "stop")?;
+        stop::check_clients(&targets, args.force, "stop")?;
         let mut failed = Vec::new();
         for info in targets {
-            if let Err(e) = stop_one(&mgr, info).await {
+            if let Err(e) = stop_one(mgr, info).await {
                 eprintln!("ccy: {e}");
                 failed.push(info.name.to_string());
             }
@@ -104,57 +98,4 @@ pub fn run(ctx: &Ctx, args: &StopArgs) -> Result<()> {
 
 fn is_up(state: State) -> bool {
     matches!(state, State::Running | State::Starting | State::Stopping)
-}
-
-/// Refuses containers that have no ccy unit file: ccy did not start them
-/// through the user manager, so it does not stop them either.
-pub(crate) fn refuse_foreign(targets: &[&SessionInfo]) -> Result<()> {
-    match targets.iter().find(|s| s.file.is_none()) {
-        None => Ok(()),
-        Some(s) => Err(Error::usage(format!(
-            "{} is a container labelled as a ccy session, but it has no unit file",
-            s.name
-        ))
-        .hint(format!(
-            "manage it with podman, e.g. 'podman stop {}'",
-            s.name
-        ))),
-    }
-}
-
-/// Stops one session's unit and waits for the job; prints the outcome.
-///
-/// # Errors
-/// When the job does not end `done`.
-pub(crate) async fn stop_one(mgr: &UserManager, info: &SessionInfo) -> Result<()> {
-    let unit = info.name.service_unit();
-    match info.state() {
-        State::Stopped => {
-            println!("{} is already stopped", info.name);
-            return Ok(());
-        }
-        State::Failed => {
-            mgr.reset_failed(&unit).await?;
-            println!(
-                "{} was not running (it had failed; see 'ccy logs {}')",
-                info.name, info.name
-            );
-            return Ok(());
-        }
-        _ => {}
-    }
-    match mgr.stop(&unit).await? {
-        JobResult::Done => {
-            println!("stopped {}", info.name);
-            Ok(())
-        }
-        other => Err(Error::new(
-            ExitKind::Session,
-            format!(
-                "stopping {} ended with job result {}",
-                info.name,
-                other.as_str()
-            ),
-        )),
-    }
 }

@@ -3,17 +3,19 @@
 //! schedule`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use clap::{Args, Subcommand};
 
-use crate::config;
 use crate::ctx::Ctx;
 use crate::error::{Context, Error, ExitKind, Result};
-use crate::fsutil;
+use crate::host::systemd::ActiveState;
+use crate::host::systemd::JobResult;
+use crate::host::systemd::LoadState;
+use crate::host::systemd::calendar::check_schedule;
+use crate::host::systemd::details::TimerDetails;
 use crate::paths::display_home;
-use crate::render::{self, TimerSpec};
-use crate::systemd::{JobResult, TimerDetails, UserManager};
+use crate::quadlet::render::{self, TimerSpec};
+use crate::session::Host;
 use crate::ui;
 
 /// The timer unit `ccy timer` installs.
@@ -88,85 +90,6 @@ pub fn run(ctx: &Ctx, args: &TimerArgs) -> Result<()> {
     }
 }
 
-/// What systemd's parser says of a calendar expression.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Calendar {
-    /// The normalized form (`*-*-* 00:00:00` for `daily`).
-    pub normalized: String,
-    /// Seconds between the next two elapses, when there are two and they
-    /// could be read.
-    pub interval_secs: Option<u64>,
-}
-
-/// Checks `schedule` with `systemd-analyze calendar --iterations=2`
-/// (systemd-analyze(1); the parser the timer will use), in UTC.
-///
-/// # Errors
-/// [`ExitKind::Usage`] with systemd's message when it does not parse or
-/// never elapses; [`ExitKind::Environment`] when `systemd-analyze` cannot
-/// run.
-pub fn check_schedule(schedule: &str) -> Result<Calendar> {
-    let out = Command::new("systemd-analyze")
-        .args(["calendar", "--iterations=2", "--"])
-        .arg(schedule)
-        .env("TZ", "UTC")
-        .env("LC_ALL", "C")
-        .output()
-        .map_err(|e| {
-            Error::environment("cannot run systemd-analyze to check the schedule")
-                .with_source(e)
-                .hint("install systemd's tools (systemd-analyze is part of systemd)")
-        })?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let bad = |why: String| {
-        Error::usage(format!("invalid [prune] schedule {schedule:?}: {why}"))
-            .hint("fix prune.schedule in ~/.config/ccy/config.toml (e.g. \"daily\", \"hourly\", \"Mon..Fri 18:00\")")
-            .hint("check an expression with 'systemd-analyze calendar EXPR' (man systemd.time)")
-    };
-    if !out.status.success() {
-        let msg = String::from_utf8_lossy(&out.stderr).trim().to_owned();
-        return Err(bad(if msg.is_empty() {
-            "systemd cannot parse it".to_owned()
-        } else {
-            msg
-        }));
-    }
-    parse_calendar(&stdout).ok_or_else(|| bad("it never elapses".to_owned()))
-}
-
-/// Reads `systemd-analyze calendar --iterations=2` output (in UTC);
-/// `None` when there is no next elapse.
-fn parse_calendar(text: &str) -> Option<Calendar> {
-    let field = |name: &str| {
-        text.lines()
-            .find_map(|l| l.trim().strip_prefix(name).map(str::trim))
-    };
-    let normalized = field("Normalized form:")?.to_owned();
-    let next = field("Next elapse:")?;
-    if next == "never" {
-        return None;
-    }
-    let epoch = |v: &str| -> Option<u64> {
-        // "Sun 2026-11-22 00:00:00 UTC"
-        let mut words = v.split_whitespace();
-        let (_dow, date, time, tz) = (words.next()?, words.next()?, words.next()?, words.next()?);
-        if tz != "UTC" {
-            return None;
-        }
-        ui::parse_rfc3339(&format!("{date}T{time}Z"))
-    };
-    // systemd 252 says "Iter. #2:", 257 "Iteration #2:".
-    let second = field("Iteration #2:").or_else(|| field("Iter. #2:"));
-    let interval_secs = match (epoch(next), second.and_then(epoch)) {
-        (Some(a), Some(b)) if b > a => Some(b - a),
-        _ => None,
-    };
-    Some(Calendar {
-        normalized,
-        interval_secs,
-    })
-}
-
 /// `(RandomizedDelaySec, AccuracySec)` in seconds for a schedule whose
 /// elapses are `interval` seconds apart: a tenth of it, the delay at most
 /// 5 min, the accuracy between 1 s and 1 min (systemd's default accuracy
@@ -185,7 +108,7 @@ fn unit_files(ctx: &Ctx) -> (PathBuf, PathBuf) {
 }
 
 fn enable(ctx: &Ctx) -> Result<()> {
-    let loaded = config::load(&ctx.paths.user_config_file(), None)?.finish()?;
+    let loaded = ctx.config(None)?.finish()?;
     let schedule = loaded.config.prune.schedule.trim().to_owned();
     let calendar = check_schedule(&schedule)?;
     let ccy = std::env::current_exe()
@@ -212,16 +135,17 @@ fn enable(ctx: &Ctx) -> Result<()> {
         std::fs::read(&service_file).ok(),
         std::fs::read(&timer_file).ok(),
     );
-    fsutil::write_atomic(&service_file, units.service.as_bytes(), 0o644)?;
-    fsutil::write_atomic(&timer_file, units.timer.as_bytes(), 0o644)?;
+    crate::host::fs::write_atomic(&service_file, units.service.as_bytes(), 0o644)?;
+    crate::host::fs::write_atomic(&timer_file, units.timer.as_bytes(), 0o644)?;
     ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
+        let host = Host::connect(ctx).await?;
+        let mgr = &host.mgr;
         mgr.reload().await?;
         let timer = mgr.unit_state(TIMER_UNIT).await?;
         let service = mgr.unit_state(SERVICE_UNIT).await?;
         if let Some(bad) = [&timer, &service]
             .into_iter()
-            .find(|u| u.load_state != "loaded")
+            .find(|u| u.load_state != LoadState::Loaded)
         {
             let err = Error::new(
                 ExitKind::Session,
@@ -275,7 +199,7 @@ fn enable(ctx: &Ctx) -> Result<()> {
 /// none.
 fn restore(path: &Path, old: Option<&[u8]>) -> Result<()> {
     match old {
-        Some(text) => fsutil::write_atomic(path, text, 0o644),
+        Some(text) => crate::host::fs::write_atomic(path, text, 0o644),
         None => match std::fs::remove_file(path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("cannot remove {}", path.display()))
@@ -288,10 +212,11 @@ fn restore(path: &Path, old: Option<&[u8]>) -> Result<()> {
 fn disable(ctx: &Ctx) -> Result<()> {
     let (service_file, timer_file) = unit_files(ctx);
     ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
+        let host = Host::connect(ctx).await?;
+        let mgr = &host.mgr;
         let timer = mgr.unit_state(TIMER_UNIT).await?;
         let had_files = service_file.exists() || timer_file.exists();
-        if !had_files && timer.load_state == "not-found" {
+        if !had_files && timer.load_state == LoadState::NotFound {
             println!("{TIMER_UNIT} is not enabled");
             return Ok(());
         }
@@ -320,10 +245,11 @@ fn disable(ctx: &Ctx) -> Result<()> {
 }
 
 fn status(ctx: &Ctx) -> Result<()> {
-    let loaded = config::load(&ctx.paths.user_config_file(), None)?.finish()?;
+    let loaded = ctx.config(None)?.finish()?;
     let configured = loaded.config.prune.schedule.trim().to_owned();
     let d = ctx.block_on(async {
-        let mgr = UserManager::connect(&ctx.paths).await?;
+        let host = Host::connect(ctx).await?;
+        let mgr = &host.mgr;
         mgr.timer_details(TIMER_UNIT, SERVICE_UNIT).await
     })?;
     let normalized = check_schedule(&configured).ok().map(|c| c.normalized);
@@ -346,7 +272,7 @@ pub fn status_text(
 ) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
-    if d.load_state != "loaded" {
+    if d.load_state != LoadState::Loaded {
         let _ = writeln!(
             out,
             "timer:     not enabled ({TIMER_UNIT} is not installed)"
@@ -369,7 +295,7 @@ pub fn status_text(
         );
     }
     let _ = writeln!(out, "next run:  {}", when(d.next_elapse_usec, now));
-    let last = if d.service_active_state == "activating" {
+    let last = if d.service_active_state == ActiveState::Activating {
         format!("running now (since {})", when(d.service_start_usec, now))
     } else if d.service_start_usec > 0 {
         let result = match d.service_result.as_str() {
@@ -425,23 +351,6 @@ fn now_secs() -> u64 {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-
-    #[test]
-    fn calendar_output_is_read() {
-        let text = "  Original form: daily\nNormalized form: *-*-* 00:00:00\n    Next elapse: Sun 2026-11-22 00:00:00 UTC\n       From now: 15h left\n       Iter. #2: Mon 2026-11-23 00:00:00 UTC\n       From now: 1 day 15h left\n";
-        let c = parse_calendar(text).unwrap();
-        assert_eq!(c.normalized, "*-*-* 00:00:00");
-        assert_eq!(c.interval_secs, Some(86_400));
-        assert_eq!(
-            parse_calendar("Normalized form: 2020-01-01 00:00:00\n    Next elapse: never\n"),
-            None
-        );
-        let v257 = "Normalized form: *-*-* *:*:00/5\n    Next elapse: Sat 2026-11-21 09:14:15 UTC\n       From now: 1s left\n   Iteration #2: Sat 2026-11-21 09:14:20 UTC\n";
-        assert_eq!(parse_calendar(v257).unwrap().interval_secs, Some(5));
-        let one =
-            "Normalized form: 2030-01-01 00:00:00\n    Next elapse: Tue 2030-01-01 00:00:00 UTC\n";
-        assert_eq!(parse_calendar(one).unwrap().interval_secs, None);
-    }
 
     #[test]
     fn unset_and_infinite_times() {

@@ -5,7 +5,7 @@ use clap::Args;
 use crate::ctx::{Ctx, notice};
 use crate::error::Result;
 use crate::paths::display_home;
-use crate::token::{self, TokenFile};
+use crate::session::token::{self, TokenFile};
 use crate::ui;
 
 /// List the Claude tokens in ~/.claude-tokens/ccy/tokens (names and dates,
@@ -44,14 +44,12 @@ pub fn run(ctx: &Ctx, _args: &TokensArgs) -> Result<()> {
     }
     // The configured default (agent.token) from the user file, and the
     // project file when run in a worktree.
-    let worktree = crate::git::Worktree::discover(&ctx.cwd).ok();
-    let wanted = crate::config::load(
-        &ctx.paths.user_config_file(),
-        worktree.as_ref().map(|w| w.root.as_path()),
-    )
-    .and_then(crate::config::Loader::finish)
-    .map(|l| l.config.agent.token)
-    .unwrap_or_default();
+    let worktree = crate::host::git::Worktree::discover(&ctx.cwd).ok();
+    let wanted = ctx
+        .config(worktree.as_ref().map(|w| w.root.as_path()))
+        .and_then(crate::config::Loader::finish)
+        .map(|l| l.config.agent.token)
+        .unwrap_or_default();
     let today = token::today();
     let default = token::select(&files, &wanted, &today).ok().flatten();
     ui::print(&table(&files, default, &today));

@@ -16,7 +16,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use ccy::render::unitparse::{self, Specifiers};
+use crate::unitparse::{self, Specifiers};
 
 use crate::support::{
     Repo, TEST_IMAGE, Term, eventually, exclusive, first_session_output, home, inspect, marker, q,
@@ -527,7 +527,7 @@ fn limits_reach_podman() {
     std::fs::create_dir_all(&state).unwrap();
     let name =
         ccy::names::SessionName::parse(&format!("ccy-limits-{}", std::process::id())).unwrap();
-    let spec = ccy::session::SessionSpec {
+    let spec = ccy::quadlet::spec::SessionSpec {
         name: name.clone(),
         project: "limits".into(),
         worktree: wt.clone(),
@@ -538,11 +538,11 @@ fn limits_reach_podman() {
         autostart: false,
         gitconfig: None,
         state_dir: state.clone(),
-        run: ccy::runopts::RunOptions {
+        run: ccy::quadlet::runopts::RunOptions {
             network: Some("none".into()),
-            limits: ccy::runopts::Limits {
-                memory: ccy::runopts::parse_memory("512m").unwrap(),
-                millicpus: ccy::runopts::parse_cpus(1.5).unwrap(),
+            limits: ccy::quadlet::runopts::Limits {
+                memory: ccy::quadlet::runopts::parse_memory("512m").unwrap(),
+                millicpus: ccy::quadlet::runopts::parse_cpus(1.5).unwrap(),
                 pids: Some(300),
             },
             ..Default::default()
@@ -552,7 +552,7 @@ fn limits_reach_podman() {
         keep: false,
         created_worktree: None,
     };
-    let units = ccy::render::session(&spec).unwrap();
+    let units = ccy::quadlet::render::session(&spec).unwrap();
     assert!(
         units.container.contains("\nPidsLimit=300\n"),
         "{}",
@@ -573,7 +573,7 @@ fn limits_reach_podman() {
         "QUADLET_UNIT_DIRS={} /usr/libexec/podman/quadlet -dryrun -user",
         q(qdir.to_str().unwrap())
     ));
-    let services = unitparse::split_dryrun(&out).unwrap();
+    let services = ccy::quadlet::dryrun::split(&out).unwrap();
     let (unit, text) = services
         .iter()
         .find(|(n, _)| *n == name.service_unit())

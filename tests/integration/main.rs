@@ -3,6 +3,8 @@
 //! (see docs/development.md); it is built only with `--features integration`.
 
 mod support;
+#[path = "../support/unitparse.rs"]
+mod unitparse;
 
 mod behave;
 mod clone;

@@ -4,7 +4,7 @@
 //! empty and long values. Each value is either refused by ccy with an error
 //! naming the field, the character and the reason, or rendered into units
 //! that the real Quadlet generator accepts and whose generated `podman run`
-//! (parsed back by systemd's rules, `ccy::render::unitparse`) carries it
+//! (parsed back by systemd's rules, `tests/support/unitparse.rs`) carries it
 //! unchanged; and no value adds a key, a section or an argument.
 //!
 //! - [`rendered_values_reach_podman_unchanged`]: 10 000 generated cases by
@@ -21,7 +21,7 @@
 //! over-refusal and fails the test (reasons that only Podman shows, and a
 //! line break ending a path, are exempt; see `check_refusal`).
 //!
-//! Found so far (fixed in `src/render/escape.rs`): `Image=` ending in
+//! Found so far (fixed in `src/quadlet/escape.rs`): `Image=` ending in
 //! `.image`/`.build` (the generator drops the unit); host paths with control
 //! characters other than `\n`/`\r`, and ending in an even run of
 //! backslashes, refused although carried; `\r\n` in `--env` values, which
@@ -42,11 +42,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::unitparse::{self, Specifiers, UnitFile};
 use ccy::names::SessionName;
-use ccy::render::escape::EscapeError;
-use ccy::render::unitparse::{self, Specifiers, UnitFile};
-use ccy::render::{self, RenderError, SessionUnits};
-use ccy::session::{self, SessionSpec};
+use ccy::quadlet::escape::EscapeError;
+use ccy::quadlet::meta;
+use ccy::quadlet::render::{self, RenderError, SessionUnits};
+use ccy::quadlet::spec::SessionSpec;
 use proptest::strategy::{BoxedStrategy, Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -412,7 +413,7 @@ fn prepare(case: &Case, fallback: &str, stats: &mut Stats) -> Result<Prepared, S
         created_worktree: None,
         // Mounts and environment use the positions the worktree and agent
         // already exercise (bind_mount, container_env); not generated yet.
-        run: ccy::runopts::RunOptions::default(),
+        run: ccy::quadlet::runopts::RunOptions::default(),
         token_secret: None,
         history_volume: None,
         keep: false,
@@ -509,8 +510,8 @@ fn force_render(spec: &SessionSpec, field: Field) -> Option<SessionUnits> {
     let meta = serde_json::to_string(&spec.meta()).ok()?;
     let source = format!(",source={bv},");
     let line = |l: &str| -> String {
-        if l.starts_with(session::META_PREFIX) {
-            return format!("{}{meta}", session::META_PREFIX);
+        if l.starts_with(meta::META_PREFIX) {
+            return format!("{}{meta}", meta::META_PREFIX);
         }
         if let Some(k) = label_key
             && l == format!("Label=\"{k}={bv}\"")
@@ -572,7 +573,7 @@ fn dry_run(dir: &Path) -> DryRun {
         .output()
         .expect("run the Quadlet generator");
     let stdout = String::from_utf8(out.stdout).expect("generator output is UTF-8");
-    let units = unitparse::split_dryrun(&stdout)
+    let units = ccy::quadlet::dryrun::split(&stdout)
         .expect("split the generator's output")
         .into_iter()
         .collect();
@@ -706,7 +707,7 @@ impl Baseline {
                 gitconfig: (i & 2 == 2).then(|| "/b-gc".into()),
                 state_dir: "/b-st".into(),
                 created_worktree: None,
-                run: ccy::runopts::RunOptions::default(),
+                run: ccy::quadlet::runopts::RunOptions::default(),
                 token_secret: None,
                 history_volume: None,
                 keep: false,
@@ -928,7 +929,7 @@ fn check_generated(p: &Prepared, run: &DryRun, dir: &str, base: &Baseline) -> Re
     let i = Baseline::index(spec);
     let bspec = &base.specs[i];
     // The metadata line reads back as the spec.
-    if session::parse_meta(&p.units.container) != Some(spec.meta()) {
+    if meta::parse_meta(&p.units.container) != Some(spec.meta()) {
         return Err("the metadata line does not read back as the spec".into());
     }
     let parse = |what: &str, t: &str| {

@@ -3,19 +3,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use ccy::render::unitparse;
-
 use crate::support::{q, sh};
 
-/// The renders of `ccy::render::examples()` (the unit tests' snapshots)
+/// The renders of `ccy::quadlet::render::examples()` (the unit tests' snapshots)
 /// through `quadlet -dryrun -user`: no unit dropped, and the generated
 /// services verify.
 #[test]
 fn rendered_examples_pass_the_generator_and_verify() {
     let dir = tempfile::tempdir().unwrap();
     let mut names = Vec::new();
-    for (label, spec) in ccy::render::examples() {
-        let units = ccy::render::session(&spec).unwrap_or_else(|e| panic!("{label}: {e}"));
+    for (label, spec) in ccy::quadlet::render::examples() {
+        let units = ccy::quadlet::render::session(&spec).unwrap_or_else(|e| panic!("{label}: {e}"));
         std::fs::write(
             dir.path().join(spec.name.container_file()),
             &units.container,
@@ -31,7 +29,7 @@ fn rendered_examples_pass_the_generator_and_verify() {
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "generator failed: {stderr}");
-    let services = unitparse::split_dryrun(&stdout).unwrap();
+    let services = ccy::quadlet::dryrun::split(&stdout).unwrap();
     let generated: Vec<&str> = services.iter().map(|(n, _)| n.as_str()).collect();
     for name in &names {
         assert!(

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::config::{self, Loaded, Source};
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
-use crate::git::Worktree;
+use crate::host::git::Worktree;
 use crate::ui;
 
 /// Print the effective configuration and where each value comes from
@@ -49,7 +49,7 @@ pub struct ShowArgs {
 pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     let worktree = Worktree::discover(&ctx.cwd).ok().map(|w| w.root);
     let user_file = ctx.paths.user_config_file();
-    let loaded = config::load(&user_file, worktree.as_deref())?.finish()?;
+    let loaded = ctx.config(worktree.as_deref())?.finish()?;
     let mut files = vec![FileLayer::new(user_file, "user")];
     if let Some(wt) = &worktree {
         files.push(FileLayer::new(config::project_file(wt), "project"));

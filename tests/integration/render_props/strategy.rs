@@ -1,6 +1,6 @@
 //! proptest strategies for [`super::Case`]: every input of a session spec,
 //! drawn from character classes heavy in what the three layers between ccy
-//! and Podman interpret (see `src/render/escape.rs`).
+//! and Podman interpret (see `src/quadlet/escape.rs`).
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;

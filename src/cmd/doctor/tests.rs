@@ -1,0 +1,191 @@
+//! Unit tests of `doctor`.
+
+#![allow(clippy::unwrap_used)]
+use super::*;
+
+fn unit(load: &str, active: &str) -> UnitState {
+    UnitState {
+        name: "podman.socket".into(),
+        load_state: load.into(),
+        active_state: active.into(),
+        sub_state: String::new(),
+    }
+}
+
+#[test]
+fn versions() {
+    assert_eq!(podman_version(&Ok((5, 4, "5.4.2".into()))).level, Level::Ok);
+    let old = podman_version(&Ok((4, 9, "4.9.3".into())));
+    assert_eq!(old.level, Level::Problem);
+    assert!(old.message.contains("4.9.3 is too old"), "{}", old.message);
+    assert!(old.fix.unwrap().contains("upgrade Podman"));
+    assert_eq!(podman_version(&Err("x".into())).level, Level::Problem);
+}
+
+#[test]
+fn socket_states() {
+    let s = Path::new("/run/user/1000/podman/podman.sock");
+    assert_eq!(
+        podman_socket(s, true, Some(&unit("loaded", "active")), true).level,
+        Level::Ok
+    );
+    let off = podman_socket(s, false, Some(&unit("loaded", "inactive")), true);
+    assert_eq!(off.level, Level::Warning);
+    assert_eq!(
+        off.fix.as_deref(),
+        Some("systemctl --user enable --now podman.socket")
+    );
+    assert_eq!(
+        podman_socket(s, false, Some(&unit("not-found", "inactive")), true).level,
+        Level::Problem
+    );
+    assert_eq!(podman_socket(s, true, None, false).level, Level::Ok);
+}
+
+#[test]
+fn quadlet_drops_are_problems() {
+    let g = Path::new("/usr/libexec/podman/quadlet");
+    let dir = Path::new("/home/dev/.config/containers/systemd");
+    let sessions = vec!["ccy-a-00000001".to_owned(), "ccy-b-00000002".to_owned()];
+    let run = DryRun {
+        stdout: "---ccy-a-00000001.service---\n[Unit]\n\n---ccy-a-00000001-volume.service---\n[Unit]\n\n".into(),
+        stderr: "quadlet-generator[9]: Loading source unit file /q/ccy-b-00000002.container\n\
+            quadlet-generator[9]: Warning: ccy-b-00000002.container specifies the image \"x\"\n\
+            quadlet-generator[9]: converting \"ccy-b-00000002.container\": unsupported key 'Nope' in group 'Container'\n"
+            .into(),
+    };
+    let c = quadlet_check(Some(g), Some(Ok(run.clone())), &sessions, dir);
+    assert_eq!(c.level, Level::Problem);
+    assert!(c.message.ends_with("drops 1 ccy session, which cannot start: ccy-b-00000002: converting \"ccy-b-00000002.container\": unsupported key 'Nope' in group 'Container'"), "{}", c.message);
+    assert!(c.fix.unwrap().starts_with("see why with 'QUADLET_UNIT_DIRS=/home/dev/.config/containers/systemd /usr/libexec/podman/quadlet -dryrun -user'"));
+    let ok = quadlet_check(Some(g), Some(Ok(run)), &sessions[..1], dir);
+    assert_eq!(ok.level, Level::Ok);
+    assert!(
+        ok.message.contains("all 1 ccy session file into units"),
+        "{}",
+        ok.message
+    );
+    assert_eq!(quadlet_check(None, None, &[], dir).level, Level::Problem);
+    assert_eq!(quadlet_check(Some(g), None, &[], dir).level, Level::Ok);
+}
+
+#[test]
+fn linger_states() {
+    assert_eq!(linger(Ok(true)).level, Level::Ok);
+    let off = linger(Ok(false));
+    assert_eq!(off.level, Level::Problem);
+    assert_eq!(off.fix.as_deref(), Some("loginctl enable-linger"));
+    assert_eq!(linger(Err("no bus".into())).level, Level::Problem);
+}
+
+#[test]
+fn subid_ranges() {
+    let file = "root:1:2\ndev:100000:65536\n1001:200000:1000\n";
+    assert_eq!(
+        subids("subuid", Ok(file.into()), "dev", 1000).level,
+        Level::Ok
+    );
+    assert_eq!(
+        subids("subuid", Ok(file.into()), "x", 1001).level,
+        Level::Warning
+    );
+    let none = subids("subgid", Ok(file.into()), "y", 1002);
+    assert_eq!(none.level, Level::Problem);
+    assert!(
+        none.message.contains("/etc/subgid has no range for y"),
+        "{}",
+        none.message
+    );
+    assert!(none.fix.unwrap().contains("usermod --add-subuids"));
+    assert_eq!(
+        subids("subuid", Err("gone".into()), "dev", 1000).level,
+        Level::Problem
+    );
+    assert_eq!(
+        subids("subuid", Ok("dev:1:junk\n".into()), "dev", 1000).level,
+        Level::Problem
+    );
+}
+
+#[test]
+fn cgroup_delegation() {
+    let all = cgroups(true, Some("cpuset cpu io memory pids\n".into()), 1000);
+    assert_eq!(all.level, Level::Ok);
+    let none = cgroups(true, Some(String::new()), 1000);
+    assert_eq!(none.level, Level::Warning);
+    assert!(
+        none.message
+            .starts_with("the memory, cpu, pids controllers are not delegated"),
+        "{}",
+        none.message
+    );
+    assert!(
+        none.fix
+            .unwrap()
+            .contains("Delegate=cpu cpuset io memory pids")
+    );
+    let some = cgroups(true, Some("cpu memory".into()), 1000);
+    assert!(
+        some.message
+            .starts_with("the pids controller is not delegated"),
+        "{}",
+        some.message
+    );
+    assert_eq!(cgroups(false, None, 1000).level, Level::Warning);
+    assert_eq!(cgroups(true, None, 1000).level, Level::Warning);
+}
+
+#[test]
+fn image_states() {
+    let spec = ImageSpec {
+        name: "localhost/ccy:latest".into(),
+        base: "b".into(),
+        agent_install: String::new(),
+    };
+    let labels = |h: Option<&str>| {
+        Ok(Some(
+            h.map(|h| (LABEL_ASSETS.to_owned(), h.to_owned()))
+                .into_iter()
+                .collect(),
+        ))
+    };
+    assert_eq!(
+        image_check(Some((&spec, &labels(Some(&spec.assets_hash())))), true).level,
+        Level::Ok
+    );
+    assert_eq!(
+        image_check(Some((&spec, &labels(None))), true).level,
+        Level::Ok
+    );
+    assert_eq!(
+        image_check(Some((&spec, &labels(Some("0")))), true).level,
+        Level::Warning
+    );
+    assert_eq!(
+        image_check(Some((&spec, &Ok(None))), true).level,
+        Level::Warning
+    );
+    assert_eq!(image_check(None, false).level, Level::Warning);
+}
+
+#[test]
+fn report_layout() {
+    let checks = vec![
+        podman_cli(Some(Path::new("/usr/bin/podman"))),
+        linger(Ok(false)),
+        cgroups(true, Some(String::new()), 1000),
+    ];
+    let text = render(&checks);
+    insta::assert_snapshot!(anstream::adapter::strip_str(&text).to_string(), @r"
+    ok       podman   /usr/bin/podman (on PATH)
+    problem  linger   off: your sessions stop when you log out and do not start at boot
+                      fix: loginctl enable-linger
+    warning  cgroups  the memory, cpu, pids controllers are not delegated to your user manager: session limits cannot be enforced and memory use is unknown
+                      fix: printf '[Service]\nDelegate=cpu cpuset io memory pids\n' | sudo install -D -m 644 /dev/stdin /etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl daemon-reload  # then log in again
+
+    1 problem, 1 warning
+    ");
+    assert!(text.contains(&ui::paint(ui::BAD, "problem")));
+    let ok = render(&checks[..1]);
+    assert!(ok.ends_with("\nall checks passed\n"), "{ok}");
+}

@@ -1,0 +1,126 @@
+//! The contract between ccy's Rust code and its image scripts
+//! (`src/session/image/`: `Containerfile`, `tmux.conf`, `start`, `agent`,
+//! `status`, `save-panes`) and unit templates (`units/`), written once.
+//!
+//! Every name here is also spelled in those files, which cannot import
+//! Rust constants; each constant says where. A change here is a change of
+//! the contract: change the scripts and templates with it, and the image's
+//! assets hash ([`crate::quadlet::spec::image`]) makes existing sessions rebuild.
+
+/// The tmux session that runs the agent. Created by `tmux.conf`
+/// (`new-session -d -s main`), waited for by `start`, read by `status` and
+/// `save-panes`; every attach names it.
+pub const TMUX_SESSION: &str = "main";
+
+/// Where the session's worktree is mounted in the container (the working
+/// directory of the agent: `WORKDIR` in the `Containerfile`, `-c` in
+/// `tmux.conf`).
+pub const WORKSPACE: &str = "/workspace";
+
+/// Where the session's host state directory is mounted in the container
+/// (`TMUX_TMPDIR` in the `Containerfile`; `start`, `status`, `save-panes`
+/// and `tmux.conf` write into it).
+pub const RUN_DIR: &str = "/run/ccy";
+
+/// The file the session's tmux creates in [`RUN_DIR`] once session
+/// [`TMUX_SESSION`] exists (last line of `tmux.conf`).
+pub const READY_FILE: &str = "ready";
+
+/// The file in [`RUN_DIR`] where `status` writes the tmux status
+/// (`key=value` lines).
+pub const STATUS_FILE: &str = "status";
+
+/// The directory in [`RUN_DIR`] where `save-panes` writes the panes'
+/// text when the session stops (`YYYYmmddTHHMMSSZ.txt`).
+pub const PANES_DIR: &str = "panes";
+
+/// The tmux server's socket relative to the state directory:
+/// `$TMUX_TMPDIR/tmux-UID/default` (tmux(1)), with UID 0 in the container
+/// and `TMUX_TMPDIR` = [`RUN_DIR`].
+pub const TMUX_SOCKET: &str = "tmux-0/default";
+
+/// Where the session's agent-state volume is mounted: Claude Code's
+/// `CLAUDE_CONFIG_DIR` (set in the `Containerfile`; `agent` writes
+/// `.claude.json` there).
+pub const STATE_MOUNT: &str = "/root/.claude";
+
+/// Where the project's conversation-history volume is mounted: Claude
+/// Code keeps one directory per project there, and `claude --resume` lists
+/// them.
+pub const HISTORY_MOUNT: &str = "/root/.claude/projects";
+
+/// Where the host's `~/.gitconfig` is mounted read-only, when it exists.
+pub const GITCONFIG_MOUNT: &str = "/root/.gitconfig";
+
+/// Where SSH keys are mounted in the container, one file per key (`agent`
+/// adds every file there to the session's ssh-agent).
+pub const SSH_KEY_DIR: &str = "/root/.ssh/ccy-keys";
+
+/// The socket of the session's ssh-agent (`SSH_AUTH_SOCK` in the
+/// container when keys are given; `agent` starts the agent there).
+pub const SSH_AGENT_SOCK: &str = "/tmp/ccy-ssh-agent.sock";
+
+/// Where the host's `~/.ssh/known_hosts` is mounted read-only when SSH
+/// keys are given, so git over SSH knows the hosts the user knows.
+pub const KNOWN_HOSTS: &str = "/root/.ssh/known_hosts";
+
+/// The variable Claude Code reads its OAuth token from; set only from a
+/// Podman secret, never from `session.env`.
+pub const TOKEN_VAR: &str = "CLAUDE_CODE_OAUTH_TOKEN";
+
+/// The variable holding the agent's command line, quoted for `sh` (set by
+/// the unit, read by `agent`).
+pub const AGENT_VAR: &str = "CCY_AGENT";
+
+/// Container paths ccy mounts itself; a user mount may not take them.
+pub const RESERVED_DESTINATIONS: [&str; 7] = [
+    WORKSPACE,
+    STATE_MOUNT,
+    HISTORY_MOUNT,
+    GITCONFIG_MOUNT,
+    RUN_DIR,
+    SSH_KEY_DIR,
+    KNOWN_HOSTS,
+];
+
+/// Label on every ccy session container: the project. Also the filter ccy
+/// lists its containers by.
+pub const LABEL_PROJECT: &str = "ccy.project";
+/// Label: the absolute, canonical worktree path.
+pub const LABEL_WORKTREE: &str = "ccy.worktree";
+/// Label: the branch checked out when the session was created.
+pub const LABEL_BRANCH: &str = "ccy.branch";
+/// Label: creation time, RFC 3339 UTC.
+pub const LABEL_CREATED: &str = "ccy.created";
+/// Label on a session's state volume: the session name.
+pub const LABEL_SESSION: &str = "ccy.session";
+/// Label on a project's history volume: the project.
+pub const LABEL_HISTORY: &str = "ccy.history";
+/// Label on a kept session (`ccy keep`, `ccy new --keep`): `ccy prune`
+/// never removes it. Its value is `true`.
+pub const LABEL_KEEP: &str = "ccy.keep";
+/// Label on a token secret (`ccy-token-NAME`): the token's name.
+pub const LABEL_TOKEN: &str = "ccy.token";
+/// Label on ccy's agent image: the hash of the assets it was built from.
+pub const LABEL_ASSETS: &str = "ccy.image.assets";
+/// Label on a project image: the hash of its Dockerfile and base image.
+pub const LABEL_PROJECT_HASH: &str = "ccy.image.project-hash";
+/// Label Quadlet sets on every container it runs: the systemd unit name
+/// (podman-systemd.unit(5)).
+pub const LABEL_SYSTEMD_UNIT: &str = "PODMAN_SYSTEMD_UNIT";
+
+/// ccy's files in a worktree, relative to its root.
+pub mod worktree {
+    /// The directory of ccy's per-worktree files.
+    pub const DIR: &str = ".claude/ccy";
+    /// The fast-path file naming the worktree's last session.
+    pub const SESSION_ID: &str = ".claude/ccy/.session-id";
+    /// The `.gitignore` ccy keeps so that its own files are not untracked
+    /// changes.
+    pub const GITIGNORE: &str = ".claude/ccy/.gitignore";
+    /// The project's Dockerfile: when present, sessions run an image built
+    /// from it on top of ccy's agent image.
+    pub const DOCKERFILE: &str = ".claude/ccy/Dockerfile";
+    /// The project's ccy configuration.
+    pub const CONFIG: &str = ".claude/ccy/config.toml";
+}

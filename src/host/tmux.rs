@@ -1,0 +1,101 @@
+//! Attaching with the host's own tmux client.
+//!
+//! ccy's image sets `TMUX_TMPDIR=/run/ccy`, so the session's tmux server
+//! (running as root in the container) listens on `/run/ccy/tmux-0/default`,
+//! which is [`SOCKET_IN_STATE_DIR`] in the session's state directory on the
+//! host (the bind mount). The host's `tmux -S SOCKET attach` then attaches
+//! directly: about 10 ms instead of the 200-300 ms of `podman exec -it …
+//! tmux attach` (a Podman process, an exec session through conmon and the
+//! OCI runtime; BENCHMARKS.md). The server accepts the client because in
+//! the rootless user namespace the host user *is* the container's root.
+//!
+//! ccy uses it only when the socket is there and the host's tmux can talk
+//! to that server (`tmux -S SOCKET has-session -t main` succeeds: same
+//! client-server protocol); otherwise it attaches with `podman exec` as
+//! before (sessions from older images, a user's own image, no tmux on the
+//! host, a socket path too long for a Unix socket).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::host::podman::AttachMode;
+
+/// The tmux server's socket relative to the session's state directory
+/// (`$TMUX_TMPDIR/tmux-UID/default`, tmux(1), with UID 0 in the container).
+pub const SOCKET_IN_STATE_DIR: &str = "tmux-0/default";
+
+/// The longest path a Unix socket address holds (`sun_path` is 108 bytes
+/// with the terminating NUL; unix(7)).
+const MAX_SOCKET_PATH: usize = 107;
+
+/// The session's tmux socket on the host when the host's tmux client can
+/// attach through it (see the module docs); `None` otherwise.
+#[must_use]
+pub fn attachable_socket(state_dir: &Path) -> Option<PathBuf> {
+    use std::os::unix::fs::FileTypeExt;
+    let socket = state_dir.join(SOCKET_IN_STATE_DIR);
+    if socket.as_os_str().len() > MAX_SOCKET_PATH
+        || !std::fs::metadata(&socket).is_ok_and(|m| m.file_type().is_socket())
+    {
+        return None;
+    }
+    let ok = Command::new("tmux")
+        .arg("-S")
+        .arg(&socket)
+        .args(["has-session", "-t", "main"])
+        .env_remove("TMUX")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(socket)
+}
+
+/// `tmux -u -S SOCKET attach -t main` (with `-r` / `-d` as `mode` says).
+#[must_use]
+pub fn attach_argv(socket: &Path, mode: AttachMode) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = vec!["tmux".into(), "-u".into(), "-S".into(), socket.into()];
+    argv.extend(["attach", "-t", "main"].map(OsString::from));
+    if mode.read_only {
+        argv.push("-r".into());
+    }
+    if mode.exclusive {
+        argv.push("-d".into());
+    }
+    argv
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argv_follows_the_mode() {
+        let s = Path::new("/h/.local/state/ccy/sessions/x/tmux-0/default");
+        let argv = |m| {
+            attach_argv(s, m)
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(
+            argv(AttachMode::default()),
+            "tmux -u -S /h/.local/state/ccy/sessions/x/tmux-0/default attach -t main"
+        );
+        assert!(
+            argv(AttachMode {
+                read_only: true,
+                exclusive: true
+            })
+            .ends_with("attach -t main -r -d")
+        );
+    }
+
+    #[test]
+    fn no_socket_no_host_attach() {
+        assert_eq!(attachable_socket(Path::new("/nonexistent/ccy")), None);
+    }
+}

@@ -1,0 +1,504 @@
+//! Creating a session: check everything that can be refused, then build
+//! the image, store the token secret, write the unit files atomically,
+//! load them into the user manager and start the unit; take it all back
+//! when any step fails.
+
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::contract::LABEL_HISTORY;
+use crate::ctx::{Ctx, notice};
+use crate::error::{Context, Error, ExitKind, Result};
+use crate::host::git::Worktree;
+use crate::host::podman::api::PodmanApi;
+use crate::host::podman::cli as podman_cli;
+use crate::host::systemd::LoadState;
+use crate::host::systemd::linger::{self, Linger};
+use crate::host::systemd::{JobResult, UserManager, generator};
+use crate::names::{ProjectName, SessionName};
+use crate::paths::{Paths, display_home};
+use crate::quadlet::render;
+use crate::quadlet::runopts::RunOptions;
+use crate::quadlet::spec::{CreatedWorktree, SessionSpec};
+use crate::session::checks::{
+    check_capacity, check_limits_supported, check_name_free, check_network,
+};
+use crate::session::image::{self, ImageSpec};
+use crate::session::start::start_unit;
+use crate::session::{Host, options, store, token};
+
+/// What a new session is made from, besides the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct NewSession {
+    /// A name chosen by the user; an automatic one otherwise.
+    pub name: Option<SessionName>,
+    /// Arguments appended to the agent command.
+    pub agent_args: Vec<String>,
+    /// Set when ccy created the worktree for this session (`ccy new
+    /// --worktree`); recorded in the session's metadata line.
+    pub created_worktree: Option<CreatedWorktree>,
+    /// Label the session `ccy.keep=true` (`ccy new --keep`).
+    pub keep: bool,
+    /// What to fill the new agent-state volume with before the session
+    /// starts (`ccy clone`, `ccy import`); `None`: it starts empty.
+    pub state_from: Option<StateSource>,
+    /// Leave the session stopped after creating it (`ccy import
+    /// --no-start`); its volume is still created (and filled).
+    pub no_start: bool,
+}
+
+/// Where a new session's agent state comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateSource {
+    /// Another session's volume, copied ([`podman_cli::copy_volume`]).
+    Volume(String),
+    /// A tar archive of a volume's contents ([`podman_cli::import_volume`]).
+    Archive(PathBuf),
+}
+
+/// Creates a session for `worktree`: checks Podman and everything the
+/// configuration asks for (mounts, SSH keys, limits, network, token,
+/// `session.max_running`), turns linger on (one line when it does), builds
+/// the image if needed and the project image when the worktree has
+/// `.claude/ccy/Dockerfile`, stores the Claude token as a Podman secret,
+/// makes sure the project's history volume exists, writes the `.volume` and
+/// `.container` files atomically, reloads the user manager, starts the unit
+/// and waits for its job. Returns the session name.
+///
+/// # Errors
+/// Podman too old or a limit the cgroup cannot apply
+/// ([`ExitKind::Environment`]); a bad configuration value or name taken
+/// ([`ExitKind::Usage`]); no such token or network ([`ExitKind::NotFound`]);
+/// too many sessions running ([`ExitKind::Refused`]); image build or unit
+/// start failure ([`ExitKind::Session`], with the unit's last journal
+/// lines).
+pub async fn create(
+    host: &Host<'_>,
+    config: &Config,
+    worktree: &Worktree,
+    new: NewSession,
+) -> Result<SessionName> {
+    let (ctx, mgr, api) = (host.ctx, &host.mgr, host.api().await?);
+    // Everything that can be refused is checked before anything is built
+    // or written.
+    let (mut run, token) = preflight(ctx, mgr, api, config).await?;
+    options::add_linked_worktree_git(&mut run, worktree);
+    crate::trace::mark("create: preflight done");
+    let name = match new.name {
+        Some(n) => n,
+        None => SessionName::generate(&worktree.project())?,
+    };
+    // Two ccy processes creating the same name (in different worktrees)
+    // must not both pass the check: hold the name until the files exist.
+    let _name_lock = crate::host::fs::lock(
+        &ctx.paths
+            .lock_dir()
+            .join(format!("session-{}.lock", name.as_str())),
+    )?;
+    check_name_free(&ctx.paths, mgr, api, &name).await?;
+    if new.state_from.is_some() {
+        check_state_volume_free(api, &name).await?;
+    }
+    ensure_linger(ctx.paths.uid).await;
+    let image = ImageSpec {
+        name: config.image.name.clone(),
+        base: config.image.base.clone(),
+        agent_install: config.image.agent_install.clone(),
+    };
+    image::ensure(api, &image, &mut std::io::stderr()).await?;
+    let project = worktree.project();
+    let image_name = image::ensure_project(
+        api,
+        &worktree.root,
+        project.as_str(),
+        &image.name,
+        &mut std::io::stderr(),
+    )
+    .await?;
+    let token_secret = match token {
+        Some((token_name, value)) => {
+            let secret = token::secret_name(&token_name);
+            podman_cli::create_secret(&secret, (token::LABEL_TOKEN, &token_name), &value)?;
+            Some(secret)
+        }
+        None => None,
+    };
+    let history = history_volume(api, &project).await?;
+    let volume_existed = api.volume_exists(&name.state_volume()).await?;
+    if volume_existed {
+        notice(&format!(
+            "reusing the existing volume {} (the agent state of an earlier session named {name})",
+            name.state_volume()
+        ));
+    }
+    let gitconfig = ctx.paths.home.join(".gitconfig");
+    let mut agent = config.agent.command.clone();
+    agent.extend(new.agent_args);
+    let spec = SessionSpec {
+        name: name.clone(),
+        project: project.to_string(),
+        worktree: worktree.root.clone(),
+        branch: worktree.branch(),
+        created: store::now_rfc3339(),
+        image: image_name,
+        agent,
+        autostart: config.session.autostart,
+        gitconfig: gitconfig.is_file().then_some(gitconfig),
+        state_dir: ctx.paths.session_state_dir(name.as_str()),
+        created_worktree: new.created_worktree,
+        run,
+        token_secret,
+        history_volume: Some(history),
+        keep: new.keep,
+    };
+    let units = render::session(&spec)?;
+    let mut made = Made {
+        state_dir: !spec.state_dir.exists(),
+        volume: !volume_existed,
+        files: Vec::new(),
+    };
+    let result = install_and_start(
+        ctx,
+        mgr,
+        &spec,
+        &units,
+        &mut made,
+        new.state_from.as_ref(),
+        new.no_start,
+    )
+    .await;
+    if let Err(err) = result {
+        // A running unit that only missed the readiness deadline is a
+        // session, slow to start: keep it. Anything else that failed here
+        // would leave a half-made session (files the next `ccy` finds, a
+        // failed unit, an empty state volume): take it back.
+        let up = mgr
+            .unit_state(&name.service_unit())
+            .await
+            .is_ok_and(|s| s.is_up());
+        if up {
+            return Err(err.hint(format!(
+                "the session is still starting: attach with 'ccy attach {name}' once it is ready, or remove it with 'ccy rm {name}'"
+            )));
+        }
+        return Err(undo_create(ctx, mgr, api, &name, &made).await.apply(err));
+    }
+    Ok(name)
+}
+
+/// What [`create`] made so far, for [`undo_create`].
+#[derive(Debug, Default)]
+struct Made {
+    /// The session's state directory did not exist before.
+    state_dir: bool,
+    /// The state volume did not exist before (the volume unit creates it).
+    volume: bool,
+    /// Unit files written, in order.
+    files: Vec<PathBuf>,
+}
+
+/// Creates the session's state directory, writes its unit files
+/// atomically, reloads the user manager and starts the unit, recording in
+/// `made` what it created.
+async fn install_and_start(
+    ctx: &Ctx,
+    mgr: &UserManager,
+    spec: &SessionSpec,
+    units: &render::SessionUnits,
+    made: &mut Made,
+    state_from: Option<&StateSource>,
+    no_start: bool,
+) -> Result<()> {
+    let name = &spec.name;
+    std::fs::create_dir_all(&spec.state_dir)
+        .with_context(|| format!("cannot create {}", spec.state_dir.display()))?;
+    let dir = &ctx.paths.quadlet_dir;
+    for (file, text) in [
+        (name.volume_file(), &units.volume),
+        (name.container_file(), &units.container),
+    ] {
+        let path = dir.join(file);
+        crate::host::fs::write_atomic(&path, text.as_bytes(), 0o644)?;
+        made.files.push(path);
+    }
+    crate::trace::mark("create: unit files written");
+    load_new_units(&ctx.paths, mgr, name).await?;
+    let state = mgr.unit_state(&name.service_unit()).await?;
+    if state.load_state != LoadState::Loaded {
+        let mut err = Error::new(
+            ExitKind::Session,
+            format!(
+                "the user manager has no unit {} ({}): Quadlet did not generate it",
+                name.service_unit(),
+                state.load_state
+            ),
+        );
+        // The files go away with the rest of the half-made session: keep
+        // Quadlet's reason here.
+        for line in generator::complaints(dir, name.as_str()) {
+            err = err.detail(line);
+        }
+        return Err(err.hint(format!(
+            "run 'QUADLET_UNIT_DIRS={} /usr/libexec/podman/quadlet -dryrun -user' to see why {} is rejected",
+            dir.display(),
+            name.container_file()
+        )));
+    }
+    fill_and_start(mgr, &ctx.paths, name, state_from, no_start).await
+}
+
+/// How [`undo_create`] went.
+struct Undone {
+    name: SessionName,
+    problems: Vec<String>,
+}
+
+impl Undone {
+    /// `err`, saying that the session was removed again, or what of it
+    /// could not be.
+    fn apply(self, err: Error) -> Error {
+        let name = &self.name;
+        if self.problems.is_empty() {
+            return err.hint(format!(
+                "ccy removed the half-made session {name} again (its journal stays); fix the cause and run ccy again"
+            ));
+        }
+        let mut err = err.detail(format!("removing the half-made session {name} failed:"));
+        for p in self.problems {
+            err = err.detail(format!("  {p}"));
+        }
+        err.hint(format!(
+            "remove what is left with 'ccy rm {name} --volumes'"
+        ))
+    }
+}
+
+/// Takes back what [`create`] made for a session that did not start:
+/// stops its volume unit, clears the failed state of both units, removes
+/// the unit files it wrote and reloads, removes its container if Quadlet's
+/// clean-up did not, its state volume and state directory if this
+/// creation made them. Never touches what existed before. The unit's
+/// journal stays (`journalctl --user -u NAME.service`).
+async fn undo_create(
+    ctx: &Ctx,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    name: &SessionName,
+    made: &Made,
+) -> Undone {
+    let mut problems = Vec::new();
+    if !made.files.is_empty() {
+        let units = [name.service_unit(), name.volume_unit()];
+        let states = mgr.unit_states(&units).await.unwrap_or_default();
+        for state in states
+            .iter()
+            .filter(|s| s.load_state != LoadState::NotFound)
+        {
+            if state.is_up()
+                && let Err(e) = mgr.stop(&state.name).await
+            {
+                problems.push(format!("stop {}: {}", state.name, e.message()));
+            }
+            if let Err(e) = mgr.reset_failed(&state.name).await {
+                problems.push(e.message().to_owned());
+            }
+        }
+        for f in made.files.iter().rev() {
+            match std::fs::remove_file(f) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    problems.push(format!("remove {}: {e}", f.display()));
+                }
+                _ => {}
+            }
+        }
+        if let Err(e) = mgr.reload().await {
+            problems.push(e.message().to_owned());
+        }
+    }
+    if api.container_exists(name.as_str()).await.unwrap_or(false)
+        && let Err(e) = podman_cli::remove_container(name.as_str())
+    {
+        problems.push(e.message().to_owned());
+    }
+    if made.volume
+        && api
+            .volume_exists(&name.state_volume())
+            .await
+            .unwrap_or(false)
+        && let Err(e) = api.remove_volume(&name.state_volume()).await
+    {
+        problems.push(e.message().to_owned());
+    }
+    let dir = ctx.paths.session_state_dir(name.as_str());
+    if made.state_dir
+        && let Err(e) = std::fs::remove_dir_all(&dir)
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        problems.push(format!("remove {}: {e}", dir.display()));
+    }
+    Undone {
+        name: name.clone(),
+        problems,
+    }
+}
+
+/// The end of [`create`]: fills the state volume from `state_from` (see
+/// [`fill_state_volume`]), then starts the unit unless `no_start`.
+async fn fill_and_start(
+    mgr: &UserManager,
+    paths: &Paths,
+    name: &SessionName,
+    state_from: Option<&StateSource>,
+    no_start: bool,
+) -> Result<()> {
+    if let Some(source) = state_from {
+        fill_state_volume(mgr, name, source).await?;
+    }
+    if no_start {
+        return Ok(());
+    }
+    start_unit(mgr, paths, name).await
+}
+
+/// Refuses to fill a new session's state volume when a volume of that name
+/// is left from an earlier session (its contents would be mixed in).
+async fn check_state_volume_free(api: &PodmanApi, name: &SessionName) -> Result<()> {
+    if !api.volume_exists(&name.state_volume()).await? {
+        return Ok(());
+    }
+    Err(Error::usage(format!(
+        "the volume {} exists (the agent state of an earlier session named {name}); it would be mixed with the state being copied in",
+        name.state_volume()
+    ))
+    .hint(format!(
+        "remove it with 'podman volume rm {}', or choose another name",
+        name.state_volume()
+    )))
+}
+
+/// Creates the session's agent-state volume through its volume unit
+/// (`NAME-volume.service`, so it gets the unit's name and labels) and
+/// fills it from `source`, before the container first starts.
+async fn fill_state_volume(
+    mgr: &UserManager,
+    name: &SessionName,
+    source: &StateSource,
+) -> Result<()> {
+    let unit = name.volume_unit();
+    match mgr.start(&unit).await? {
+        JobResult::Done => {}
+        result => {
+            return Err(Error::new(
+                ExitKind::Session,
+                format!(
+                    "cannot create the volume {} (job {})",
+                    name.state_volume(),
+                    result.as_str()
+                ),
+            )
+            .hint(format!("see 'journalctl --user -u {unit}'")));
+        }
+    }
+    match source {
+        StateSource::Volume(from) => podman_cli::copy_volume(from, &name.state_volume()),
+        StateSource::Archive(file) => podman_cli::import_volume(&name.state_volume(), file),
+    }
+}
+
+/// Makes the user manager load `name`'s new units (`NAME.service`,
+/// `NAME-volume.service`): through Quadlet's generator run by ccy
+/// ([`generator::install`], no daemon-reload) when that applies and the
+/// manager then loads both; with `Reload` otherwise, or when
+/// `CCY_FULL_RELOAD=1`.
+///
+/// # Errors
+/// When `Reload` fails.
+async fn load_new_units(paths: &Paths, mgr: &UserManager, name: &SessionName) -> Result<()> {
+    let units = [name.service_unit(), name.volume_unit()];
+    let source = paths.quadlet_dir.join(name.container_file());
+    let fast = std::env::var_os("CCY_FULL_RELOAD").is_none_or(|v| v != "1")
+        && generator::install(paths, &source, &units).unwrap_or(false);
+    if fast {
+        crate::trace::mark("create: units generated");
+        let states = mgr.unit_states(&units).await?;
+        if states.iter().all(|s| s.load_state == LoadState::Loaded) {
+            crate::trace::mark("create: units loaded without a reload");
+            return Ok(());
+        }
+    }
+    mgr.reload().await?;
+    crate::trace::mark("create: reloaded");
+    Ok(())
+}
+
+/// The checks of [`create`] that need no change anywhere: Podman's
+/// version, the `[session]` values, limits the cgroup can apply, the
+/// network, the token, `session.max_running`. Returns the run options and
+/// the token (`(name, value)`).
+async fn preflight(
+    ctx: &Ctx,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    config: &Config,
+) -> Result<(RunOptions, Option<(String, String)>)> {
+    api.check_version().await?;
+    let run = options::resolve(&config.session, &ctx.paths.home, |n| std::env::var(n).ok())?;
+    check_limits_supported(&ctx.paths, &run.limits)?;
+    if let Some(net) = &run.network {
+        check_network(api, net).await?;
+    }
+    let token = token::for_session(&ctx.paths.home, &config.agent.token)?;
+    check_capacity(&ctx.paths, mgr, api, config.session.max_running, None).await?;
+    Ok((run, token))
+}
+
+/// The project's conversation-history volume `ccy-history-PROJECT`
+/// (label `ccy.history=PROJECT`), created when missing. Every session of
+/// the project mounts it at [`render::HISTORY_MOUNT`], so `claude --resume`
+/// in a new session lists the conversations of earlier ones.
+///
+/// # Errors
+/// When the API fails.
+pub async fn history_volume(api: &PodmanApi, project: &ProjectName) -> Result<String> {
+    let name = format!("ccy-history-{project}");
+    api.ensure_volume(&name, &[(LABEL_HISTORY, project.as_str())])
+        .await?;
+    Ok(name)
+}
+
+/// Turns linger on through logind, printing one line when it does and a
+/// warning (sessions then stop at logout) when it cannot.
+pub async fn ensure_linger(uid: u32) {
+    match linger::ensure_linger(uid).await {
+        Ok(Linger::AlreadyOn) => {}
+        Ok(Linger::Enabled) => notice(
+            "enabled linger for your user (logind): sessions keep running after logout and start at boot",
+        ),
+        Err(e) => notice(&format!(
+            "warning: sessions will stop when you log out: {}",
+            e.to_string().replace('\n', "\n  ")
+        )),
+    }
+}
+
+/// Removes the git worktree at `path` (and `branch`, when ccy created it:
+/// `new_branch`) that ccy made for a session that could not be created,
+/// saying so; a failure to remove it is a warning, the creation's error
+/// being the one that counts.
+pub fn undo_worktree(paths: &Paths, repo: &Worktree, path: &Path, branch: &str, new_branch: bool) {
+    let shown = display_home(path, &paths.home);
+    match repo.remove_linked(path, new_branch.then_some(branch)) {
+        Ok(()) => notice(&format!(
+            "removed the git worktree {shown} again{}",
+            if new_branch {
+                format!(" and branch {branch}")
+            } else {
+                String::new()
+            }
+        )),
+        Err(e) => notice(&format!(
+            "warning: could not remove the git worktree {shown}: {}",
+            e.message()
+        )),
+    }
+}

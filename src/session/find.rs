@@ -1,0 +1,666 @@
+//! Every ccy session of the user, with its state, in a fixed number of
+//! calls: the Quadlet directory is read (the record of every session, also
+//! stopped ones), the Podman API lists containers once, the user manager
+//! reports all units in one `ListUnitsByNames`, and each session's tmux
+//! status is a small file its container writes into the session's state
+//! directory. No process is run per session.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::contract::{LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT, LABEL_WORKTREE, STATUS_FILE};
+use crate::error::{Error, ExitKind, Result};
+use crate::host::git::Worktree;
+use crate::host::podman::ContainerInfo;
+use crate::host::podman::api::PodmanApi;
+use crate::host::systemd::{ActiveState, UnitState, UserManager};
+use crate::names::SessionName;
+use crate::paths::Paths;
+use crate::quadlet::spec::{SessionFile, SessionMeta};
+use crate::session::store;
+
+/// A session's state, from its unit (and container).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// The unit is active and the container runs.
+    Running,
+    /// The unit is activating.
+    Starting,
+    /// The unit is deactivating.
+    Stopping,
+    /// The unit is inactive: only its files and volumes exist.
+    Stopped,
+    /// The unit failed (see `ccy logs`).
+    Failed,
+}
+
+impl State {
+    /// From the unit's `ActiveState` (systemd.unit(5) / org.freedesktop.
+    /// systemd1(5)); `None` (no unit loaded) is stopped.
+    #[must_use]
+    pub fn from_unit(unit: Option<&UnitState>) -> Self {
+        match unit.map(|u| &u.active_state) {
+            Some(ActiveState::Active | ActiveState::Reloading | ActiveState::Refreshing) => {
+                Self::Running
+            }
+            Some(ActiveState::Activating) => Self::Starting,
+            Some(ActiveState::Deactivating) => Self::Stopping,
+            Some(ActiveState::Failed) => Self::Failed,
+            _ => Self::Stopped,
+        }
+    }
+
+    /// The colour a table shows the state in.
+    #[must_use]
+    pub fn style(self) -> anstyle::Style {
+        match self {
+            Self::Running => crate::ui::GOOD,
+            Self::Failed => crate::ui::BAD,
+            Self::Starting | Self::Stopping | Self::Stopped => crate::ui::WARN,
+        }
+    }
+
+    /// The lowercase word shown in tables.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Starting => "starting",
+            Self::Stopping => "stopping",
+            Self::Stopped => "stopped",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// What the session's tmux last reported (`/etc/ccy/status` in the image
+/// writes `STATE_DIR/sessions/NAME/status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct TmuxStatus {
+    /// tmux `session_activity`: last input, seconds since the epoch.
+    pub activity: u64,
+    /// tmux `window_activity`: last pane output, seconds since the epoch.
+    pub output: u64,
+    /// The latest `client_activity` of attached clients (0: none).
+    pub client_activity: u64,
+    /// tmux `session_attached`: attached clients.
+    pub clients: u32,
+    /// When the file was written, seconds since the epoch.
+    pub updated: u64,
+}
+
+impl TmuxStatus {
+    /// Parses the `key=value` lines of a status file; unknown keys are
+    /// ignored, missing ones are 0.
+    #[must_use]
+    pub fn parse(text: &str) -> Self {
+        let mut s = Self::default();
+        for line in text.lines() {
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
+            let n = v.trim().parse::<u64>().unwrap_or(0);
+            match k.trim() {
+                "activity" => s.activity = n,
+                "output" => s.output = n,
+                "client_activity" => s.client_activity = n,
+                "clients" => s.clients = u32::try_from(n).unwrap_or(u32::MAX),
+                "updated" => s.updated = n,
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// The last activity of any kind (input, output, client), seconds since
+    /// the epoch; 0 when unknown.
+    #[must_use]
+    pub fn last_active(&self) -> u64 {
+        self.activity.max(self.output).max(self.client_activity)
+    }
+}
+
+/// One session, as much as is known of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The session name.
+    pub name: SessionName,
+    /// Its metadata (from the unit file), when ccy's file exists.
+    pub meta: Option<SessionMeta>,
+    /// Its `.container` file, when it exists.
+    pub file: Option<PathBuf>,
+    /// Its container, when one exists.
+    pub container: Option<ContainerInfo>,
+    /// Its unit's state.
+    pub unit: Option<UnitState>,
+    /// The last status its tmux wrote, when there is one.
+    pub tmux: Option<TmuxStatus>,
+}
+
+impl SessionInfo {
+    /// The session's state.
+    #[must_use]
+    pub fn state(&self) -> State {
+        let state = State::from_unit(self.unit.as_ref());
+        if state == State::Stopped
+            && self
+                .container
+                .as_ref()
+                .is_some_and(ContainerInfo::is_running)
+        {
+            // A running container with no unit of ours loaded.
+            State::Running
+        } else {
+            state
+        }
+    }
+
+    /// Attached tmux clients, 0 unless running.
+    #[must_use]
+    pub fn clients(&self) -> u32 {
+        match (self.state(), self.tmux) {
+            (State::Running, Some(t)) => t.clients,
+            _ => 0,
+        }
+    }
+
+    /// The metadata value of a label, falling back to the container's label.
+    fn field(&self, meta: impl Fn(&SessionMeta) -> String, label: &str) -> String {
+        self.meta.as_ref().map_or_else(
+            || {
+                self.container
+                    .as_ref()
+                    .and_then(|c| c.labels.get(label).cloned())
+                    .unwrap_or_default()
+            },
+            meta,
+        )
+    }
+
+    /// The worktree its unit file records, when ccy's file exists: where
+    /// its project configuration is read from.
+    #[must_use]
+    pub fn worktree_path(&self) -> Option<&std::path::Path> {
+        self.meta.as_ref().map(|m| m.worktree.as_path())
+    }
+
+    /// The project.
+    #[must_use]
+    pub fn project(&self) -> String {
+        self.field(|m| m.project.clone(), LABEL_PROJECT)
+    }
+
+    /// The worktree path.
+    #[must_use]
+    pub fn worktree(&self) -> String {
+        self.field(
+            |m| m.worktree.to_string_lossy().into_owned(),
+            LABEL_WORKTREE,
+        )
+    }
+
+    /// The branch at creation.
+    #[must_use]
+    pub fn branch(&self) -> String {
+        self.field(|m| m.branch.clone(), LABEL_BRANCH)
+    }
+
+    /// Creation time, RFC 3339.
+    #[must_use]
+    pub fn created(&self) -> String {
+        self.field(|m| m.created.clone(), LABEL_CREATED)
+    }
+
+    /// The image: the container's when there is one, else the one the
+    /// unit file names (empty when neither is known).
+    #[must_use]
+    pub fn image(&self) -> String {
+        match (&self.container, &self.meta) {
+            (Some(c), _) if !c.image.is_empty() => c.image.clone(),
+            (_, Some(m)) => m.image.clone(),
+            _ => String::new(),
+        }
+    }
+
+    /// The last activity tmux reported (input, output or a client), seconds
+    /// since the Unix epoch; `None` when there is no status or it says
+    /// nothing. A stopped session keeps its last report.
+    #[must_use]
+    pub fn last_active(&self) -> Option<u64> {
+        self.tmux.map(|t| t.last_active()).filter(|t| *t > 0)
+    }
+}
+
+/// Lists every session: ccy's unit files merged by name with ccy's
+/// containers (one API call), unit states (one D-Bus `ListUnitsByNames`
+/// call, for the sessions that have a unit file, made while Podman answers)
+/// and tmux status files. A container without a unit file of ccy's gets no
+/// unit state; its state comes from the container. Sorted by name.
+///
+/// # Errors
+/// When the Quadlet directory, the API or the user manager fails.
+pub async fn all_sessions(
+    paths: &Paths,
+    mgr: &UserManager,
+    api: &PodmanApi,
+) -> Result<Vec<SessionInfo>> {
+    let files = store::read_sessions(&paths.quadlet_dir)?;
+    gather(paths, mgr, files, api.session_containers(None)).await
+}
+
+/// The sessions of `worktree`: ccy unit files whose metadata names it,
+/// merged by name with containers labelled `ccy.worktree=ROOT` (one API
+/// call), with their unit states and tmux status as [`all_sessions`] has
+/// them, sorted by name.
+///
+/// # Errors
+/// When the Quadlet directory, the API or the user manager fails.
+pub async fn sessions_for_worktree(
+    paths: &Paths,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    worktree: &Worktree,
+) -> Result<Vec<SessionInfo>> {
+    let root = worktree.root.to_string_lossy();
+    let files = store::read_sessions(&paths.quadlet_dir)?
+        .into_iter()
+        .filter(|f| f.meta.worktree == worktree.root)
+        .collect();
+    gather(
+        paths,
+        mgr,
+        files,
+        api.session_containers(Some((LABEL_WORKTREE, &root))),
+    )
+    .await
+}
+
+/// `files` merged with the containers `containers` lists ([`merge`]), the
+/// unit states of the files' units asked for while the containers are
+/// listed, and each session's tmux status file.
+async fn gather(
+    paths: &Paths,
+    mgr: &UserManager,
+    files: Vec<SessionFile>,
+    containers: impl Future<Output = Result<Vec<ContainerInfo>>>,
+) -> Result<Vec<SessionInfo>> {
+    let units: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.name().ok())
+        .map(|n| n.service_unit())
+        .collect();
+    let (containers, states) = tokio::join!(containers, mgr.unit_states(&units));
+    let mut all = merge(files, containers?);
+    let mut states: BTreeMap<String, UnitState> =
+        states?.into_iter().map(|u| (u.name.clone(), u)).collect();
+    for info in &mut all {
+        if info.file.is_some() {
+            info.unit = states.remove(&info.name.service_unit());
+        }
+        info.tmux = read_status(paths, &info.name);
+    }
+    Ok(all)
+}
+
+/// The tmux status file of `name` ([`crate::contract::STATUS_FILE`] in its
+/// state directory), parsed; `None` when there is none.
+fn read_status(paths: &Paths, name: &SessionName) -> Option<TmuxStatus> {
+    std::fs::read_to_string(paths.session_state_dir(name.as_str()).join(STATUS_FILE))
+        .ok()
+        .map(|t| TmuxStatus::parse(&t))
+}
+
+/// Sessions from unit files and containers, joined by name and sorted by
+/// name: a file whose name ccy would not accept is skipped, a container
+/// whose name is not a session name too. No unit state or tmux status yet.
+fn merge(
+    files: impl IntoIterator<Item = SessionFile>,
+    containers: impl IntoIterator<Item = ContainerInfo>,
+) -> Vec<SessionInfo> {
+    let mut by_name: BTreeMap<String, SessionInfo> = BTreeMap::new();
+    for f in files {
+        let Ok(name) = f.name() else { continue };
+        by_name.insert(
+            name.to_string(),
+            SessionInfo {
+                name,
+                meta: Some(f.meta),
+                file: Some(f.path),
+                container: None,
+                unit: None,
+                tmux: None,
+            },
+        );
+    }
+    for c in containers {
+        let Ok(name) = SessionName::parse(&c.name) else {
+            continue;
+        };
+        by_name
+            .entry(name.to_string())
+            .or_insert_with(|| SessionInfo {
+                name,
+                meta: None,
+                file: None,
+                container: None,
+                unit: None,
+                tmux: None,
+            })
+            .container = Some(c);
+    }
+    by_name.into_values().collect()
+}
+
+/// The sessions `names` when each is exactly the name of a ccy unit file
+/// (the first thing [`resolve`] matches): their files, unit states (one
+/// `ListUnitsByNames` call) and tmux status files, without reading the
+/// other sessions or asking Podman (whose API service may first have to
+/// start). `None` when `names` is empty or one of them is not such a name:
+/// then use [`all_sessions`] and [`resolve`]. The sessions found have no
+/// container information; their state comes from their units.
+///
+/// # Errors
+/// When a unit file cannot be read or the user manager fails.
+pub async fn named_sessions(
+    paths: &Paths,
+    mgr: &UserManager,
+    names: &[String],
+) -> Result<Option<Vec<SessionInfo>>> {
+    let mut found = Vec::new();
+    for query in names {
+        let Ok(name) = SessionName::parse(query) else {
+            return Ok(None);
+        };
+        let Some(file) = store::read_session(&paths.quadlet_dir, &name)? else {
+            return Ok(None);
+        };
+        found.push(SessionInfo {
+            name,
+            meta: Some(file.meta),
+            file: Some(file.path),
+            container: None,
+            unit: None,
+            tmux: None,
+        });
+    }
+    if found.is_empty() {
+        return Ok(None);
+    }
+    let units: Vec<String> = found.iter().map(|s| s.name.service_unit()).collect();
+    for (info, state) in found.iter_mut().zip(mgr.unit_states(&units).await?) {
+        info.unit = Some(state);
+        info.tmux = read_status(paths, &info.name);
+    }
+    Ok(Some(found))
+}
+
+/// Finds the one session `query` names: the exact name; else `ccy-QUERY`;
+/// else the only session whose name (or name without `ccy-`) starts with
+/// `query`; else the only one whose 8-hex id starts with `query` (at
+/// least 4 hex digits).
+///
+/// # Errors
+/// [`ExitKind::NotFound`] when none matches; [`ExitKind::Usage`] when
+/// several do, listing them.
+pub fn resolve<'a>(sessions: &'a [SessionInfo], query: &str) -> Result<&'a SessionInfo> {
+    let name_of = |s: &&SessionInfo| s.name.as_str().to_owned();
+    if let Some(s) = sessions
+        .iter()
+        .find(|s| s.name.as_str() == query || s.name.as_str() == format!("ccy-{query}"))
+    {
+        return Ok(s);
+    }
+    let stripped = |s: &SessionInfo| s.name.as_str().strip_prefix("ccy-").map(str::to_owned);
+    let mut matches: Vec<&SessionInfo> = sessions
+        .iter()
+        .filter(|s| {
+            s.name.as_str().starts_with(query) || stripped(s).is_some_and(|n| n.starts_with(query))
+        })
+        .collect();
+    if matches.is_empty() && query.len() >= 4 && query.bytes().all(|b| b.is_ascii_hexdigit()) {
+        let id = |s: &SessionInfo| {
+            s.name
+                .as_str()
+                .rsplit_once('-')
+                .map(|(_, id)| id.to_owned())
+                .filter(|id| id.len() == 8 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+        };
+        matches = sessions
+            .iter()
+            .filter(|s| id(s).is_some_and(|id| id.starts_with(query)))
+            .collect();
+    }
+    match matches.as_slice() {
+        [one] => Ok(one),
+        [] => Err(
+            Error::new(ExitKind::NotFound, format!("no session matches {query:?}"))
+                .hint("list sessions with 'ccy list'"),
+        ),
+        many => Err(Error::usage(format!(
+            "{query:?} matches {} sessions: {}",
+            many.len(),
+            many.iter().map(name_of).collect::<Vec<_>>().join(", ")
+        ))
+        .hint("give more of the name")),
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+#[must_use]
+pub fn now_epoch() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs()
+}
+
+/// The lock file serialising lookup-or-create in one worktree.
+#[must_use]
+pub fn worktree_lock_path(paths: &Paths, worktree: &Worktree) -> PathBuf {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in worktree.root.as_os_str().as_encoded_bytes() {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    paths.lock_dir().join(format!("worktree-{h:016x}.lock"))
+}
+
+/// The worktree of the current directory, which a verb acts on when it
+/// is given no session names; `None` when `named` (names were given, or
+/// `--all`), without looking.
+///
+/// # Errors
+/// Not in a git worktree ([`Worktree::discover`]).
+pub fn here_unless(ctx: &crate::ctx::Ctx, named: bool) -> Result<Option<Worktree>> {
+    if named {
+        Ok(None)
+    } else {
+        Worktree::discover(&ctx.cwd).map(Some)
+    }
+}
+
+/// Takes the worktree's lock (see [`worktree_lock_path`]).
+///
+/// # Errors
+/// When the lock file cannot be created or locked.
+pub fn lock_worktree(paths: &Paths, worktree: &Worktree) -> Result<crate::host::fs::Lock> {
+    crate::host::fs::lock(&worktree_lock_path(paths, worktree))
+}
+
+/// The sessions a verb acts on: each of `names` resolved with
+/// [`resolve`] (duplicates dropped, order kept), or when
+/// `names` is empty, the sessions of the worktree `here` (its unit files'
+/// metadata or its containers' label; none when `here` is `None`).
+///
+/// # Errors
+/// As [`resolve`]; [`ExitKind::NotFound`] when `names` is empty
+/// and the worktree has no session.
+pub fn select<'a>(
+    all: &'a [SessionInfo],
+    names: &[String],
+    here: Option<&Worktree>,
+) -> Result<Vec<&'a SessionInfo>> {
+    if names.is_empty() {
+        let Some(here) = here else {
+            return Ok(Vec::new());
+        };
+        let root = here.root.to_string_lossy();
+        let mine: Vec<&SessionInfo> = all.iter().filter(|s| s.worktree() == root).collect();
+        if mine.is_empty() {
+            return Err(Error::new(
+                ExitKind::NotFound,
+                format!("the worktree {root} has no session"),
+            )
+            .hint("name the session (see 'ccy list'), or run ccy in its worktree"));
+        }
+        return Ok(mine);
+    }
+    let mut out: Vec<&SessionInfo> = Vec::new();
+    for q in names {
+        let s = resolve(all, q)?;
+        if !out.iter().any(|o| o.name == s.name) {
+            out.push(s);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn info(name: &str) -> SessionInfo {
+        SessionInfo {
+            name: SessionName::parse(name).unwrap(),
+            meta: None,
+            file: None,
+            container: None,
+            unit: None,
+            tmux: None,
+        }
+    }
+
+    #[test]
+    fn states_from_units() {
+        let u = |a: &str| UnitState {
+            name: "x.service".into(),
+            load_state: "loaded".into(),
+            active_state: a.into(),
+            sub_state: String::new(),
+        };
+        assert_eq!(State::from_unit(Some(&u("active"))), State::Running);
+        assert_eq!(State::from_unit(Some(&u("failed"))), State::Failed);
+        assert_eq!(State::from_unit(Some(&u("inactive"))), State::Stopped);
+        assert_eq!(State::from_unit(Some(&u("activating"))), State::Starting);
+        assert_eq!(State::from_unit(None), State::Stopped);
+    }
+
+    #[test]
+    fn status_files_parse() {
+        let s = TmuxStatus::parse(
+            "activity=100\noutput=250\nclients=2\nclient_activity=200\nupdated=300\njunk\nx=y\n",
+        );
+        assert_eq!(
+            s,
+            TmuxStatus {
+                activity: 100,
+                output: 250,
+                client_activity: 200,
+                clients: 2,
+                updated: 300
+            }
+        );
+        assert_eq!(s.last_active(), 250);
+        assert_eq!(TmuxStatus::parse(""), TmuxStatus::default());
+    }
+
+    #[test]
+    fn resolve_by_name_prefix_and_id() {
+        let all = vec![
+            info("ccy-app-0123abcd"),
+            info("ccy-app-89abcdef"),
+            info("ccy-web-0123ffff"),
+            info("mine"),
+        ];
+        let name = |q: &str| resolve(&all, q).map(|s| s.name.to_string());
+        assert_eq!(name("mine").unwrap(), "mine");
+        assert_eq!(name("ccy-web-0123ffff").unwrap(), "ccy-web-0123ffff");
+        assert_eq!(name("web").unwrap(), "ccy-web-0123ffff");
+        assert_eq!(name("app-89").unwrap(), "ccy-app-89abcdef");
+        assert_eq!(name("89abcdef").unwrap(), "ccy-app-89abcdef");
+        assert_eq!(name("mi").unwrap(), "mine");
+        assert_eq!(name("89ab").unwrap(), "ccy-app-89abcdef");
+        assert_eq!(
+            name("89a").unwrap_err().kind(),
+            ExitKind::NotFound,
+            "too short"
+        );
+        let two = name("0123").unwrap_err();
+        assert_eq!(two.kind(), ExitKind::Usage, "two ids start with 0123");
+        assert!(two.message().contains("ccy-app-0123abcd, ccy-web-0123ffff"));
+        let amb = name("app").unwrap_err();
+        assert_eq!(amb.kind(), ExitKind::Usage);
+        assert!(amb.message().contains("ccy-app-0123abcd, ccy-app-89abcdef"));
+        assert_eq!(name("nope").unwrap_err().kind(), ExitKind::NotFound);
+    }
+
+    fn file(name: &str) -> SessionFile {
+        SessionFile {
+            meta: SessionMeta {
+                name: name.into(),
+                project: "p".into(),
+                worktree: "/w".into(),
+                branch: "main".into(),
+                created: "2026-01-01T00:00:00Z".into(),
+                image: "i".into(),
+                created_worktree: None,
+                options: None,
+                state_volume: None,
+            },
+            path: format!("/q/{name}.container").into(),
+        }
+    }
+
+    fn container(name: &str) -> ContainerInfo {
+        ContainerInfo {
+            id: format!("id-{name}"),
+            name: name.into(),
+            state: "running".into(),
+            labels: BTreeMap::new(),
+            image: "i".into(),
+            started_at: Some(1),
+        }
+    }
+
+    #[test]
+    fn merge_joins_files_and_containers_by_name() {
+        let found = merge(
+            [file("b"), file("a")],
+            [container("b"), container("orphan"), container("bad name")],
+        );
+        let names: Vec<&str> = found.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "orphan"]);
+        assert!(found[0].file.is_some() && found[0].container.is_none());
+        assert!(found[1].file.is_some() && found[1].container.is_some());
+        assert!(found[2].file.is_none() && found[2].container.is_some());
+    }
+
+    #[test]
+    fn lock_path_depends_on_the_worktree() {
+        let paths = Paths::new(1, "/h".into(), None, None, None);
+        let wt = |p: &str| Worktree {
+            root: p.into(),
+            git_dir: format!("{p}/.git").into(),
+            common_dir: format!("{p}/.git").into(),
+        };
+        let a = worktree_lock_path(&paths, &wt("/a"));
+        assert_eq!(a, worktree_lock_path(&paths, &wt("/a")));
+        assert_ne!(a, worktree_lock_path(&paths, &wt("/b")));
+        assert!(a.starts_with("/run/user/1/ccy"));
+    }
+}
