@@ -4,36 +4,9 @@
 //! system. Above this layer, code talks in the named structs these modules
 //! return, never in JSON, D-Bus variants or process output.
 
+pub mod exec;
 pub mod fs;
 pub mod git;
 pub mod podman;
 pub mod systemd;
 pub mod tmux;
-
-use std::ffi::OsString;
-use std::os::unix::process::CommandExt;
-use std::process::Command;
-
-use crate::error::Error;
-
-/// Replaces the ccy process with `argv` (from [`podman::cli::attach_argv`] or
-/// [`crate::host::tmux::attach_argv`]). Returns only on failure.
-#[must_use]
-pub fn exec_replace(argv: &[OsString]) -> Error {
-    let Some((program, rest)) = argv.split_first() else {
-        return Error::failure("empty command");
-    };
-    crate::trace::mark("exec the tmux client");
-    // The client is not nested in a tmux ccy may run in: the host's tmux
-    // refuses to attach with TMUX set (podman exec never passes it on).
-    let err = Command::new(program).args(rest).env_remove("TMUX").exec();
-    let program = program.to_string_lossy();
-    let hint = if program == "podman" {
-        "install Podman 5 and make sure 'podman' is on PATH".to_owned()
-    } else {
-        format!("make sure '{program}' is installed and on PATH")
-    };
-    Error::environment(format!("cannot run {program}"))
-        .with_source(err)
-        .hint(hint)
-}

@@ -84,7 +84,7 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
         read_only: args.read_only,
         exclusive: args.exclusive,
     };
-    Err(crate::host::exec_replace(&attach::attach_argv(
+    Err(crate::host::exec::exec_replace(&attach::attach_argv(
         &ctx.paths, &name, mode,
     )))
 }

@@ -53,5 +53,5 @@ pub fn run(ctx: &Ctx, args: &ShellArgs) -> Result<()> {
     })?;
     let tty = std::io::stdin().is_terminal();
     let shell = podman_cli::shell_argv(name.as_str(), &args.cmd, tty, &podman_cli::terminal_env());
-    Err(crate::host::exec_replace(&shell))
+    Err(crate::host::exec::exec_replace(&shell))
 }

@@ -59,7 +59,7 @@ pub fn attach_or_explain(
         if arrival != Arrival::Quiet {
             say_attaching(name, arrival == Arrival::Created);
         }
-        return Err(crate::host::exec_replace(&attach_argv(
+        return Err(crate::host::exec::exec_replace(&attach_argv(
             paths,
             name,
             AttachMode::default(),

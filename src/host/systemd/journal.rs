@@ -56,7 +56,7 @@ pub fn argv(unit: &str, lines: u32, follow: bool) -> Vec<OsString> {
 /// Returns only on failure.
 #[must_use]
 pub fn exec(unit: &str, lines: u32, follow: bool) -> Error {
-    crate::host::exec_replace(&argv(unit, lines, follow))
+    crate::host::exec::exec_replace(&argv(unit, lines, follow))
 }
 
 #[cfg(test)]
