@@ -2,10 +2,12 @@
 //! Podman and tmux, inside the project's sandbox. Run it with `tests/run`
 //! (see docs/development.md); it is built only with `--features integration`.
 
+mod fake_anthropic;
 mod support;
 #[path = "../support/unitparse.rs"]
 mod unitparse;
 
+mod agent;
 mod behave;
 mod clone;
 mod concurrency;

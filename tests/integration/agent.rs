@@ -1,0 +1,249 @@
+//! The real Claude Code in a session: the image the sandbox builds with
+//! ccy's own image build (`tests/sandbox/sandbox agent-image`: Debian's
+//! node and npm, Claude Code pinned from npm), a token file as `claude
+//! setup-token` leaves it, and the fake Anthropic API
+//! (`tests/fake-anthropic/server.py`) in place of the real one.
+//!
+//! What a new user sees first: Claude Code's main prompt in bypass
+//! permissions mode, no dialog (the launcher answers onboarding, trust and
+//! the Bypass Permissions warning), and the agent answers a prompt typed
+//! into the pane.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::fake_anthropic::FakeAnthropic;
+use crate::support::{Repo, Term, exclusive, home, marker, q, quadlet_dir, sh, sh_ok};
+
+/// The image ccy builds for these tests, FROM the real-agent image.
+const AGENT_TEST_IMAGE: &str = "localhost/ccy-test-agent:latest";
+
+/// Claude Code's status line on its main prompt in bypass mode.
+const MAIN_PROMPT: &str = "bypass permissions on";
+
+/// Text of the dialogs Claude Code can open on before its main prompt.
+const DIALOGS: [&str; 8] = [
+    "Bypass Permissions mode",
+    "Yes, I accept",
+    "No, exit",
+    "Do you trust the files",
+    "Select login method",
+    "Choose the text style",
+    "Security notes",
+    "Press Enter to continue",
+];
+
+/// The real-agent image the harness loaded (tests/run sets the variable).
+fn agent_base_image() -> String {
+    std::env::var("CCY_TEST_AGENT_IMAGE").expect(
+        "CCY_TEST_AGENT_IMAGE is not set: run these tests with tests/run, \
+         which builds the real-agent image (tests/sandbox/sandbox agent-image)",
+    )
+}
+
+/// A repository whose sessions run the real Claude Code, with the default
+/// agent command (`claude --dangerously-skip-permissions`).
+fn agent_repo(name: &str) -> Repo {
+    let repo = Repo::new(name);
+    std::fs::write(
+        repo.dir.join(".claude/ccy/config.toml"),
+        format!(
+            "[image]\nname = \"{AGENT_TEST_IMAGE}\"\nbase = \"{}\"\nagent_install = \"\"\n",
+            agent_base_image()
+        ),
+    )
+    .unwrap();
+    repo
+}
+
+/// A Claude token file `NAME.2099-01-01.token` (private, as ccy requires)
+/// holding a fake token; removes it and its secret on drop.
+struct TokenFile {
+    name: String,
+    token: String,
+    path: PathBuf,
+}
+
+impl TokenFile {
+    fn new(name: &str) -> Self {
+        let token = format!("sk-ant-oat01-{}", marker("fake").replace('-', "Q"));
+        let tdir = home().join(".claude-tokens/ccy/tokens");
+        std::fs::create_dir_all(&tdir).unwrap();
+        for d in [
+            home().join(".claude-tokens"),
+            home().join(".claude-tokens/ccy"),
+            tdir.clone(),
+        ] {
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        let path = tdir.join(format!("{name}.2099-01-01.token"));
+        std::fs::write(&path, format!("{token}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        Self {
+            name: name.to_owned(),
+            token,
+            path,
+        }
+    }
+}
+
+impl Drop for TokenFile {
+    fn drop(&mut self) {
+        std::fs::remove_file(&self.path).ok();
+        sh(&format!(
+            "podman secret rm {}",
+            q(&format!("ccy-token-{}", self.name))
+        ));
+    }
+}
+
+/// Starts `ccy` with the token and the fake API in a terminal and waits
+/// for Claude Code's main prompt; returns the terminal and the screen.
+fn start_agent(repo: &Repo, api: &FakeAnthropic, token: &TokenFile) -> (Term, String) {
+    let mut cmd = format!("ccy --token {}", q(&token.name));
+    for f in api.ccy_flags() {
+        cmd.push(' ');
+        cmd.push_str(&q(&f));
+    }
+    let term = Term::spawn(&repo.dir, &cmd);
+    // The first session builds its image FROM the real-agent image.
+    let screen = term.wait_for(MAIN_PROMPT, 600);
+    (term, screen)
+}
+
+fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            out.extend(files_under(&p));
+        } else if meta.is_file() {
+            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into_owned();
+            out.push((p, text));
+        }
+    }
+    out
+}
+
+#[test]
+fn real_agent_opens_on_its_main_prompt_and_the_token_stays_secret() {
+    // Token files are the user's own: no other test runs meanwhile.
+    let _g = exclusive();
+    let since = sh_ok("date +%s");
+    let api = FakeAnthropic::start();
+    let token = TokenFile::new("agentprompt");
+    let repo = agent_repo("agent-prompt");
+    let (term, _) = start_agent(&repo, &api, &token);
+    // A dialog could still come up over the prompt: look again a little
+    // later, with the whole screen settled.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let screen = term.screen();
+    assert!(screen.contains(MAIN_PROMPT), "main prompt gone:\n{screen}");
+    assert!(
+        screen.contains("Claude Code"),
+        "not Claude Code's screen:\n{screen}"
+    );
+    for d in DIALOGS {
+        assert!(!screen.contains(d), "a dialog ({d:?}) is open:\n{screen}");
+    }
+
+    let name = repo.session_names().pop().expect("a session");
+    // The token did reach the agent (else the checks below prove nothing).
+    let seen = sh_ok(&format!(
+        "podman exec {} printenv CLAUDE_CODE_OAUTH_TOKEN",
+        q(&name)
+    ));
+    assert_eq!(seen, token.token);
+
+    let uid = sh_ok("id -u");
+    let mut places: Vec<(String, String)> = Vec::new();
+    for dir in [
+        quadlet_dir(),
+        home().join(".config/systemd/user"),
+        PathBuf::from(format!("/run/user/{uid}/systemd/generator")),
+    ] {
+        for (p, text) in files_under(&dir) {
+            places.push((p.display().to_string(), text));
+        }
+    }
+    assert!(
+        places
+            .iter()
+            .any(|(p, _)| p.ends_with(&format!("{name}.service"))),
+        "the generator's output holds the session's service"
+    );
+    for (what, cmd) in [
+        (
+            "podman inspect",
+            format!("podman container inspect {}", q(&name)),
+        ),
+        (
+            "podman volume inspect",
+            format!("podman volume inspect {}", q(&format!("{name}-state"))),
+        ),
+        (
+            "systemctl show",
+            format!("systemctl --user show {}", q(&format!("{name}.service"))),
+        ),
+        (
+            "the user journal",
+            format!("journalctl --user --no-pager -o json --since @{since}"),
+        ),
+    ] {
+        places.push((what.to_owned(), sh_ok(&cmd)));
+    }
+    places.push(("the pane".to_owned(), screen));
+    for (what, text) in &places {
+        assert!(!text.contains(&token.token), "the token is in {what}");
+        assert!(
+            !text.contains(&token.token[13..]),
+            "part of the token is in {what}"
+        );
+    }
+
+    term.detach();
+    term.wait_for("[exited 0]", 30);
+}
+
+#[test]
+fn real_agent_answers_a_prompt_and_runs_a_tool_through_the_fake_api() {
+    let _g = exclusive();
+    let api = FakeAnthropic::start();
+    let token = TokenFile::new("agentreply");
+    let repo = agent_repo("agent-reply");
+    let (term, _) = start_agent(&repo, &api, &token);
+
+    // A prompt typed into the pane; the reply names the prompt's last
+    // word, which the typed prompt does not show as "pong …".
+    let word = marker("ping");
+    term.line(&format!("ping {word}"));
+    let screen = term.wait_for(&format!("pong {word}"), 120);
+    assert!(screen.contains("quick reply"), "{screen}");
+
+    // A reply that asks for a tool: Claude Code runs it (bypass mode, no
+    // question) and sends its output back, which the reply quotes.
+    let word = marker("tool");
+    term.line(&format!("use a tool {word}"));
+    term.wait_for(&format!("tool result seen: fake-tool-output-{word}"), 120);
+
+    let prompts: Vec<String> = api
+        .requests()
+        .iter()
+        .filter_map(|r| r.get("reply").and_then(|v| v.as_str()).map(str::to_owned))
+        .collect();
+    assert!(
+        prompts.iter().any(|r| r == "tool-result"),
+        "the fake API saw no tool result: {prompts:?}"
+    );
+
+    term.detach();
+    term.wait_for("[exited 0]", 30);
+}
