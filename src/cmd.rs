@@ -37,18 +37,21 @@ use crate::error::Result;
 /// Run `ccy` in a git worktree: it attaches to the worktree's session, or
 /// creates one (a Quadlet container unit under your systemd user manager,
 /// running the agent in tmux) and attaches to it. Detach with the tmux
-/// prefix and `d` (normally Ctrl-b d); the session keeps running, across
-/// logout and reboot. Run `ccy` again to come back.
+/// prefix and `d` (normally Ctrl-b d; Ctrl-a d when ccy runs inside
+/// another tmux); the session keeps running, across logout and reboot.
+/// Run `ccy` again to come back.
 ///
-/// When the worktree has several sessions (see `ccy new`), ccy asks which
+/// When the worktree has several sessions (see `ccy new`), ccy attaches to
+/// the one it last used (`.claude/ccy/.session-id`) and says in one line
+/// that `ccy attach` picks another; when that one is gone, it asks which
 /// one to attach to. Creating a session builds the agent image when it is
 /// missing and turns on linger for your user (logind), so that sessions
 /// keep running after you log out. Without a terminal on standard input,
 /// ccy only makes sure the session runs, as `ccy new --detach` does.
 ///
 /// Exit status: that of the attached client (0 after a detach); 2 invalid
-/// configuration, or the worktree has several sessions and there is no
-/// terminal to choose on; 3 not in a git worktree, no user manager, Podman
+/// configuration, or the worktree has several sessions, none last used,
+/// and there is no terminal to choose on; 3 not in a git worktree, no user manager, Podman
 /// missing or too old; 4 the image build or the unit failed (with its
 /// journal); 6 nothing chosen when asked which session.
 #[derive(Debug, Parser)]

@@ -115,9 +115,13 @@ pub mod worktree {
     pub const DIR: &str = ".claude/ccy";
     /// The fast-path file naming the worktree's last session.
     pub const SESSION_ID: &str = ".claude/ccy/.session-id";
-    /// The `.gitignore` ccy keeps so that its own files are not untracked
-    /// changes.
+    /// The `.gitignore` older ccy versions kept beside [`SESSION_ID`]
+    /// (ccy no longer writes it; an untracked one is still ccy's own file).
     pub const GITIGNORE: &str = ".claude/ccy/.gitignore";
+    /// The pattern ccy adds to the repository's `info/exclude` (in the
+    /// common git directory, shared by all worktrees) so that
+    /// [`SESSION_ID`] is never an untracked change.
+    pub const EXCLUDE_PATTERN: &str = "/.claude/ccy/.session-id";
     /// The project's Dockerfile: when present, sessions run an image built
     /// from it on top of ccy's agent image.
     pub const DOCKERFILE: &str = ".claude/ccy/Dockerfile";

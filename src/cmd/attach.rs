@@ -83,6 +83,7 @@ pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
     let mode = AttachMode {
         read_only: args.read_only,
         exclusive: args.exclusive,
+        ..AttachMode::default()
     };
     Err(crate::host::exec::exec_replace(&attach::attach_argv(
         &ctx.paths, &name, mode,

@@ -46,15 +46,15 @@ async fn find_or_create(
 ) -> Result<(SessionName, Arrival)> {
     let host = Host::connect(ctx).await?;
 
-    // Fast path: the session named in .claude/ccy/.session-id, verified
-    // against its unit file and running unit, when it is the worktree's
-    // only unit file (with several, the user chooses); no Podman call.
+    // Fast path: the session named in .claude/ccy/.session-id (the one
+    // last used), verified against the worktree's unit files and its
+    // running unit; no Podman call.
     if let Some(name) = store::read_session_id(worktree) {
         let files: Vec<_> = store::read_sessions(&ctx.paths.quadlet_dir)?
             .into_iter()
             .filter(|f| f.meta.worktree == worktree.root)
             .collect();
-        let ours = matches!(files.as_slice(), [only] if only.meta.name == name.as_str());
+        let ours = files.iter().any(|f| f.meta.name == name.as_str());
         if ours
             && host
                 .mgr
@@ -65,6 +65,9 @@ async fn find_or_create(
         {
             crate::trace::mark("fast path: session running");
             warn_ignored_args(args);
+            if files.len() > 1 {
+                notice(&last_used_line(files.len(), &name));
+            }
             return Ok((name, Arrival::Quiet));
         }
     }
@@ -88,7 +91,15 @@ async fn find_or_create(
             (one.name.clone(), Arrival::Found)
         }
         many => {
-            let chosen = choose(many)?;
+            // The one last used (.session-id), else the user chooses.
+            let last = store::read_session_id(worktree);
+            let chosen = match many.iter().find(|s| Some(&s.name) == last.as_ref()) {
+                Some(s) => {
+                    notice(&last_used_line(many.len(), &s.name));
+                    s
+                }
+                None => choose(many)?,
+            };
             warn_ignored_args(args);
             resume(ctx, &host, worktree, chosen).await?;
             (chosen.name.clone(), Arrival::Found)
@@ -96,6 +107,14 @@ async fn find_or_create(
     };
     store::write_session_id(worktree, &outcome.0)?;
     Ok(outcome)
+}
+
+/// The one line `ccy` prints when it attaches to the last used of `n`
+/// sessions of the worktree.
+fn last_used_line(n: usize, name: &SessionName) -> String {
+    format!(
+        "this worktree has {n} sessions; attaching to {name}, the last one used ('ccy attach' picks another)"
+    )
 }
 
 /// Picks one of several sessions of the worktree: a numbered list on a

@@ -112,6 +112,10 @@ pub struct AttachMode {
     pub read_only: bool,
     /// tmux `attach -d`: detach every other client first.
     pub exclusive: bool,
+    /// The client runs inside another tmux (`$TMUX` set): the session's
+    /// tmux gets a second prefix ([`crate::host::tmux::NESTED_PREFIX`]),
+    /// shown in its status line ([`crate::host::tmux::nesting_commands`]).
+    pub nested: bool,
 }
 
 #[cfg(test)]

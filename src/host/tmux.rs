@@ -53,10 +53,75 @@ pub fn attachable_socket(state_dir: &Path) -> Option<PathBuf> {
     ok.then_some(socket)
 }
 
-/// `tmux -u -S SOCKET attach -t main` (with `-r` / `-d` as `mode` says).
+/// The session tmux's second prefix key while a client attaches from
+/// inside another tmux: that outer tmux takes the first one (Ctrl-b, the
+/// default of both).
+pub const NESTED_PREFIX: &str = "C-a";
+
+/// The session option that is set while the last client attached from
+/// inside another tmux; the image's `tmux.conf` shows the second prefix in
+/// the status line (`status-left`) when it is set.
+pub const NESTED_OPTION: &str = "@ccy_nested";
+
+/// Whether ccy runs inside a tmux (`$TMUX` set and not empty, tmux(1)).
+#[must_use]
+pub fn nested_in_tmux() -> bool {
+    std::env::var_os("TMUX").is_some_and(|v| !v.is_empty())
+}
+
+/// The tmux commands a client runs on the session's server before it
+/// attaches (each ends with a `;` argument). Nested: [`NESTED_PREFIX`] as
+/// the session's `prefix2` (Ctrl-a d detaches; Ctrl-a Ctrl-a sends a
+/// Ctrl-a to the pane) and [`NESTED_OPTION`] set (the status line says
+/// "prefix Ctrl-a"). Not nested: both unset again, so the session behaves
+/// as usual (the last client to attach decides).
+#[must_use]
+pub fn nesting_commands(nested: bool) -> Vec<OsString> {
+    let cmds: &[&str] = if nested {
+        &[
+            "set-option",
+            "-t",
+            "main",
+            "prefix2",
+            NESTED_PREFIX,
+            ";",
+            "set-option",
+            "-t",
+            "main",
+            NESTED_OPTION,
+            "1",
+            ";",
+            "bind-key",
+            NESTED_PREFIX,
+            "send-prefix",
+            "-2",
+            ";",
+        ]
+    } else {
+        &[
+            "set-option",
+            "-u",
+            "-t",
+            "main",
+            "prefix2",
+            ";",
+            "set-option",
+            "-u",
+            "-t",
+            "main",
+            NESTED_OPTION,
+            ";",
+        ]
+    };
+    cmds.iter().map(OsString::from).collect()
+}
+
+/// `tmux -u -S SOCKET [nesting commands ;] attach -t main` (with `-r` /
+/// `-d` as `mode` says; [`nesting_commands`] for `mode.nested`).
 #[must_use]
 pub fn attach_argv(socket: &Path, mode: AttachMode) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec!["tmux".into(), "-u".into(), "-S".into(), socket.into()];
+    argv.extend(nesting_commands(mode.nested));
     argv.extend(["attach", "-t", "main"].map(OsString::from));
     if mode.read_only {
         argv.push("-r".into());
@@ -83,14 +148,28 @@ mod tests {
         };
         assert_eq!(
             argv(AttachMode::default()),
-            "tmux -u -S /h/.local/state/ccy/sessions/x/tmux-0/default attach -t main"
+            "tmux -u -S /h/.local/state/ccy/sessions/x/tmux-0/default \
+             set-option -u -t main prefix2 ; set-option -u -t main @ccy_nested ; attach -t main"
         );
         assert!(
             argv(AttachMode {
                 read_only: true,
-                exclusive: true
+                exclusive: true,
+                nested: false,
             })
-            .ends_with("attach -t main -r -d")
+            .ends_with("; attach -t main -r -d")
+        );
+        let nested = argv(AttachMode {
+            nested: true,
+            ..AttachMode::default()
+        });
+        assert!(
+            nested.contains(" set-option -t main prefix2 C-a ; "),
+            "{nested}"
+        );
+        assert!(
+            nested.contains(" bind-key C-a send-prefix -2 ; attach -t main"),
+            "{nested}"
         );
     }
 

@@ -15,17 +15,28 @@ use crate::paths::Paths;
 /// `podman exec -it … tmux attach`.
 #[must_use]
 pub fn attach_argv(paths: &Paths, name: &SessionName, mode: AttachMode) -> Vec<OsString> {
+    let mode = AttachMode {
+        nested: tmux::nested_in_tmux(),
+        ..mode
+    };
     match tmux::attachable_socket(&paths.session_state_dir(name.as_str())) {
         Some(socket) => tmux::attach_argv(&socket, mode),
         None => podman_cli::attach_argv(name.as_str(), mode, &podman_cli::terminal_env()),
     }
 }
 
-/// Tells the user which session they are attaching to, on standard error.
+/// Tells the user which session they are attaching to, on standard error,
+/// and how to detach (inside another tmux: Ctrl-a d, see
+/// [`tmux::nesting_commands`]).
 pub fn say_attaching(name: &SessionName, created: bool) {
     let mut err = std::io::stderr();
     let verb = if created { "created" } else { "attaching to" };
-    writeln!(err, "ccy: {verb} session {name} (detach: Ctrl-b d)").ok();
+    let detach = if tmux::nested_in_tmux() {
+        "detach: Ctrl-a d, as Ctrl-b is your outer tmux's"
+    } else {
+        "detach: Ctrl-b d"
+    };
+    writeln!(err, "ccy: {verb} session {name} ({detach})").ok();
 }
 
 /// How the session to attach to was reached, for what ccy says first.

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::contract::worktree::{GITIGNORE, SESSION_ID};
+use crate::contract::worktree::{EXCLUDE_PATTERN, SESSION_ID};
 use crate::error::{Context, Result};
 use crate::host::git::Worktree;
 use crate::names::SessionName;
@@ -67,29 +67,57 @@ pub fn read_session_id(worktree: &Worktree) -> Option<SessionName> {
 }
 
 /// Records `name` as the worktree's session in `.claude/ccy/.session-id`
-/// and makes sure `.claude/ccy/.gitignore` ignores it.
+/// and makes sure git does not show it as an untracked file: the pattern
+/// [`EXCLUDE_PATTERN`] goes into `info/exclude` of the repository's common
+/// git directory (which every linked worktree reads), never into a file of
+/// the worktree.
 ///
 /// # Errors
-/// When the files cannot be written.
+/// When `.session-id` cannot be written. A failure to update
+/// `info/exclude` (a read-only repository) is a warning on standard error: the session
+/// works, the file shows up in `git status`.
 pub fn write_session_id(worktree: &Worktree, name: &SessionName) -> Result<()> {
     crate::host::fs::write_atomic(
         &worktree.root.join(SESSION_ID),
         format!("{name}\n").as_bytes(),
         0o644,
     )?;
-    let ignore = worktree.root.join(GITIGNORE);
-    let current = fs::read_to_string(&ignore).unwrap_or_default();
-    if !current.lines().any(|l| l.trim() == ".session-id") {
-        let mut text = current;
-        if text.is_empty() {
-            text.push_str("# Written by ccy: per-machine session state.\n");
-        } else if !text.ends_with('\n') {
-            text.push('\n');
-        }
-        text.push_str(".session-id\n");
-        crate::host::fs::write_atomic(&ignore, text.as_bytes(), 0o644)?;
+    if let Err(e) = exclude_session_id(worktree) {
+        crate::ctx::notice(&format!(
+            "warning: cannot add {EXCLUDE_PATTERN} to git's exclude file ({e:#}); git status shows it"
+        ));
     }
     Ok(())
+}
+
+/// Adds [`EXCLUDE_PATTERN`] to `COMMON_DIR/info/exclude` unless a line
+/// there already is that pattern; the file's other lines stay as they are.
+///
+/// # Errors
+/// When the file cannot be read or written.
+fn exclude_session_id(worktree: &Worktree) -> Result<()> {
+    let exclude = worktree.common_dir.join("info/exclude");
+    let current = match fs::read_to_string(&exclude) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read {}", exclude.display()));
+        }
+    };
+    if current.lines().any(|l| l.trim_end() == EXCLUDE_PATTERN) {
+        return Ok(());
+    }
+    let mut text = current;
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str("# ccy's per-machine session state (ccy adds this line)\n");
+    text.push_str(EXCLUDE_PATTERN);
+    text.push('\n');
+    if let Some(dir) = exclude.parent() {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    crate::host::fs::write_atomic(&exclude, text.as_bytes(), 0o644)
 }
 
 /// The current time as RFC 3339 UTC with seconds (`2026-11-21T05:00:00Z`).
@@ -144,22 +172,41 @@ mod tests {
     }
 
     #[test]
-    fn session_id_file_and_gitignore() {
+    fn session_id_file_and_git_exclude() {
         let dir = tempfile::tempdir().unwrap();
+        let common = dir.path().join("main/.git");
+        fs::create_dir_all(common.join("info")).unwrap();
+        fs::write(common.join("info/exclude"), "# git's sample\n*.swp").unwrap();
+        // A linked worktree: its own git dir, the main repository's common dir.
+        let root = dir.path().join("linked");
+        fs::create_dir_all(&root).unwrap();
         let wt = Worktree {
-            root: dir.path().to_path_buf(),
-            git_dir: dir.path().join(".git"),
-            common_dir: dir.path().join(".git"),
+            root: root.clone(),
+            git_dir: common.join("worktrees/linked"),
+            common_dir: common.clone(),
         };
         assert!(read_session_id(&wt).is_none());
         let n = SessionName::parse("s-1").unwrap();
         write_session_id(&wt, &n).unwrap();
         write_session_id(&wt, &n).unwrap();
         assert_eq!(read_session_id(&wt), Some(n));
-        let ignore = fs::read_to_string(dir.path().join(GITIGNORE)).unwrap();
-        assert_eq!(ignore.matches(".session-id").count(), 1, "{ignore}");
-        fs::write(dir.path().join(SESSION_ID), "bad name\n").unwrap();
+        let exclude = fs::read_to_string(common.join("info/exclude")).unwrap();
+        assert!(exclude.starts_with("# git's sample\n*.swp\n"), "{exclude}");
+        assert_eq!(exclude.matches(EXCLUDE_PATTERN).count(), 1, "{exclude}");
+        assert!(!root.join(crate::contract::worktree::GITIGNORE).exists());
+        fs::write(root.join(SESSION_ID), "bad name\n").unwrap();
         assert!(read_session_id(&wt).is_none());
+        // No info/ directory yet (a bare-bones repository): created.
+        let common2 = dir.path().join("other/.git");
+        fs::create_dir_all(&common2).unwrap();
+        let wt2 = Worktree {
+            root: dir.path().join("other"),
+            git_dir: common2.clone(),
+            common_dir: common2.clone(),
+        };
+        write_session_id(&wt2, &SessionName::parse("s-2").unwrap()).unwrap();
+        let exclude = fs::read_to_string(common2.join("info/exclude")).unwrap();
+        assert!(exclude.lines().any(|l| l == EXCLUDE_PATTERN), "{exclude}");
     }
 
     #[test]

@@ -79,6 +79,105 @@ fn new_session_is_rendered_started_and_attached() {
     );
 }
 
+/// Inside a host tmux (`$TMUX` set) both servers would use Ctrl-b: the
+/// session's tmux gets Ctrl-a as a second prefix, its status line says so,
+/// Ctrl-a Ctrl-a types a Ctrl-a into the pane, and Ctrl-a d detaches the
+/// session, not the outer tmux. Attaching from a plain terminal afterwards
+/// turns the second prefix off again.
+#[test]
+fn inside_a_host_tmux_the_session_takes_ctrl_a_as_its_prefix() {
+    let _g = shared();
+    first_session_output();
+    let repo = Repo::new("nested");
+    let term = Term::spawn_nested(&repo.dir, "ccy");
+    term.wait_for("root@", 120);
+    let name = repo.session_names().pop().unwrap();
+    term.wait_for("prefix Ctrl-a", 10);
+    let prefix2 = || {
+        String::from_utf8_lossy(
+            &sh(&format!(
+                "podman exec {} tmux show-options -t main prefix2",
+                q(&name)
+            ))
+            .stdout,
+        )
+        .trim()
+        .to_owned()
+    };
+    assert_eq!(prefix2(), "prefix2 C-a");
+
+    // Ctrl-a Ctrl-a reaches bash as Ctrl-a (start of line).
+    let m = marker("nested");
+    term.keys(&["-l", &format!("{m}-end")]);
+    term.keys(&["C-a", "C-a"]);
+    term.line("echo ");
+    term.wait_for(&format!("\n{m}-end"), 10);
+
+    // Ctrl-a d detaches the session's client: ccy's pane shows its end.
+    term.keys(&["C-a"]);
+    term.keys(&["d"]);
+    let screen = term.wait_for("[exited 0]", 30);
+    assert!(
+        screen.contains(&format!(
+            "ccy: created session {name} (detach: Ctrl-a d, as Ctrl-b is your outer tmux's)"
+        )),
+        "{screen}"
+    );
+    assert_eq!(active_state(&format!("{name}.service")), "active");
+    drop(term);
+
+    // From a plain terminal: the usual prefix only, no note in the status line.
+    let term = Term::spawn(&repo.dir, "ccy");
+    term.wait_for(&format!("[ccy {name}]"), 60);
+    assert_eq!(prefix2(), "");
+    assert!(
+        !term.screen().contains("prefix Ctrl-a"),
+        "{}",
+        term.screen()
+    );
+    term.detach();
+    term.wait_for("[exited 0]", 30);
+}
+
+/// ccy's own file in a worktree (`.claude/ccy/.session-id`) is never an
+/// untracked change, in the main worktree and in a linked one: its pattern
+/// goes into the repository's common `.git/info/exclude`, once.
+#[test]
+fn session_id_is_not_an_untracked_change_in_main_or_linked_worktrees() {
+    let _g = shared();
+    first_session_output();
+    let repo = Repo::new("exclude");
+    let linked = repo.dir.parent().unwrap().join("exclude-linked");
+    sh_ok(&format!(
+        "git -C {} worktree add -q -b linked {}",
+        q(repo.dir.to_str().unwrap()),
+        q(linked.to_str().unwrap())
+    ));
+    let mut names = Vec::new();
+    for dir in [repo.dir.clone(), linked.clone()] {
+        let name = crate::support::new_session(&dir, &[]);
+        assert!(dir.join(".claude/ccy/.session-id").is_file());
+        let status = sh_ok(&format!(
+            "git -C {} status --porcelain --untracked-files=all",
+            q(dir.to_str().unwrap())
+        ));
+        assert_eq!(status, "", "git status in {}", dir.display());
+        names.push(name);
+    }
+    let exclude = std::fs::read_to_string(repo.dir.join(".git/info/exclude")).unwrap();
+    assert_eq!(
+        exclude
+            .lines()
+            .filter(|l| *l == "/.claude/ccy/.session-id")
+            .count(),
+        1,
+        "{exclude}"
+    );
+    assert!(!repo.dir.join(".claude/ccy/.gitignore").exists());
+    let out = crate::support::ccy(&linked, &["rm", "--force", &names[1]]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
 /// Step 2: detach and run `ccy` again → the same container, nothing new.
 #[test]
 fn second_ccy_attaches_to_the_same_container() {

@@ -198,9 +198,21 @@ pub struct Term {
 static TERM_SEQ: Mutex<u32> = Mutex::new(0);
 
 impl Term {
-    /// Starts `cmd` (a shell command line) in `dir`. When `cmd` ends, the
-    /// pane prints `[exited N]` and stays, so tests can read the end.
+    /// Starts `cmd` (a shell command line) in `dir`, as in a plain
+    /// terminal: `$TMUX` is unset, though the terminal is a tmux pane. When
+    /// `cmd` ends, the pane prints `[exited N]` and stays, so tests can
+    /// read the end.
     pub fn spawn(dir: &Path, cmd: &str) -> Self {
+        Self::spawn_in(dir, &format!("unset TMUX TMUX_PANE; {cmd}"))
+    }
+
+    /// Like [`Term::spawn`], but `cmd` sees the terminal for what it is, a
+    /// tmux pane (`$TMUX` set): a user running ccy inside their own tmux.
+    pub fn spawn_nested(dir: &Path, cmd: &str) -> Self {
+        Self::spawn_in(dir, cmd)
+    }
+
+    fn spawn_in(dir: &Path, cmd: &str) -> Self {
         let n = {
             let mut g = TERM_SEQ.lock().unwrap();
             *g += 1;

@@ -61,10 +61,12 @@ fn label(name: &str, key: &str) -> String {
 }
 
 /// Two `ccy new` in one repository make two units and containers for the
-/// worktree; `ccy` there then errors with both names without a terminal,
-/// and on a terminal lists them and attaches to the one chosen.
+/// worktree; `ccy` there then attaches to the one `.session-id` names (the
+/// last used) and says in one line that `ccy attach` picks another. When
+/// `.session-id` names neither, it errors with both names without a
+/// terminal, and on a terminal lists them and attaches to the one chosen.
 #[test]
-fn two_sessions_in_one_worktree_and_ccy_asks_which() {
+fn two_sessions_in_one_worktree_last_used_wins_else_ccy_asks_which() {
     let _g = shared();
     first_session_output();
     let repo = Repo::new("two-agents");
@@ -92,6 +94,37 @@ fn two_sessions_in_one_worktree_and_ccy_asks_which() {
         assert_eq!(label(n, "ccy.worktree"), repo.dir.to_str().unwrap());
     }
 
+    // `.session-id` names the last one created: `ccy` takes it.
+    let session_id = repo.dir.join(".claude/ccy/.session-id");
+    assert_eq!(std::fs::read_to_string(&session_id).unwrap().trim(), b);
+    let line = format!(
+        "ccy: this worktree has 2 sessions; attaching to {b}, the last one used ('ccy attach' picks another)"
+    );
+    let out = ccy(&repo.dir, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains(&line), "{}", out.stderr);
+    assert_eq!(
+        out.stderr.matches("this worktree has").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    let term = Term::spawn(&repo.dir, "ccy");
+    term.wait_for("root@", 60);
+    eventually(20, "the last used session has the client", || {
+        clients(&b) == 1
+    });
+    assert_eq!(clients(&a), 0, "the other one has none");
+    term.detach();
+    // Back from tmux's alternate screen: what ccy printed before attaching.
+    let screen = term.wait_for("[exited 0]", 30);
+    assert!(screen.contains(&line), "{screen}");
+    assert!(!screen.contains("attach to which?"), "{screen}");
+    drop(term);
+    eventually(20, "the client is gone", || clients(&b) == 0);
+
+    // `.session-id` names neither: ccy cannot tell, so it asks.
+    std::fs::remove_file(&session_id).unwrap();
     let out = ccy(&repo.dir, &[]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(

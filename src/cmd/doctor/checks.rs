@@ -166,15 +166,11 @@ pub fn quadlet_check(
         .filter(|s| !generated.contains(&format!("{s}.service")))
         .collect();
     if dropped.is_empty() {
-        return Check::ok(
-            "quadlet",
-            format!(
-                "{} turns all {} ccy session {} into units",
-                generator.display(),
-                sessions.len(),
-                plural(sessions.len(), "file", "files")
-            ),
-        );
+        let what = match sessions.len() {
+            1 => "the one ccy session file into a unit".to_owned(),
+            n => format!("all {n} ccy session files into units"),
+        };
+        return Check::ok("quadlet", format!("{} turns {what}", generator.display()));
     }
     let names: Vec<&str> = dropped.iter().map(|s| s.as_str()).collect();
     let why = dropped_reason(&run.stderr, &names)
@@ -348,22 +344,48 @@ pub fn cgroups(v2: bool, user_controllers: Option<String>, uid: u32) -> Check {
 }
 
 /// Check `config`: whether the layers load (or the error's message and
-/// hints).
+/// hints). The message names the configuration files that exist and, apart,
+/// those that do not (a file that is not there is not "valid").
 pub(super) fn config_check(
     loaded: Result<(), &Error>,
     paths: &Paths,
     worktree: Option<&Worktree>,
 ) -> Check {
-    let user = display_home(&paths.user_config_file(), &paths.home);
-    let scope = match worktree {
-        Some(w) => format!(
-            "{user} and {}",
-            display_home(&config::project_file(&w.root), &paths.home)
-        ),
-        None => user,
-    };
+    let mut files = vec![paths.user_config_file()];
+    if let Some(w) = worktree {
+        files.push(config::project_file(&w.root));
+    }
+    let files: Vec<(String, bool)> = files
+        .iter()
+        .map(|f| (display_home(f, &paths.home), f.is_file()))
+        .collect();
+    config_result(loaded, &files)
+}
+
+/// Check `config` from the load's result and the configuration files
+/// (shown path, whether it exists), in the order they are read.
+#[must_use]
+pub fn config_result(loaded: Result<(), &Error>, files: &[(String, bool)]) -> Check {
     match loaded {
-        Ok(()) => Check::ok("config", format!("valid ({scope}, CCY_* variables)")),
+        Ok(()) => {
+            let found: Vec<&str> = files.iter().filter(|f| f.1).map(|f| f.0.as_str()).collect();
+            let missing: Vec<String> = files
+                .iter()
+                .filter(|f| !f.1)
+                .map(|f| format!("no {}", f.0))
+                .collect();
+            let mut read = if found.is_empty() {
+                "built-in defaults".to_owned()
+            } else {
+                found.join(", ")
+            };
+            read.push_str(", CCY_* variables");
+            if !missing.is_empty() {
+                read.push_str("; ");
+                read.push_str(&missing.join(", "));
+            }
+            Check::ok("config", format!("valid ({read})"))
+        }
         Err(e) => Check::problem(
             "config",
             e.message().to_owned(),

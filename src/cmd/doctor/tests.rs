@@ -54,6 +54,11 @@ fn quadlet_drops_are_problems() {
             quadlet-generator[9]: converting \"ccy-b-00000002.container\": unsupported key 'Nope' in group 'Container'\n"
             .into(),
     };
+    let run2 = DryRun {
+        stdout: "---ccy-a-00000001.service---\n[Unit]\n\n---ccy-b-00000002.service---\n[Unit]\n\n"
+            .into(),
+        stderr: String::new(),
+    };
     let c = quadlet_check(Some(g), Some(Ok(run.clone())), &sessions, dir);
     assert_eq!(c.level, Level::Problem);
     assert!(c.message.ends_with("drops 1 ccy session, which cannot start: ccy-b-00000002: converting \"ccy-b-00000002.container\": unsupported key 'Nope' in group 'Container'"), "{}", c.message);
@@ -61,12 +66,43 @@ fn quadlet_drops_are_problems() {
     let ok = quadlet_check(Some(g), Some(Ok(run)), &sessions[..1], dir);
     assert_eq!(ok.level, Level::Ok);
     assert!(
-        ok.message.contains("all 1 ccy session file into units"),
+        ok.message
+            .ends_with("quadlet turns the one ccy session file into a unit"),
         "{}",
         ok.message
     );
+    let both = quadlet_check(Some(g), Some(Ok(run2)), &sessions, dir);
+    assert_eq!(both.level, Level::Ok);
+    assert!(
+        both.message
+            .ends_with("quadlet turns all 2 ccy session files into units"),
+        "{}",
+        both.message
+    );
     assert_eq!(quadlet_check(None, None, &[], dir).level, Level::Problem);
     assert_eq!(quadlet_check(Some(g), None, &[], dir).level, Level::Ok);
+}
+
+#[test]
+fn config_names_only_files_that_exist() {
+    let user = ("~/.config/ccy/config.toml".to_owned(), true);
+    let project = ("~/demo/.claude/ccy/config.toml".to_owned(), false);
+    let c = config_result(Ok(()), &[user.clone(), project.clone()]);
+    assert_eq!(c.level, Level::Ok);
+    assert_eq!(
+        c.message,
+        "valid (~/.config/ccy/config.toml, CCY_* variables; no ~/demo/.claude/ccy/config.toml)"
+    );
+    let none = config_result(Ok(()), &[(user.0.clone(), false), project.clone()]);
+    assert_eq!(
+        none.message,
+        "valid (built-in defaults, CCY_* variables; no ~/.config/ccy/config.toml, no ~/demo/.claude/ccy/config.toml)"
+    );
+    let both = config_result(Ok(()), &[user, (project.0, true)]);
+    assert_eq!(
+        both.message,
+        "valid (~/.config/ccy/config.toml, ~/demo/.claude/ccy/config.toml, CCY_* variables)"
+    );
 }
 
 #[test]

@@ -106,7 +106,9 @@ pub fn attach_argv(container: &str, mode: AttachMode, env: &[(String, String)]) 
         argv.push(format!("{k}={v}").into());
     }
     argv.push(container.into());
-    let mut tmux = vec!["tmux", "-u", "attach", "-t", "main"];
+    argv.extend(["tmux", "-u"].map(OsString::from));
+    argv.extend(crate::host::tmux::nesting_commands(mode.nested));
+    let mut tmux = vec!["attach", "-t", "main"];
     if mode.read_only {
         tmux.push("-r");
     }
@@ -455,6 +457,18 @@ mod tests {
                 "s1",
                 "tmux",
                 "-u",
+                "set-option",
+                "-u",
+                "-t",
+                "main",
+                "prefix2",
+                ";",
+                "set-option",
+                "-u",
+                "-t",
+                "main",
+                "@ccy_nested",
+                ";",
                 "attach",
                 "-t",
                 "main"
@@ -465,15 +479,14 @@ mod tests {
             AttachMode {
                 read_only: true,
                 exclusive: true,
+                nested: false,
             },
             &[],
         )
         .into_iter()
         .map(|s| s.to_string_lossy().into_owned())
         .collect();
-        assert_eq!(
-            ro[4..],
-            ["s1", "tmux", "-u", "attach", "-t", "main", "-r", "-d"]
-        );
+        assert_eq!(ro[4..7], ["s1", "tmux", "-u"]);
+        assert_eq!(ro[ro.len() - 5..], ["attach", "-t", "main", "-r", "-d"]);
     }
 }
