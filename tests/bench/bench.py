@@ -123,28 +123,56 @@ def pty_attach(argv, needle, cwd, env=None, timeout=90.0):
             if needle in buf[-(len(data) + len(needle)):]:
                 found = time.perf_counter() - t0
         os.write(master, PREFIX_DETACH)
-        end = time.perf_counter() + 30
-        while time.perf_counter() < end:
-            r, _, _ = select.select([master], [], [], 0.5)
-            if r:
-                try:
-                    if not os.read(master, 65536):
-                        break
-                except OSError:
-                    break
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                pid = 0
-                if os.waitstatus_to_exitcode(status) != 0:
-                    raise RuntimeError(f"{argv} exited {os.waitstatus_to_exitcode(status)} after detaching")
-                break
+        ended, status = _wait_end(pid, master, 10)
+        if not ended:
+            # Seen on a session attached within milliseconds of its start
+            # (the first attach after `ccy new --detach`; `--only P6,P1`):
+            # the client draws the session, but the server does not list
+            # it as a client, and C-b d reaches the pane as text. The time
+            # to the status line is measured already; end the client
+            # another way, say so, and count it, so the run completes.
+            log(f"{argv[0]}: not detached 10 s after C-b d (the keys reached the pane); "
+                "detaching with tmux detach-client, then SIGHUP")
+            DETACH_FALLBACKS.append(argv[0])
+            name = needle.decode(errors="replace").removeprefix("[ccy ").split("]")[0]
+            sh(f"podman exec {name} tmux detach-client -s main", check=False)
+            ended, status = _wait_end(pid, master, 5)
+            if not ended:
+                os.kill(pid, signal.SIGHUP)
+                ended, status = _wait_end(pid, master, 10)
+            if not ended:
+                raise RuntimeError(f"{argv}: did not end after detaching, detach-client and SIGHUP")
+            pid = 0
         else:
-            raise RuntimeError(f"{argv}: did not end after detaching")
+            pid = 0
+            if status != 0:
+                raise RuntimeError(f"{argv} exited {status} after detaching")
     finally:
         if pid:
             _kill(pid)
         os.close(master)
     return found
+
+
+# Attaches whose detach keys were lost (see pty_attach), for results.json.
+DETACH_FALLBACKS = []
+
+
+def _wait_end(pid, master, secs):
+    """Drains the terminal until `pid` exits or `secs` pass. Returns
+    (ended, exit code)."""
+    end = time.perf_counter() + secs
+    while time.perf_counter() < end:
+        r, _, _ = select.select([master], [], [], 0.2)
+        if r:
+            try:
+                os.read(master, 65536)
+            except OSError:
+                pass
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return True, os.waitstatus_to_exitcode(status)
+    return False, None
 
 
 def _kill(pid):
@@ -343,6 +371,10 @@ def make_reference():
     repo = git_repo(WORK / "ref")
     sh(f"cd {repo} && ccy new --detach </dev/null")
     name = json.loads(sh(f"cd {repo} && ccy list --here --json"))[0]["name"]
+    # P1 measures resuming a settled session: a client attached within
+    # milliseconds of the session's start can miss its detach keys (see
+    # pty_attach).
+    time.sleep(2)
     ref = Reference(
         name,
         repo,
@@ -681,6 +713,7 @@ def main():
             profile(res, "with the 300 fixture sessions (stopped)")
         if "P5" in only:
             p5(res, a.runs, ref, names)
+    res["detach_fallbacks"] = DETACH_FALLBACKS
     res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     (out / "results.json").write_text(json.dumps(res, indent=1))
     (out / "results.md").write_text(report(res))
