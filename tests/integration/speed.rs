@@ -164,7 +164,7 @@ fn attach_uses_the_host_tmux_client_else_podman_exec() {
     );
     term.wait_for(&format!("[ccy {name}]"), 60);
     let execs = sh_ok(&format!(
-        "pgrep -f -- '^podman exec -it --detach-keys= .*{name} tmux -u attach' || true"
+        "pgrep -f -- '^podman exec -it --detach-keys= .*{name} tmux -u .*; attach -t main' || true"
     ));
     assert!(!execs.is_empty(), "no podman exec client");
     term.detach();
