@@ -60,5 +60,5 @@ impl Ctx {
 
 /// Prints a one-line notice for the user on standard error (`ccy: …`).
 pub fn notice(msg: &str) {
-    eprintln!("ccy: {msg}");
+    crate::errln!("ccy: {msg}");
 }

@@ -1,0 +1,82 @@
+//! Partial failures (issue 12, items 6-11): a closed pipe, a failure
+//! halfway through a destructive verb. Each test reads the real state
+//! (unit files, units, state directories) before and after.
+//!
+//! Prune looks at every session of the user, so its tests hold
+//! [`exclusive`].
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::support::{
+    Repo, ccy_bin, exclusive, first_session_output, home, load_state, new_session, q, quadlet_dir,
+    sh, sh_ok,
+};
+
+/// Runs `script` with bash (for `PIPESTATUS`).
+fn bash(script: &str) -> std::process::Output {
+    sh(&format!("bash -c {}", q(script)))
+}
+
+/// Whether the session is entirely gone: unit files, unit, state dir.
+fn gone(name: &str) -> bool {
+    !quadlet_dir().join(format!("{name}.container")).exists()
+        && !quadlet_dir().join(format!("{name}.volume")).exists()
+        && load_state(&format!("{name}.service")) == "not-found"
+        && !home().join(".local/state/ccy/sessions").join(name).exists()
+}
+
+/// Stops the session and makes its recorded activity 3 hours old.
+fn stop_and_age(name: &str) {
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 3 * 3600;
+    std::fs::write(
+        home()
+            .join(".local/state/ccy/sessions")
+            .join(name)
+            .join("status"),
+        format!("activity={t}\noutput={t}\nclient_activity=0\nclients=0\nupdated={t}\n"),
+    )
+    .unwrap();
+}
+
+/// A reader that goes away (`| true`, `| head -1`) stops ccy's printing,
+/// never its work: no panic (exit 101), exit 0, and every pruned session
+/// wholly removed (before the fix, `println!` panicked after the unit
+/// files were gone and left the state directories behind).
+#[test]
+fn closed_pipe_stops_printing_not_the_work() {
+    let _g = exclusive();
+    first_session_output();
+    let repo = Repo::new("pipe");
+    let names: Vec<String> = (0..3).map(|_| new_session(&repo.dir, &[])).collect();
+    for n in &names {
+        stop_and_age(n);
+    }
+    let ccy = q(ccy_bin());
+    let d = q(repo.dir.to_str().unwrap());
+    // Read-only verbs whose reader is gone.
+    for args in ["prune --age 1h --dry-run", "timer status", "idle --dry-run"] {
+        let out = bash(&format!(
+            "cd {d} && {ccy} {args} | (exec 0<&-; sleep 0.2); echo \"status=${{PIPESTATUS[0]}}\""
+        ));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "ccy {args}: {err}");
+        assert!(!text.contains("status=101"), "ccy {args}: {text}{err}");
+    }
+    // The destructive one: the reader leaves at once.
+    let out = bash(&format!(
+        "cd {d} && {ccy} prune --age 1h --force | (exec 0<&-; sleep 0.2); echo \"status=${{PIPESTATUS[0]}}\""
+    ));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(text.contains("status=0"), "{text}{err}");
+    for n in &names {
+        assert!(gone(n), "{n} wholly removed");
+    }
+}
