@@ -80,3 +80,48 @@ fn closed_pipe_stops_printing_not_the_work() {
         assert!(gone(n), "{n} wholly removed");
     }
 }
+
+/// A token file whose date is no calendar date (`x.2026-13-45.token`) is
+/// not a token: `ccy tokens` does not list it (before, it was "valid").
+#[test]
+fn token_with_impossible_date_is_not_listed() {
+    use std::os::unix::fs::PermissionsExt;
+    let _g = exclusive();
+    let top = home().join(".claude-tokens");
+    let dir = top.join("ccy/tokens");
+    std::fs::create_dir_all(&dir).unwrap();
+    for d in [top.clone(), top.join("ccy"), dir.clone()] {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    for f in ["x.2026-13-45.token", "good.2099-01-01.token"] {
+        let p = dir.join(f);
+        std::fs::write(&p, "sk-ant-oat01-partial-test\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = sh(&format!("cd && {} tokens", q(ccy_bin())));
+    std::fs::remove_dir_all(&top).ok();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{listing}");
+    assert!(listing.contains("good"), "{listing}");
+    assert!(
+        !listing.contains("2026-13-45") && !listing.lines().any(|l| l.starts_with('x')),
+        "{listing}"
+    );
+}
+
+/// Lock files in `$XDG_RUNTIME_DIR/ccy` are removed after use: making a
+/// session leaves no `session-NAME.lock` and no worktree lock behind
+/// (before, one file per session name piled up for good).
+#[test]
+fn lock_files_do_not_pile_up() {
+    let _g = crate::support::shared();
+    first_session_output();
+    let repo = Repo::new("locks");
+    let name = new_session(&repo.dir, &[]);
+    let out = crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let dir =
+        std::path::PathBuf::from(sh_ok("echo ${XDG_RUNTIME_DIR:-/run/user/$(id -u)}")).join("ccy");
+    let lock = dir.join(format!("session-{name}.lock"));
+    assert!(!lock.exists(), "{} left behind", lock.display());
+}
