@@ -125,3 +125,24 @@ fn lock_files_do_not_pile_up() {
     let lock = dir.join(format!("session-{name}.lock"));
     assert!(!lock.exists(), "{} left behind", lock.display());
 }
+
+/// A deleted state directory does not make the session unstartable: the
+/// next start recreates it (mode 0700) and the session runs (before, the
+/// start failed with `statfs … no such file or directory`).
+#[test]
+fn deleted_state_directory_is_recreated_on_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let _g = crate::support::shared();
+    first_session_output();
+    let repo = Repo::new("statedir");
+    let name = new_session(&repo.dir, &[]);
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    let state = home().join(".local/state/ccy/sessions").join(&name);
+    std::fs::remove_dir_all(&state).unwrap();
+    let out = crate::support::ccy(&repo.dir, &["shell", &name, "--", "echo", "alive"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("alive"), "{}{}", out.stdout, out.stderr);
+    let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{mode:o}");
+    crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+}
