@@ -146,3 +146,27 @@ fn deleted_state_directory_is_recreated_on_start() {
     assert_eq!(mode, 0o700, "{mode:o}");
     crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
 }
+
+/// The history volumes (label `ccy.history`) that exist now.
+fn history_volumes() -> Vec<String> {
+    let mut v: Vec<String> = sh_ok("podman volume ls -q --filter label=ccy.history")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v
+}
+
+/// A refusal writes nothing: `ccy new` in a worktree whose path holds a
+/// line break is refused (exit 2), and the project's history volume is not
+/// left behind (before, it was created before the refusal).
+#[test]
+fn refusal_leaves_no_history_volume() {
+    let _g = exclusive();
+    let before = history_volumes();
+    let repo = Repo::new("hist\nnl");
+    let out = crate::support::ccy(&repo.dir, &["new", "-d"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(history_volumes(), before, "{}", out.stderr);
+    assert!(repo.session_names().is_empty());
+}
