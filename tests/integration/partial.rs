@@ -170,3 +170,27 @@ fn refusal_leaves_no_history_volume() {
     assert_eq!(history_volumes(), before, "{}", out.stderr);
     assert!(repo.session_names().is_empty());
 }
+
+/// `ccy rm --force NAME` works when the current directory was deleted
+/// (before: "cannot read the current directory").
+#[test]
+fn rm_by_name_works_in_a_deleted_directory() {
+    let _g = crate::support::shared();
+    first_session_output();
+    let repo = Repo::new("cwdgone");
+    let name = new_session(&repo.dir, &[]);
+    let gone_dir = repo.dir.parent().unwrap().join("deleted-cwd");
+    std::fs::create_dir_all(&gone_dir).unwrap();
+    let out = sh(&format!(
+        "cd {d} && rmdir {d} && {ccy} rm --force {name}",
+        d = q(gone_dir.to_str().unwrap()),
+        ccy = q(ccy_bin()),
+    ));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(gone(&name));
+}
