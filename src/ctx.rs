@@ -34,7 +34,7 @@ impl Ctx {
             .context("cannot start the async runtime")?;
         Ok(Self {
             paths: Paths::from_env()?,
-            cwd: std::env::current_dir().context("cannot read the current directory")?,
+            cwd: current_dir_or_root(),
             interactive: std::io::stdin().is_terminal() && std::io::stdout().is_terminal(),
             runtime,
         })
@@ -58,7 +58,19 @@ impl Ctx {
     }
 }
 
+/// The current directory; when it was deleted (or cannot be read), `/`,
+/// made the process's directory too, so verbs given session names (`ccy
+/// rm --force NAME`) and the processes they start still work, and verbs
+/// that need a worktree say that `/` is none.
+fn current_dir_or_root() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| {
+        let root = PathBuf::from("/");
+        std::env::set_current_dir(&root).ok();
+        root
+    })
+}
+
 /// Prints a one-line notice for the user on standard error (`ccy: …`).
 pub fn notice(msg: &str) {
-    eprintln!("ccy: {msg}");
+    crate::errln!("ccy: {msg}");
 }

@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     match ccy::cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("ccy: error: {err}");
+            ccy::errln!("ccy: error: {err}");
             err.exit_code()
         }
     }

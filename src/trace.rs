@@ -25,7 +25,7 @@ pub fn init() {
 /// error when `CCY_TRACE=1`; nothing otherwise.
 pub fn mark(what: &str) {
     if let Some(t0) = start() {
-        eprintln!(
+        crate::errln!(
             "ccy: trace: {:9.3} ms  {what}",
             t0.elapsed().as_secs_f64() * 1000.0
         );

@@ -5,6 +5,7 @@
 //! `CLICOLOR_FORCE`. Tables are `comfy-table` without borders.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anstyle::{AnsiColor, Style};
 use comfy_table::{Cell, ContentArrangement, Table, presets};
@@ -117,12 +118,67 @@ pub fn parse_rfc3339(text: &str) -> Option<u64> {
         .map(|d| d.as_secs())
 }
 
+/// Set once a write to standard output failed because the reader went
+/// away (`EPIPE`, as in `ccy prune | head -2`); later output is dropped.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether standard output was found closed (a write failed with
+/// `BrokenPipe`). The verb goes on with its work; only printing stops.
+#[must_use]
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Writes `text` to `out` and flushes; any error is swallowed, and a
+/// `BrokenPipe` one sets `closed` so later writes are skipped. This is
+/// the one rule for ccy's output: a closed pipe stops the printing,
+/// never the work (no panic as `println!` would).
+fn write_quietly(out: &mut dyn Write, closed: &AtomicBool, text: &str) {
+    if closed.load(Ordering::Relaxed) {
+        return;
+    }
+    let r = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    if let Err(e) = r
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        closed.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Prints `text` to standard output through `anstream` (colour stripped
-/// when not wanted).
+/// when not wanted). A closed pipe is not an error: see [`stdout_closed`].
 pub fn print(text: &str) {
-    let mut out = anstream::stdout();
-    out.write_all(text.as_bytes()).ok();
-    out.flush().ok();
+    write_quietly(&mut anstream::stdout(), &STDOUT_CLOSED, text);
+}
+
+/// Set once a write to standard error failed with `BrokenPipe`.
+static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Prints `text` to standard error through `anstream`; errors (a closed
+/// pipe among them) are swallowed, as in [`print`].
+pub fn eprint(text: &str) {
+    write_quietly(&mut anstream::stderr(), &STDERR_CLOSED, text);
+}
+
+/// `println!` that never panics: formats its arguments, adds a newline and
+/// prints through [`ui::print`](crate::ui::print) (a closed pipe stops the
+/// printing, not the work).
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::ui::print("\n") };
+    ($($arg:tt)*) => { $crate::ui::print(&format!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` that never panics; see [`outln!`].
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::ui::print(&format!($($arg)*)) };
+}
+
+/// `eprintln!` that never panics; see [`outln!`].
+#[macro_export]
+macro_rules! errln {
+    ($($arg:tt)*) => { $crate::ui::eprint(&format!("{}\n", format_args!($($arg)*))) };
 }
 
 /// Whether prompts can be shown: standard input and error are terminals.
@@ -219,6 +275,26 @@ mod tests {
         assert_eq!(parse_rfc3339("2026-11-21T05:00:00Z"), Some(1_795_237_200));
         assert_eq!(rfc3339(1_795_237_200), "2026-11-21T05:00:00Z");
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn a_closed_pipe_is_remembered_not_raised() {
+        struct Closed(usize);
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                self.0 += 1;
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let closed = AtomicBool::new(false);
+        let mut w = Closed(0);
+        write_quietly(&mut w, &closed, "a\n");
+        assert!(closed.load(Ordering::Relaxed));
+        write_quietly(&mut w, &closed, "b\n");
+        assert_eq!(w.0, 1, "no write after the pipe closed");
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub fn run(ctx: &Ctx, args: &ExportArgs) -> Result<()> {
     out.persist(&file).map_err(|e| {
         Error::failure(format!("cannot write {}", file.display())).with_source(e.error)
     })?;
-    println!("exported session {name} to {}", file.display());
+    crate::outln!("exported session {name} to {}", file.display());
     notice(&format!(
         "it holds the agent state (volume {volume}) and the session's options; import it with 'ccy import {}'",
         shell_words::quote(&args.file.to_string_lossy())

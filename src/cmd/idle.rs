@@ -246,7 +246,7 @@ pub fn run(ctx: &Ctx, args: &IdleArgs) -> Result<()> {
             let policy = match policy {
                 Ok(p) => p,
                 Err(e) => {
-                    eprintln!("ccy: {}: skipped: {e}", info.name);
+                    crate::errln!("ccy: {}: skipped: {e}", info.name);
                     failed.push(info.name.to_string());
                     continue;
                 }
@@ -256,12 +256,12 @@ pub fn run(ctx: &Ctx, args: &IdleArgs) -> Result<()> {
             }
             any_policy = true;
             if let Err(e) = one(ctx, mgr, info, policy, now, args.dry_run).await {
-                eprintln!("ccy: {}: {e}", info.name);
+                crate::errln!("ccy: {}: {e}", info.name);
                 failed.push(info.name.to_string());
             }
         }
         if !any_policy {
-            println!("no running session has idle.stop set: nothing to do");
+            crate::outln!("no running session has idle.stop set: nothing to do");
         }
         if failed.is_empty() {
             Ok(())
@@ -341,7 +341,7 @@ async fn one(
         return Ok(());
     }
     let Some(status) = fresh_status(ctx, info, now) else {
-        println!("{name}: no current tmux status; skipped");
+        crate::outln!("{name}: no current tmux status; skipped");
         return Ok(());
     };
     if status.clients > 0 {
@@ -362,7 +362,7 @@ async fn one(
         Some(w) if w.since != since => {
             if !dry_run {
                 clear_warning(name, &warning_file);
-                println!("{name}: used again; idle warning withdrawn");
+                crate::outln!("{name}: used again; idle warning withdrawn");
             }
             None
         }
@@ -372,7 +372,7 @@ async fn one(
     match decide(now, since, policy, warned) {
         None | Some(Action::Wait { .. } | Action::Warned { .. }) => Ok(()),
         Some(Action::Warn { deadline }) => {
-            println!(
+            crate::outln!(
                 "{name}: {would}warn: idle for {idle}, stops {} unless used",
                 short_time(deadline)
             );
@@ -407,14 +407,14 @@ async fn one(
             )
         }
         Some(Action::Stop) => {
-            println!("{name}: {would}stop: idle for {idle}");
+            crate::outln!("{name}: {would}stop: idle for {idle}");
             if dry_run {
                 return Ok(());
             }
             match mgr.stop(&info.name.service_unit()).await? {
                 JobResult::Done => {
                     std::fs::remove_file(&warning_file).ok();
-                    println!(
+                    crate::outln!(
                         "stopped {name}; its panes are saved in {}",
                         start::panes_dir(&ctx.paths, &info.name).display()
                     );

@@ -159,7 +159,7 @@ fn load_config(ctx: &Ctx, worktree: Option<&Worktree>) -> Result<Config> {
 /// date`): scripts and the Ansible playbook read it.
 fn say(name: &str, state: ImageState) {
     match state {
-        ImageState::Built => println!("built {name}"),
-        ImageState::Ready => println!("{name} is up to date"),
+        ImageState::Built => crate::outln!("built {name}"),
+        ImageState::Ready => crate::outln!("{name} is up to date"),
     }
 }

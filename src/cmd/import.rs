@@ -113,7 +113,7 @@ pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
         create::create(&host, &cfg, &worktree, new).await
     })?;
     store::write_session_id(&worktree, &name)?;
-    println!(
+    crate::outln!(
         "imported session {name} ({}) in {}",
         if args.no_start { "stopped" } else { "running" },
         display_home(&worktree.root, &ctx.paths.home)

@@ -54,7 +54,7 @@ pub fn run(ctx: &Ctx, args: &KeepArgs) -> Result<()> {
                 .with_context(|| format!("cannot read {}", path.display()))?;
             let running = matches!(info.state(), State::Running | State::Starting);
             if keep::is_kept(&text) == want {
-                println!(
+                crate::outln!(
                     "{} is already {}",
                     info.name,
                     if want { "kept" } else { "not kept" }
@@ -75,9 +75,9 @@ pub fn run(ctx: &Ctx, args: &KeepArgs) -> Result<()> {
             } else {
                 "no longer kept: ccy prune may remove it"
             };
-            println!("{} {verb}", info.name);
+            crate::outln!("{} {verb}", info.name);
             if running {
-                println!(
+                crate::outln!(
                     "  its running container {} the label {} on its next start",
                     if want { "gets" } else { "loses" },
                     keep::LABEL_KEEP

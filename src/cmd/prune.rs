@@ -143,20 +143,20 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
                 else {
                     continue;
                 };
-                println!("would remove {}: {why}", d.info.name);
+                crate::outln!("would remove {}: {why}", d.info.name);
                 let volume = remove::state_volume(d.info);
                 match &d.volume {
-                    VolumeFate::Remove(why) => println!("  would remove volume {volume} ({why})"),
-                    VolumeFate::Keep(why) => println!("  would keep volume {volume} ({why})"),
+                    VolumeFate::Remove(why) => crate::outln!("  would remove volume {volume} ({why})"),
+                    VolumeFate::Keep(why) => crate::outln!("  would keep volume {volume} ({why})"),
                 }
                 if let Some(created) = d.info.meta.as_ref().and_then(|m| m.created_worktree.as_ref()) {
                     let shown = display_home(Path::new(&d.info.worktree()), &ctx.paths.home);
                     match remove::worktree_fate(&all, &gone, d.info, &mut checker)? {
-                        Ok(()) => println!(
+                        Ok(()) => crate::outln!(
                             "  would remove git worktree {shown} (branch {}: clean, merged or pushed)",
                             created.branch
                         ),
-                        Err(why) => println!(
+                        Err(why) => crate::outln!(
                             "  would keep git worktree {shown} (branch {}): {why}",
                             created.branch
                         ),
@@ -166,7 +166,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
         }
         report_others(ctx, &verdicts);
         if args.dry_run {
-            println!(
+            crate::outln!(
                 "dry run: would remove {} session{}; nothing changed",
                 doomed.len(),
                 if doomed.len() == 1 { "" } else { "s" }
@@ -174,12 +174,12 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
             return Ok(());
         }
         if doomed.is_empty() {
-            println!("nothing to prune");
+            crate::outln!("nothing to prune");
             return Ok(());
         }
         if ui::can_prompt() {
             for d in &doomed {
-                eprintln!("  {}  {}", d.info.name, d.info.worktree());
+                crate::errln!("  {}  {}", d.info.name, d.info.worktree());
             }
             if !ui::confirm(&format!(
                 "remove {} session{}?",
@@ -192,12 +192,12 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
         }
         let failed = remove::remove_sessions(ctx, mgr, api, &all, &doomed, &mut checker).await?;
         let removed = doomed.len() - failed.len();
-        println!(
+        crate::outln!(
             "pruned {removed} session{}",
             if removed == 1 { "" } else { "s" }
         );
         for f in failed {
-            eprintln!("ccy: could not prune {f}");
+            crate::errln!("ccy: could not prune {f}");
         }
         Ok(())
     })
@@ -312,13 +312,13 @@ fn report_others(ctx: &Ctx, verdicts: &[(&SessionInfo, Verdict)]) {
     for (info, v) in verdicts {
         match v {
             Verdict::Remove(_) => {}
-            Verdict::Keep(why) => println!("kept {}: {why}", info.name),
+            Verdict::Keep(why) => crate::outln!("kept {}: {why}", info.name),
             Verdict::Refuse(losses) => {
-                println!("refused {}: work would be lost", info.name);
+                crate::outln!("refused {}: work would be lost", info.name);
                 for line in remove::loss_lines(&ctx.paths, info, losses) {
-                    println!("  {line}");
+                    crate::outln!("  {line}");
                 }
-                println!(
+                crate::outln!(
                     "  hint: commit and push it, or 'ccy rm --force {}'",
                     info.name
                 );

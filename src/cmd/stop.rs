@@ -69,7 +69,7 @@ pub fn run(ctx: &Ctx, args: &StopArgs) -> Result<()> {
             find::select(&all, &args.names, here.as_ref())?
         };
         if targets.is_empty() {
-            println!("no running sessions");
+            crate::outln!("no running sessions");
             return Ok(());
         }
         refuse_foreign(&targets)?;
@@ -77,7 +77,7 @@ pub fn run(ctx: &Ctx, args: &StopArgs) -> Result<()> {
         let mut failed = Vec::new();
         for info in targets {
             if let Err(e) = stop_one(mgr, info).await {
-                eprintln!("ccy: {e}");
+                crate::errln!("ccy: {e}");
                 failed.push(info.name.to_string());
             }
         }

@@ -184,13 +184,13 @@ fn enable(ctx: &Ctx) -> Result<()> {
             .hint(format!("look at 'journalctl --user -u {TIMER_UNIT}'")));
         }
         let d = mgr.timer_details(TIMER_UNIT, SERVICE_UNIT).await?;
-        println!(
+        crate::outln!(
             "enabled {TIMER_UNIT}: runs '{} idle' then '{} prune' on schedule {schedule:?} ({})",
             ccy.display(),
             ccy.display(),
             calendar.normalized
         );
-        println!("next run: {}", when(d.next_elapse_usec, now_secs()));
+        crate::outln!("next run: {}", when(d.next_elapse_usec, now_secs()));
         Ok(())
     })
 }
@@ -217,7 +217,7 @@ fn disable(ctx: &Ctx) -> Result<()> {
         let timer = mgr.unit_state(TIMER_UNIT).await?;
         let had_files = service_file.exists() || timer_file.exists();
         if !had_files && timer.load_state == LoadState::NotFound {
-            println!("{TIMER_UNIT} is not enabled");
+            crate::outln!("{TIMER_UNIT} is not enabled");
             return Ok(());
         }
         if timer.is_up() {
@@ -236,7 +236,7 @@ fn disable(ctx: &Ctx) -> Result<()> {
         restore(&timer_file, None)?;
         restore(&service_file, None)?;
         mgr.reload().await?;
-        println!(
+        crate::outln!(
             "disabled {TIMER_UNIT} and removed its units from {}",
             display_home(&ctx.paths.systemd_user_dir(), &ctx.paths.home)
         );
@@ -253,7 +253,7 @@ fn status(ctx: &Ctx) -> Result<()> {
         mgr.timer_details(TIMER_UNIT, SERVICE_UNIT).await
     })?;
     let normalized = check_schedule(&configured).ok().map(|c| c.normalized);
-    print!(
+    crate::out!(
         "{}",
         status_text(&d, &configured, normalized.as_deref(), now_secs())
     );

@@ -40,31 +40,62 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
-/// An exclusive advisory lock (flock(2)) held until dropped.
-#[derive(Debug)]
+/// An exclusive advisory lock (flock(2)) held until dropped. Dropping it
+/// deletes the lock file (while still holding the lock), so lock files do
+/// not pile up in `$XDG_RUNTIME_DIR/ccy`; [`lock`] makes that safe.
 pub struct Lock {
-    _file: File,
+    file: File,
+    path: std::path::PathBuf,
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        // Unlink first, unlock after (when `file` closes): a waiter that
+        // then gets the lock on the unlinked file sees it is stale and
+        // retries on a fresh one.
+        fs::remove_file(&self.path).ok();
+        let _ = &self.file;
+    }
 }
 
 /// Takes an exclusive lock on `path` (created if missing), waiting for
-/// other holders. The lock is released when the [`Lock`] is dropped or the
-/// process exits or execs (the descriptor is close-on-exec).
+/// other holders. The lock is released, and the file removed, when the
+/// [`Lock`] is dropped; the process exiting or exec'ing releases it too
+/// (the descriptor is close-on-exec) and leaves the file for the next
+/// user. A lock taken on a file another holder unlinked meanwhile is
+/// retried on the new file (same device and inode as `path`, checked
+/// after locking).
 ///
 /// # Errors
 /// When the lock file cannot be created or locked.
 pub fn lock(path: &Path) -> Result<Lock> {
+    use std::os::unix::fs::MetadataExt;
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)
-        .with_context(|| format!("cannot open the lock file {}", path.display()))?;
-    file.lock()
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(Lock { _file: file })
+    loop {
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .with_context(|| format!("cannot open the lock file {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("cannot lock {}", path.display()))?;
+        let held = file
+            .metadata()
+            .with_context(|| format!("cannot stat {}", path.display()))?;
+        match fs::metadata(path) {
+            Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
+                return Ok(Lock {
+                    file,
+                    path: path.to_owned(),
+                });
+            }
+            // Unlinked (or replaced) by the previous holder: try again.
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -119,5 +150,29 @@ mod tests {
         assert!(matches!(f.try_lock(), Err(fs::TryLockError::WouldBlock)));
         drop(held);
         assert!(f.try_lock().is_ok());
+    }
+
+    #[test]
+    fn released_locks_leave_no_file_and_exclude_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("locks/session-x.lock");
+        let counter = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (p, counter) = (p.clone(), counter.clone());
+                std::thread::spawn(move || {
+                    for _ in 0..50 {
+                        let _l = lock(&p).unwrap();
+                        let inside = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        assert_eq!(inside, 0, "two holders at once");
+                        counter.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert!(!p.exists(), "the lock file is removed after use");
     }
 }

@@ -81,7 +81,7 @@ pub fn attach_or_explain(
     } else {
         "running"
     };
-    println!("{what} session {name}");
+    crate::outln!("{what} session {name}");
     if !detach {
         notice("standard input is not a terminal: not attaching");
     }

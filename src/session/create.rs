@@ -123,14 +123,7 @@ pub async fn create(
         }
         None => None,
     };
-    let history = history_volume(api, &project).await?;
-    let volume_existed = api.volume_exists(&name.state_volume()).await?;
-    if volume_existed {
-        notice(&format!(
-            "reusing the existing volume {} (the agent state of an earlier session named {name})",
-            name.state_volume()
-        ));
-    }
+    let volume_existed = state_volume_existed(api, &name).await?;
     let gitconfig = ctx.paths.home.join(".gitconfig");
     let mut agent = config.agent.command.clone();
     agent.extend(new.agent_args);
@@ -148,13 +141,17 @@ pub async fn create(
         created_worktree: new.created_worktree,
         run,
         token_secret,
-        history_volume: Some(history),
+        history_volume: Some(history_volume_name(&project)),
         keep: new.keep,
     };
     let units = render::session(&spec)?;
     let mut made = Made {
         state_dir: !spec.state_dir.exists(),
         volume: !volume_existed,
+        // Made after the last refusal (render): a refusal leaves none.
+        history: ensure_history_volume(api, &project)
+            .await?
+            .then(|| history_volume_name(&project)),
         files: Vec::new(),
     };
     let result = install_and_start(
@@ -186,6 +183,22 @@ pub async fn create(
     Ok(name)
 }
 
+/// Whether `name`'s state volume exists already (the agent state of an
+/// earlier session of that name), saying it is reused when it does.
+///
+/// # Errors
+/// When the API fails.
+async fn state_volume_existed(api: &PodmanApi, name: &SessionName) -> Result<bool> {
+    let existed = api.volume_exists(&name.state_volume()).await?;
+    if existed {
+        notice(&format!(
+            "reusing the existing volume {} (the agent state of an earlier session named {name})",
+            name.state_volume()
+        ));
+    }
+    Ok(existed)
+}
+
 /// What [`create`] made so far, for [`undo_create`].
 #[derive(Debug, Default)]
 struct Made {
@@ -193,6 +206,9 @@ struct Made {
     state_dir: bool,
     /// The state volume did not exist before (the volume unit creates it).
     volume: bool,
+    /// The project's history volume, when this creation made it (no
+    /// earlier session of the project had).
+    history: Option<String>,
     /// Unit files written, in order.
     files: Vec<PathBuf>,
 }
@@ -329,6 +345,11 @@ async fn undo_create(
     {
         problems.push(e.message().to_owned());
     }
+    if let Some(history) = &made.history
+        && let Err(e) = api.remove_volume(history).await
+    {
+        problems.push(e.message().to_owned());
+    }
     let dir = ctx.paths.session_state_dir(name.as_str());
     if made.state_dir
         && let Err(e) = std::fs::remove_dir_all(&dir)
@@ -452,18 +473,27 @@ async fn preflight(
     Ok((run, token))
 }
 
-/// The project's conversation-history volume `ccy-history-PROJECT`
-/// (label `ccy.history=PROJECT`), created when missing. Every session of
-/// the project mounts it at [`render::HISTORY_MOUNT`], so `claude --resume`
-/// in a new session lists the conversations of earlier ones.
+/// The name of the project's conversation-history volume,
+/// `ccy-history-PROJECT`. Every session of the project mounts it at
+/// [`render::HISTORY_MOUNT`], so `claude --resume` in a new session lists
+/// the conversations of earlier ones.
+#[must_use]
+pub fn history_volume_name(project: &ProjectName) -> String {
+    format!("ccy-history-{project}")
+}
+
+/// Creates the project's history volume ([`history_volume_name`], label
+/// `ccy.history=PROJECT`) when missing; `true` when this call created it
+/// (so a rollback removes it again).
 ///
 /// # Errors
 /// When the API fails.
-pub async fn history_volume(api: &PodmanApi, project: &ProjectName) -> Result<String> {
-    let name = format!("ccy-history-{project}");
-    api.ensure_volume(&name, &[(LABEL_HISTORY, project.as_str())])
-        .await?;
-    Ok(name)
+pub async fn ensure_history_volume(api: &PodmanApi, project: &ProjectName) -> Result<bool> {
+    api.ensure_volume(
+        &history_volume_name(project),
+        &[(LABEL_HISTORY, project.as_str())],
+    )
+    .await
 }
 
 /// Turns linger on through logind, printing one line when it does and a

@@ -102,7 +102,7 @@ pub async fn remove_sessions(
         match stop_one(mgr, d.info).await {
             Ok(()) => stopped.push(d),
             Err(e) => {
-                eprintln!("ccy: {e}");
+                crate::errln!("ccy: {e}");
                 failed.push(d.info.name.to_string());
             }
         }
@@ -128,7 +128,7 @@ pub async fn remove_sessions(
     stopped.retain(|d| {
         let up = started.iter().any(|n| n == d.info.name.as_str());
         if up {
-            eprintln!(
+            crate::errln!(
                 "ccy: {} was started meanwhile; not removing it",
                 d.info.name
             );
@@ -299,9 +299,9 @@ fn report_removal(
         }
     }
 
-    println!("removed {name}: {}", removed.join(", "));
+    crate::outln!("removed {name}: {}", removed.join(", "));
     for k in kept {
-        println!("  kept {k}");
+        crate::outln!("  kept {k}");
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Starting a session's unit and waiting until its tmux is ready.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -43,7 +44,16 @@ async fn run_unit(
     restart: bool,
 ) -> Result<()> {
     let unit = name.service_unit();
-    let ready = paths.session_state_dir(name.as_str()).join(READY_FILE);
+    let state_dir = paths.session_state_dir(name.as_str());
+    // The unit bind-mounts the state directory: one deleted by hand (or by
+    // a clean-up tool) would make the start fail with `statfs … no such
+    // file`. ccy's own directories are recreated, private to the user.
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&state_dir)
+        .with_context(|| format!("cannot create {}", state_dir.display()))?;
+    let ready = state_dir.join(READY_FILE);
     match std::fs::remove_file(&ready) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             return Err(e).with_context(|| format!("cannot remove {}", ready.display()));

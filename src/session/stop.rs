@@ -96,14 +96,15 @@ pub async fn stop_one(mgr: &UserManager, info: &SessionInfo) -> Result<()> {
     let unit = info.name.service_unit();
     match info.state() {
         State::Stopped => {
-            println!("{} is already stopped", info.name);
+            crate::outln!("{} is already stopped", info.name);
             return Ok(());
         }
         State::Failed => {
             mgr.reset_failed(&unit).await?;
-            println!(
+            crate::outln!(
                 "{} was not running (it had failed; see 'ccy logs {}')",
-                info.name, info.name
+                info.name,
+                info.name
             );
             return Ok(());
         }
@@ -111,7 +112,7 @@ pub async fn stop_one(mgr: &UserManager, info: &SessionInfo) -> Result<()> {
     }
     match mgr.stop(&unit).await? {
         JobResult::Done => {
-            println!("stopped {}", info.name);
+            crate::outln!("stopped {}", info.name);
             Ok(())
         }
         other => Err(Error::new(

@@ -75,6 +75,8 @@ pub fn parse_file_name(file: &str) -> Option<(String, Option<String>)> {
     valid_name(name).then(|| (name.to_owned(), date))
 }
 
+/// Whether `d` is a real calendar date written `YYYY-MM-DD` (month 1-12,
+/// a day that month has, leap years counted; `humantime` checks it).
 fn is_date(d: &str) -> bool {
     let b = d.as_bytes();
     b.len() == 10
@@ -83,6 +85,7 @@ fn is_date(d: &str) -> bool {
         && b.iter()
             .enumerate()
             .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        && humantime::parse_rfc3339(&format!("{d}T00:00:00Z")).is_ok()
 }
 
 /// The token files in `dir`, newest first (by date, then modification
@@ -306,6 +309,13 @@ mod tests {
         assert_eq!(parse_file_name("work.2026-12-01"), None);
         assert_eq!(parse_file_name(".2026-12-01.token"), None);
         assert_eq!(parse_file_name("x.2026-1-01.token"), None);
+        assert_eq!(parse_file_name("x.2026-13-45.token"), None, "no such date");
+        assert_eq!(
+            parse_file_name("x.2026-02-29.token"),
+            None,
+            "not a leap year"
+        );
+        assert!(parse_file_name("x.2028-02-29.token").is_some());
         assert_eq!(secret_name("work"), "ccy-token-work");
     }
 

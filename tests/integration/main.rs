@@ -16,6 +16,7 @@ mod faults;
 mod idle;
 mod image;
 mod manpages;
+mod partial;
 mod prune;
 mod render_props;
 mod secrets;

@@ -1,0 +1,196 @@
+//! Partial failures (issue 12, items 6-11): a closed pipe, a failure
+//! halfway through a destructive verb. Each test reads the real state
+//! (unit files, units, state directories) before and after.
+//!
+//! Prune looks at every session of the user, so its tests hold
+//! [`exclusive`].
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use crate::support::{
+    Repo, ccy_bin, exclusive, first_session_output, home, load_state, new_session, q, quadlet_dir,
+    sh, sh_ok,
+};
+
+/// Runs `script` with bash (for `PIPESTATUS`).
+fn bash(script: &str) -> std::process::Output {
+    sh(&format!("bash -c {}", q(script)))
+}
+
+/// Whether the session is entirely gone: unit files, unit, state dir.
+fn gone(name: &str) -> bool {
+    !quadlet_dir().join(format!("{name}.container")).exists()
+        && !quadlet_dir().join(format!("{name}.volume")).exists()
+        && load_state(&format!("{name}.service")) == "not-found"
+        && !home().join(".local/state/ccy/sessions").join(name).exists()
+}
+
+/// Stops the session and makes its recorded activity 3 hours old.
+fn stop_and_age(name: &str) {
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 3 * 3600;
+    std::fs::write(
+        home()
+            .join(".local/state/ccy/sessions")
+            .join(name)
+            .join("status"),
+        format!("activity={t}\noutput={t}\nclient_activity=0\nclients=0\nupdated={t}\n"),
+    )
+    .unwrap();
+}
+
+/// A reader that goes away (`| true`, `| head -1`) stops ccy's printing,
+/// never its work: no panic (exit 101), exit 0, and every pruned session
+/// wholly removed (before the fix, `println!` panicked after the unit
+/// files were gone and left the state directories behind).
+#[test]
+fn closed_pipe_stops_printing_not_the_work() {
+    let _g = exclusive();
+    first_session_output();
+    let repo = Repo::new("pipe");
+    let names: Vec<String> = (0..3).map(|_| new_session(&repo.dir, &[])).collect();
+    for n in &names {
+        stop_and_age(n);
+    }
+    let ccy = q(ccy_bin());
+    let d = q(repo.dir.to_str().unwrap());
+    // Read-only verbs whose reader is gone.
+    for args in ["prune --age 1h --dry-run", "timer status", "idle --dry-run"] {
+        let out = bash(&format!(
+            "cd {d} && {ccy} {args} | (exec 0<&-; sleep 0.2); echo \"status=${{PIPESTATUS[0]}}\""
+        ));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "ccy {args}: {err}");
+        assert!(!text.contains("status=101"), "ccy {args}: {text}{err}");
+    }
+    // The destructive one: the reader leaves at once.
+    let out = bash(&format!(
+        "cd {d} && {ccy} prune --age 1h --force | (exec 0<&-; sleep 0.2); echo \"status=${{PIPESTATUS[0]}}\""
+    ));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(text.contains("status=0"), "{text}{err}");
+    for n in &names {
+        assert!(gone(n), "{n} wholly removed");
+    }
+}
+
+/// A token file whose date is no calendar date (`x.2026-13-45.token`) is
+/// not a token: `ccy tokens` does not list it (before, it was "valid").
+#[test]
+fn token_with_impossible_date_is_not_listed() {
+    use std::os::unix::fs::PermissionsExt;
+    let _g = exclusive();
+    let top = home().join(".claude-tokens");
+    let dir = top.join("ccy/tokens");
+    std::fs::create_dir_all(&dir).unwrap();
+    for d in [top.clone(), top.join("ccy"), dir.clone()] {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    for f in ["x.2026-13-45.token", "good.2099-01-01.token"] {
+        let p = dir.join(f);
+        std::fs::write(&p, "sk-ant-oat01-partial-test\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = sh(&format!("cd && {} tokens", q(ccy_bin())));
+    std::fs::remove_dir_all(&top).ok();
+    let listing = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{listing}");
+    assert!(listing.contains("good"), "{listing}");
+    assert!(
+        !listing.contains("2026-13-45") && !listing.lines().any(|l| l.starts_with('x')),
+        "{listing}"
+    );
+}
+
+/// Lock files in `$XDG_RUNTIME_DIR/ccy` are removed after use: making a
+/// session leaves no `session-NAME.lock` and no worktree lock behind
+/// (before, one file per session name piled up for good).
+#[test]
+fn lock_files_do_not_pile_up() {
+    let _g = crate::support::shared();
+    first_session_output();
+    let repo = Repo::new("locks");
+    let name = new_session(&repo.dir, &[]);
+    let out = crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let dir =
+        std::path::PathBuf::from(sh_ok("echo ${XDG_RUNTIME_DIR:-/run/user/$(id -u)}")).join("ccy");
+    let lock = dir.join(format!("session-{name}.lock"));
+    assert!(!lock.exists(), "{} left behind", lock.display());
+}
+
+/// A deleted state directory does not make the session unstartable: the
+/// next start recreates it (mode 0700) and the session runs (before, the
+/// start failed with `statfs … no such file or directory`).
+#[test]
+fn deleted_state_directory_is_recreated_on_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let _g = crate::support::shared();
+    first_session_output();
+    let repo = Repo::new("statedir");
+    let name = new_session(&repo.dir, &[]);
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    let state = home().join(".local/state/ccy/sessions").join(&name);
+    std::fs::remove_dir_all(&state).unwrap();
+    let out = crate::support::ccy(&repo.dir, &["shell", &name, "--", "echo", "alive"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("alive"), "{}{}", out.stdout, out.stderr);
+    let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{mode:o}");
+    crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+}
+
+/// The history volumes (label `ccy.history`) that exist now.
+fn history_volumes() -> Vec<String> {
+    let mut v: Vec<String> = sh_ok("podman volume ls -q --filter label=ccy.history")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    v.sort();
+    v
+}
+
+/// A refusal writes nothing: `ccy new` in a worktree whose path holds a
+/// line break is refused (exit 2), and the project's history volume is not
+/// left behind (before, it was created before the refusal).
+#[test]
+fn refusal_leaves_no_history_volume() {
+    let _g = exclusive();
+    let before = history_volumes();
+    let repo = Repo::new("hist\nnl");
+    let out = crate::support::ccy(&repo.dir, &["new", "-d"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(history_volumes(), before, "{}", out.stderr);
+    assert!(repo.session_names().is_empty());
+}
+
+/// `ccy rm --force NAME` works when the current directory was deleted
+/// (before: "cannot read the current directory").
+#[test]
+fn rm_by_name_works_in_a_deleted_directory() {
+    let _g = crate::support::shared();
+    first_session_output();
+    let repo = Repo::new("cwdgone");
+    let name = new_session(&repo.dir, &[]);
+    let gone_dir = repo.dir.parent().unwrap().join("deleted-cwd");
+    std::fs::create_dir_all(&gone_dir).unwrap();
+    let out = sh(&format!(
+        "cd {d} && rmdir {d} && {ccy} rm --force {name}",
+        d = q(gone_dir.to_str().unwrap()),
+        ccy = q(ccy_bin()),
+    ));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(gone(&name));
+}
