@@ -134,12 +134,173 @@ pub fn parse_manifest(file: &Path, text: &[u8]) -> Result<Manifest> {
     serde_json::from_value(value).map_err(|e| bad(file, &format!("{MANIFEST}: {e}")))
 }
 
-/// Reads the archive `file`: checks its manifest and copies the volume
-/// contents into `state_out`. Reference unit files are skipped.
+/// The most entries the volume contents may have.
+const MAX_STATE_ENTRIES: u64 = 1_000_000;
+
+/// The largest total size of the volume contents' files, in bytes (64 GiB).
+const MAX_STATE_BYTES: u64 = 64 << 30;
+
+/// The longest entry name or link target in the volume contents, in bytes.
+const MAX_STATE_PATH: usize = 4096;
+
+/// A bad entry in the volume contents: [`ExitKind::Usage`] naming it.
+fn bad_entry(file: &Path, entry: &str, why: &str) -> Error {
+    Error::usage(format!(
+        "{} is refused: entry {entry:?} of its {STATE} {why}",
+        file.display()
+    ))
+    .hint("an archive written by 'ccy export' has no such entry; do not import this file")
+}
+
+/// The normal components of a relative `path`, with `..` resolved
+/// lexically, or `None` when it is absolute or climbs above its start.
+/// `.` components and empty ones are dropped.
+fn contained(path: &Path) -> Option<Vec<std::ffi::OsString>> {
+    use std::path::Component;
+    let mut out: Vec<std::ffi::OsString> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::Normal(s) => out.push(s.to_owned()),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop()?;
+            }
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// Checks every entry of the volume contents `state` (a tar file, read
+/// with the `tar` crate) before anything is imported: each name is
+/// relative with no `..` and does not pass through a symbolic link of the
+/// archive; a symbolic link's target is relative and stays inside; a hard
+/// link names an earlier file of the archive; there are only files,
+/// directories and links (no devices, FIFOs or sparse files); at most
+/// [`MAX_STATE_ENTRIES`] entries of [`MAX_STATE_BYTES`] bytes in all.
+/// `archive` names the archive in messages.
 ///
 /// # Errors
-/// As [`parse_manifest`]; [`ExitKind::Usage`] when the file is not a tar
-/// archive, or lacks the manifest or the volume contents;
+/// [`ExitKind::Usage`] naming the first bad entry, or when `state` is not
+/// a tar archive; [`ExitKind::Failure`] when it cannot be read.
+pub fn check_state(archive: &Path, state: &Path) -> Result<()> {
+    use std::collections::HashSet;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::PathBuf;
+    use tar::EntryType;
+    let f = File::open(state).with_context(|| format!("cannot read {}", state.display()))?;
+    let mut tar = tar::Archive::new(f);
+    let not_tar =
+        |e: std::io::Error| bad(archive, &format!("its {STATE} is not a tar archive ({e})"));
+    let mut links: HashSet<PathBuf> = HashSet::new();
+    let mut files: HashSet<PathBuf> = HashSet::new();
+    let (mut count, mut bytes) = (0u64, 0u64);
+    for entry in tar.entries().map_err(not_tar)? {
+        let entry = entry.map_err(not_tar)?;
+        let raw = entry.path_bytes();
+        let name = String::from_utf8_lossy(&raw).into_owned();
+        let bad = |why: &str| bad_entry(archive, &name, why);
+        count += 1;
+        if count > MAX_STATE_ENTRIES {
+            return Err(bad(&format!(
+                "is past the limit of {MAX_STATE_ENTRIES} entries"
+            )));
+        }
+        if raw.len() > MAX_STATE_PATH {
+            return Err(bad("has a name longer than 4096 bytes"));
+        }
+        let path = PathBuf::from(std::ffi::OsStr::from_bytes(&raw[..]));
+        let has_parent = path
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir));
+        let Some(parts) = contained(&path).filter(|_| !has_parent) else {
+            return Err(bad("is an absolute path or has a '..' component"));
+        };
+        let rel: PathBuf = parts.iter().collect();
+        let mut prefix = PathBuf::new();
+        for p in parts.iter().take(parts.len().saturating_sub(1)) {
+            prefix.push(p);
+            if links.contains(&prefix) {
+                return Err(bad(&format!(
+                    "lies under the symbolic link {:?}",
+                    prefix.display().to_string()
+                )));
+            }
+        }
+        let kind = entry.header().entry_type();
+        match kind {
+            EntryType::Regular | EntryType::Continuous => {
+                bytes = bytes.saturating_add(entry.size());
+                if bytes > MAX_STATE_BYTES {
+                    return Err(bad("is past the limit of 64 GiB for the volume contents"));
+                }
+                files.insert(rel);
+            }
+            EntryType::Directory => {}
+            EntryType::Symlink | EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .map(std::borrow::Cow::into_owned)
+                    .unwrap_or_default();
+                if target.is_empty() || target.len() > MAX_STATE_PATH {
+                    return Err(bad("is a link with an empty or overlong target"));
+                }
+                let target = PathBuf::from(std::ffi::OsStr::from_bytes(&target[..]));
+                let shown = target.display().to_string();
+                if kind == EntryType::Symlink {
+                    let parent = rel.parent().unwrap_or(Path::new(""));
+                    if contained(&parent.join(&target)).is_none() || target.is_absolute() {
+                        return Err(bad(&format!(
+                            "is a symbolic link to {shown:?}, outside the volume"
+                        )));
+                    }
+                    links.insert(rel);
+                } else {
+                    let inside = contained(&target)
+                        .filter(|_| {
+                            !target
+                                .components()
+                                .any(|c| matches!(c, std::path::Component::ParentDir))
+                        })
+                        .map(|p| p.iter().collect::<PathBuf>());
+                    if !inside.is_some_and(|t| files.contains(&t)) {
+                        return Err(bad(&format!(
+                            "is a hard link to {shown:?}, not an earlier file of the archive"
+                        )));
+                    }
+                    files.insert(rel);
+                }
+            }
+            other => {
+                return Err(bad(&format!(
+                    "is a {}, not a file, directory or link",
+                    kind_name(other)
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A tar entry type in words, for messages.
+fn kind_name(kind: tar::EntryType) -> &'static str {
+    use tar::EntryType;
+    match kind {
+        EntryType::Char => "character device",
+        EntryType::Block => "block device",
+        EntryType::Fifo => "FIFO",
+        EntryType::GNUSparse => "sparse file",
+        _ => "special entry",
+    }
+}
+
+/// Reads the archive `file`: checks its manifest, copies the volume
+/// contents into `state_out` and checks every entry of them
+/// ([`check_state`]). Reference unit files are skipped.
+///
+/// # Errors
+/// As [`parse_manifest`] and [`check_state`]; [`ExitKind::Usage`] when the
+/// file is not a tar archive, or lacks the manifest or the volume contents;
 /// [`ExitKind::Failure`] when it cannot be read.
 pub fn read(file: &Path, state_out: &Path) -> Result<Manifest> {
     let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
@@ -189,6 +350,7 @@ pub fn read(file: &Path, state_out: &Path) -> Result<Manifest> {
             &format!("it has no {STATE} (the agent-state volume)"),
         ));
     }
+    check_state(file, state_out)?;
     Ok(manifest)
 }
 
@@ -222,13 +384,16 @@ mod tests {
     fn round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let state = dir.path().join("state.tar");
-        std::fs::write(&state, b"volume bytes").unwrap();
+        let mut inner = tar::Builder::new(Vec::new());
+        append_bytes(&mut inner, "marker", b"volume bytes").unwrap();
+        let inner = inner.into_inner().unwrap();
+        std::fs::write(&state, &inner).unwrap();
         let file = dir.path().join("a.tar");
         let units = [("s.container".to_owned(), "[Container]\n".to_owned())];
         write(File::create(&file).unwrap(), &manifest(), &units, &state).unwrap();
         let out = dir.path().join("out.tar");
         assert_eq!(read(&file, &out).unwrap(), manifest());
-        assert_eq!(std::fs::read(&out).unwrap(), b"volume bytes");
+        assert_eq!(std::fs::read(&out).unwrap(), inner);
     }
 
     fn archive_with(dir: &Path, manifest: &[u8], with_state: bool) -> std::path::PathBuf {
@@ -266,5 +431,73 @@ mod tests {
         std::fs::write(dir.path().join("plain"), "not a tar at all\n").unwrap();
         let e = read(&dir.path().join("plain"), &out).unwrap_err();
         assert_eq!(e.kind(), ExitKind::Usage);
+    }
+
+    /// One inner entry: name, type, link target.
+    fn state_with(dir: &Path, entries: &[(&str, tar::EntryType, &str)]) -> std::path::PathBuf {
+        let file = dir.join("state.tar");
+        let mut b = tar::Builder::new(File::create(&file).unwrap());
+        for (name, kind, target) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(*kind);
+            h.set_mode(0o644);
+            h.set_size(0);
+            if !target.is_empty() {
+                h.set_link_name(target).unwrap();
+            }
+            // Write the raw name: `append_data` refuses `..` itself.
+            h.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+            h.set_cksum();
+            b.append(&h, &[][..]).unwrap();
+        }
+        b.into_inner().unwrap();
+        file
+    }
+
+    #[test]
+    fn state_entries_are_checked() {
+        use tar::EntryType::{Block, Char, Directory, Fifo, Link, Regular, Symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let a = Path::new("a.tar");
+        let check = |e: &[(&str, tar::EntryType, &str)]| check_state(a, &state_with(dir.path(), e));
+        check(&[
+            ("d/", Directory, ""),
+            ("d/f", Regular, ""),
+            ("d/l", Symlink, "f"),
+            ("up", Symlink, "d/../d/f"),
+            ("h", Link, "d/f"),
+        ])
+        .unwrap();
+        for (entries, says) in [
+            (
+                vec![
+                    ("esc", Symlink, "/home/dev"),
+                    ("esc/victim.txt", Regular, ""),
+                ],
+                "\"esc\"",
+            ),
+            (vec![("esc", Symlink, "../..")], "outside the volume"),
+            (vec![("d/esc", Symlink, "../../x")], "outside the volume"),
+            (
+                vec![("l", Symlink, "d"), ("l/f", Regular, "")],
+                "under the symbolic link",
+            ),
+            (vec![("/etc/passwd", Regular, "")], "absolute path"),
+            (vec![("a/../../x", Regular, "")], "'..'"),
+            (vec![("a/../b", Regular, "")], "'..'"),
+            (vec![("h", Link, "/etc/shadow")], "hard link"),
+            (vec![("h", Link, "../x")], "hard link"),
+            (vec![("h", Link, "nothing-before")], "hard link"),
+            (vec![("c", Char, "")], "character device"),
+            (vec![("b", Block, "")], "block device"),
+            (vec![("p", Fifo, "")], "FIFO"),
+        ] {
+            let e = check(&entries).unwrap_err();
+            assert_eq!(e.kind(), ExitKind::Usage);
+            assert!(e.to_string().contains(says), "{entries:?}: {e}");
+        }
+        std::fs::write(dir.path().join("junk"), "garbage, not a tar archive\n").unwrap();
+        let e = check_state(a, &dir.path().join("junk")).unwrap_err();
+        assert!(e.to_string().contains("not a tar archive"), "{e}");
     }
 }
