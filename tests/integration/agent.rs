@@ -12,9 +12,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::fake_anthropic::FakeAnthropic;
+use crate::support::files_under;
 use crate::support::{Repo, Term, exclusive, home, marker, q, quadlet_dir, sh, sh_ok};
 
 /// The image ccy builds for these tests, FROM the real-agent image.
@@ -111,26 +112,6 @@ fn start_agent(repo: &Repo, api: &FakeAnthropic, token: &TokenFile) -> (Term, St
     // The first session builds its image FROM the real-agent image.
     let screen = term.wait_for(MAIN_PROMPT, 600);
     (term, screen)
-}
-
-fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        let Ok(meta) = std::fs::symlink_metadata(&p) else {
-            continue;
-        };
-        if meta.is_dir() {
-            out.extend(files_under(&p));
-        } else if meta.is_file() {
-            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into_owned();
-            out.push((p, text));
-        }
-    }
-    out
 }
 
 #[test]

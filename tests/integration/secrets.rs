@@ -12,33 +12,14 @@
 )]
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
+
+use crate::support::files_under;
 
 use crate::support::{
     Repo, exclusive, first_session_output, home, marker, q, quadlet_dir, sh, sh_ok,
 };
-
-/// Every regular file under `dir`, with its text (lossy).
-fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        let Ok(meta) = std::fs::symlink_metadata(&p) else {
-            continue;
-        };
-        if meta.is_dir() {
-            out.extend(files_under(&p));
-        } else if meta.is_file() {
-            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into_owned();
-            out.push((p, text));
-        }
-    }
-    out
-}
 
 /// Removes the test's token directory and token secrets on drop.
 struct Cleanup;

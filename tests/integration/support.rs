@@ -406,3 +406,24 @@ pub fn reloads_by(pid: u32) -> usize {
     std::thread::sleep(Duration::from_millis(500));
     count()
 }
+
+/// Every regular file under `dir`, with its text (lossy).
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            out.extend(files_under(&p));
+        } else if meta.is_file() {
+            let text = String::from_utf8_lossy(&std::fs::read(&p).unwrap_or_default()).into_owned();
+            out.push((p, text));
+        }
+    }
+    out
+}
