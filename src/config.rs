@@ -102,9 +102,13 @@ pub struct PruneConfig {
     /// Stopped sessions idle for longer than this are pruned (`30m`,
     /// `12h`, `7d`; see `cmd::prune::parse_age`).
     pub age: String,
-    /// When the timer (`ccy timer enable`) runs `ccy idle` and `ccy prune`:
-    /// a systemd calendar expression (systemd.time(7), `OnCalendar=`).
+    /// When `ccy-prune.timer` runs `ccy prune`: a systemd calendar
+    /// expression (systemd.time(7), `OnCalendar=`).
     pub schedule: String,
+    /// Whether the first `ccy` that creates a session installs ccy's timers
+    /// (`ccy timer enable`), as it turns on linger; `doctor` reports them
+    /// missing. `false` opts out.
+    pub timer: bool,
 }
 
 /// `[idle]`: stopping sessions nobody uses (`ccy idle`).
@@ -117,6 +121,20 @@ pub struct IdleConfig {
     /// How long before stopping ccy warns in the session (`1h`); `off`: no
     /// warning.
     pub warn: String,
+    /// When `ccy-idle.timer` runs `ccy idle`: a systemd calendar
+    /// expression (systemd.time(7), `OnCalendar=`). The timer is installed
+    /// only while `stop` is not `off`.
+    pub schedule: String,
+}
+
+impl IdleConfig {
+    /// Whether `stop` turns idle stopping off (`off`, empty or `0`), so
+    /// that no idle timer is needed.
+    #[must_use]
+    pub fn is_off(&self) -> bool {
+        let v = self.stop.trim();
+        v.is_empty() || v.eq_ignore_ascii_case("off") || v == "0"
+    }
 }
 
 /// The effective configuration.
@@ -198,23 +216,32 @@ ssh_keys = []
 # `ccy prune` removes stopped sessions idle for longer than this: a number
 # and a unit, "30m", "12h", "7d", "2w". Flag: ccy prune --age.
 age = "7d"
-# When the timer ('ccy timer enable') runs 'ccy idle' then 'ccy prune': a
-# systemd calendar expression (man systemd.time: "daily", "hourly",
-# "Mon..Fri 18:00"; check one with 'systemd-analyze calendar EXPR'). Runs
-# missed while the machine was off happen at the next boot. After a
-# change, run 'ccy timer enable' again.
+# When ccy-prune.timer runs 'ccy prune': a systemd calendar expression (man
+# systemd.time: "daily", "hourly", "Mon..Fri 18:00"; check one with
+# 'systemd-analyze calendar EXPR'). Runs missed while the machine was off
+# happen at the next boot. After a change, run 'ccy timer enable' again.
 schedule = "daily"
+# The first 'ccy' that creates a session installs ccy's timers (prune, and
+# idle unless [idle] stop is "off"), as it turns on linger; 'ccy doctor'
+# reports them missing. false: ccy never installs them by itself ('ccy
+# timer enable' still does).
+timer = true
 
 [idle]
 # Stop a running session after this long with no input, no output and no
 # attached client ("24h", "90m", "2d"); "off" never stops one. Applied by
-# 'ccy idle' (run by the timer: pick an hourly schedule for timely stops).
-# Kept sessions ('ccy keep') are never stopped. The panes are saved first.
-stop = "off"
+# 'ccy idle', which ccy-idle.timer runs. Kept sessions ('ccy keep') are
+# never stopped. The panes are saved first; 'ccy' starts the session again
+# (what a stop keeps: docs/sessions.md).
+stop = "24h"
 # Warn this long before stopping ("1h"; "off" for no warning): a message in
 # the session's status line says when it stops and how to keep it. The
 # session stops no sooner than this after the warning.
 warn = "1h"
+# When ccy-idle.timer runs 'ccy idle' (a systemd calendar expression, as
+# [prune] schedule). Installed only while stop is not "off". After a
+# change, run 'ccy timer enable' again.
+schedule = "hourly"
 "#;
 
 /// A configuration with the source of every key.

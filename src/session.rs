@@ -22,6 +22,7 @@ pub mod safety;
 pub mod start;
 pub mod stop;
 pub mod store;
+pub mod timer;
 pub mod token;
 
 use tokio::sync::OnceCell;

@@ -17,10 +17,12 @@ use crate::host::podman::api::PodmanApi;
 use crate::host::podman::cli as podman_cli;
 use crate::host::systemd::ActiveState;
 use crate::host::systemd::LoadState;
+use crate::host::systemd::details::TimerDetails;
 use crate::host::systemd::generator::{self, DryRun};
 use crate::host::systemd::{self, UnitState, UserManager};
 use crate::paths::{Paths, display_home};
 use crate::quadlet::dryrun;
+use crate::quadlet::render::Task;
 use crate::session::image::{ImageSpec, LABEL_ASSETS};
 use crate::session::store;
 use crate::ui;
@@ -64,6 +66,10 @@ use checks::*;
 ///   image           the image sessions run exists and was built from
 ///                   this ccy's assets (else ccy builds it for the next
 ///                   new session)
+///   timers          ccy-prune.timer (and ccy-idle.timer while [idle]
+///                   stop is not "off") is installed, enabled, active and
+///                   on the configured schedule (a warning when not: the
+///                   fix is `ccy timer enable`)
 ///
 /// Exit status: 0 when no check is a problem (warnings allowed); 3 when
 /// any is; 1 when ccy itself fails.
@@ -276,6 +282,14 @@ async fn gather(ctx: &Ctx) -> Vec<Check> {
         }
         _ => None,
     };
+    // The timers follow the user's own configuration, never a project's.
+    let user_config = ctx.config(None).and_then(config::Loader::finish);
+    let opted_out = user_config.as_ref().is_ok_and(|l| !l.config.prune.timer);
+    let timer_states = match (&mgr, &user_config) {
+        (Ok(m), Ok(l)) => timer_states(m, &l.config).await,
+        (Err(e), _) => Err(e.to_string()),
+        (_, Err(e)) => Err(format!("invalid configuration: {e}")),
+    };
     let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(paths.uid))
         .ok()
         .flatten()
@@ -300,7 +314,26 @@ async fn gather(ctx: &Ctx) -> Vec<Check> {
         ),
         config_check(loaded.as_ref().map(|_| ()), paths, worktree.as_ref()),
         image_check(image.as_ref().map(|(s, l)| (s, l)), api.is_some()),
+        timers(opted_out, timer_states),
     ]
+}
+
+/// Each of ccy's timers with its schedule in `config` and its state in
+/// the user manager, for the `timers` check.
+async fn timer_states(
+    mgr: &UserManager,
+    config: &config::Config,
+) -> std::result::Result<Vec<TimerSeen>, String> {
+    let mut seen = Vec::new();
+    for task in Task::ALL {
+        let schedule = crate::session::timer::schedule(config, task).map(str::to_owned);
+        let d = mgr
+            .timer_details(task.timer_unit(), task.service_unit())
+            .await
+            .map_err(|e| e.to_string())?;
+        seen.push((task, schedule, d));
+    }
+    Ok(seen)
 }
 
 #[cfg(test)]

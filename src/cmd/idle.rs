@@ -454,7 +454,7 @@ mod tests {
         let defaults = config::Loader::new().finish().unwrap().config;
         assert_eq!(
             Policy::from_config(&defaults.idle).unwrap(),
-            policy(None, Some(H))
+            policy(Some(24 * H), Some(H))
         );
     }
 

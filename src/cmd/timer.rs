@@ -1,41 +1,34 @@
-//! `ccy timer enable|disable|status`: a systemd user timer that runs
-//! `ccy idle` then `ccy prune` on the schedule of config `[prune]
-//! schedule`.
-
-use std::path::{Path, PathBuf};
+//! `ccy timer enable|disable|status`: ccy's systemd user timers, which
+//! run `ccy idle` (`[idle] schedule`) and `ccy prune` (`[prune]
+//! schedule`). The work is in [`crate::session::timer`].
 
 use clap::{Args, Subcommand};
 
 use crate::ctx::Ctx;
-use crate::error::{Context, Error, ExitKind, Result};
-use crate::host::systemd::ActiveState;
-use crate::host::systemd::JobResult;
-use crate::host::systemd::LoadState;
+use crate::error::Result;
 use crate::host::systemd::calendar::check_schedule;
 use crate::host::systemd::details::TimerDetails;
+use crate::host::systemd::{ActiveState, LoadState};
 use crate::paths::display_home;
-use crate::quadlet::render::{self, TimerSpec};
-use crate::session::Host;
+use crate::quadlet::render::Task;
+use crate::session::{Host, timer};
 use crate::ui;
 
-/// The timer unit `ccy timer` installs.
-pub const TIMER_UNIT: &str = "ccy-prune.timer";
-/// The service the timer starts.
-pub const SERVICE_UNIT: &str = "ccy-prune.service";
-
-/// Run `ccy idle` and `ccy prune` on a schedule (a systemd user timer)
+/// Run `ccy idle` and `ccy prune` on schedules (systemd user timers)
 ///
-/// `ccy timer enable` writes `ccy-prune.service` and `ccy-prune.timer`
-/// into `~/.config/systemd/user/`, reloads your systemd user manager,
-/// enables the timer (it starts at login and boot, with linger) and starts
-/// it. On each elapse the service runs this ccy binary (by its absolute
-/// path) as `ccy idle` (stop sessions idle longer than `[idle] stop`),
-/// then `ccy prune` (remove sessions stopped longer than `[prune] age`).
-/// The schedule is `[prune] schedule` of your configuration
-/// (`~/.config/ccy/config.toml` and `CCY_PRUNE_SCHEDULE`; not a project's
-/// file), a systemd calendar expression such as `daily` or `hourly`; a run
-/// missed while the machine was off happens at the next boot. Run `ccy
-/// timer enable` again after changing the schedule or moving ccy.
+/// ccy has two timers, each a `.timer` and a `.service` in
+/// `~/.config/systemd/user/`: `ccy-idle.timer` runs this ccy binary (by its
+/// absolute path) as `ccy idle` on `[idle] schedule` (default hourly: stop
+/// sessions idle longer than `[idle] stop`, default 24h; not installed
+/// while `[idle] stop` is `off`), and `ccy-prune.timer` runs `ccy prune` on
+/// `[prune] schedule` (default daily: remove sessions stopped longer than
+/// `[prune] age`). The first `ccy` that creates a session installs them, as
+/// it turns on linger, unless `[prune] timer = false`. The schedules come
+/// from your configuration (`~/.config/ccy/config.toml` and
+/// `CCY_*_SCHEDULE`; not a project's file), systemd calendar expressions
+/// such as `daily` or `hourly`; a run missed while the machine was off
+/// happens at the next boot. Run `ccy timer enable` again after changing a
+/// schedule or `[idle] stop`, or moving ccy.
 ///
 /// Exit status: 0 success; 2 invalid configuration or schedule (the timer
 /// and its files are left as they were); 3 no user manager; 4 the timer
@@ -50,28 +43,30 @@ pub struct TimerArgs {
 /// The `ccy timer` verbs.
 #[derive(Debug, Subcommand)]
 pub enum TimerCommand {
-    /// Write, enable and start the timer (again, after a change)
+    /// Write, enable and start the timers (again, after a change)
     ///
-    /// Checks `[prune] schedule` with systemd's own parser (`systemd-analyze
+    /// Checks each schedule with systemd's own parser (`systemd-analyze
     /// calendar`) before writing anything: an invalid schedule is an error
-    /// and leaves the installed timer as it was.
+    /// and leaves the installed timers as they were. Removes the idle timer
+    /// while `[idle] stop` is `off`.
     ///
     /// Exit status: 0 enabled and started; 2 invalid configuration or
     /// schedule; 3 no user manager; 4 the timer failed to load or start.
     Enable,
-    /// Stop and disable the timer and remove its unit files
+    /// Stop and disable the timers and remove their unit files
     ///
-    /// A run in progress finishes.
+    /// A run in progress finishes. The next `ccy` that creates a session
+    /// installs them again unless `[prune] timer = false`.
     ///
     /// Exit status: 0 disabled (or was not enabled); 3 no user manager; 4
     /// the timer failed to stop.
     Disable,
-    /// Show the timer's state, schedule, next run and last run
+    /// Show the timers' state, schedule, next run and last run
     ///
-    /// Prints whether the timer is enabled and active, its schedule (and
-    /// the configured one when that differs), the next run, and the last
-    /// run with its result (`journalctl --user -u ccy-prune.service` has
-    /// its output).
+    /// Prints for each timer whether it is enabled and active, its schedule
+    /// (and the configured one when that differs), the next run, and the
+    /// last run with its result (`journalctl --user -u ccy-prune.service`
+    /// has its output).
     ///
     /// Exit status: 0 (also when the timer is not enabled: the output says
     /// so); 3 no user manager.
@@ -90,218 +85,123 @@ pub fn run(ctx: &Ctx, args: &TimerArgs) -> Result<()> {
     }
 }
 
-/// `(RandomizedDelaySec, AccuracySec)` in seconds for a schedule whose
-/// elapses are `interval` seconds apart: a tenth of it, the delay at most
-/// 5 min, the accuracy between 1 s and 1 min (systemd's default accuracy
-/// is 1 min, which would swallow a schedule of seconds).
-#[must_use]
-pub fn spread(interval: Option<u64>) -> (u64, u64) {
-    match interval {
-        None => (300, 60),
-        Some(i) => ((i / 10).min(300), (i / 10).clamp(1, 60)),
-    }
-}
-
-fn unit_files(ctx: &Ctx) -> (PathBuf, PathBuf) {
-    let dir = ctx.paths.systemd_user_dir();
-    (dir.join(SERVICE_UNIT), dir.join(TIMER_UNIT))
-}
-
 fn enable(ctx: &Ctx) -> Result<()> {
     let loaded = ctx.config(None)?.finish()?;
-    let schedule = loaded.config.prune.schedule.trim().to_owned();
-    let calendar = check_schedule(&schedule)?;
-    let ccy = std::env::current_exe()
-        .and_then(std::fs::canonicalize)
-        .context("cannot find the path of the ccy binary")?;
-    let (randomized_delay_secs, accuracy_secs) = spread(calendar.interval_secs);
-    let mut environment = Vec::new();
-    for var in ["XDG_CONFIG_HOME", "XDG_STATE_HOME"] {
-        if let Some(v) = std::env::var_os(var).and_then(|v| v.into_string().ok())
-            && Path::new(&v).is_absolute()
-        {
-            environment.push((var.to_owned(), v));
-        }
-    }
-    let units = render::prune_timer(&TimerSpec {
-        ccy: ccy.clone(),
-        schedule: schedule.clone(),
-        randomized_delay_secs,
-        accuracy_secs,
-        environment,
-    })?;
-    let (service_file, timer_file) = unit_files(ctx);
-    let old = (
-        std::fs::read(&service_file).ok(),
-        std::fs::read(&timer_file).ok(),
-    );
-    crate::host::fs::write_atomic(&service_file, units.service.as_bytes(), 0o644)?;
-    crate::host::fs::write_atomic(&timer_file, units.timer.as_bytes(), 0o644)?;
     ctx.block_on(async {
         let host = Host::connect(ctx).await?;
-        let mgr = &host.mgr;
-        mgr.reload().await?;
-        let timer = mgr.unit_state(TIMER_UNIT).await?;
-        let service = mgr.unit_state(SERVICE_UNIT).await?;
-        if let Some(bad) = [&timer, &service]
-            .into_iter()
-            .find(|u| u.load_state != LoadState::Loaded)
-        {
-            let err = Error::new(
-                ExitKind::Session,
-                format!(
-                    "your user manager did not load {} ({}); the previous units are restored",
-                    bad.name, bad.load_state
-                ),
-            )
-            .hint(format!(
-                "see why with 'systemd-analyze --user verify {}'",
-                ctx.paths.systemd_user_dir().join(&bad.name).display()
-            ));
-            restore(&service_file, old.0.as_deref())?;
-            restore(&timer_file, old.1.as_deref())?;
-            mgr.reload().await?;
-            return Err(err);
+        let done = timer::enable(&host, &loaded.config).await?;
+        let now = now_secs();
+        for i in &done.installed {
+            crate::outln!(
+                "enabled {}: runs '{} {}' on schedule {:?} ({}); next run: {}",
+                i.task.timer_unit(),
+                done.ccy.display(),
+                i.task.verb(),
+                i.schedule,
+                i.normalized,
+                when(i.next_elapse_usec, now)
+            );
         }
-        mgr.enable_unit_file(TIMER_UNIT).await?;
-        // As `systemctl enable` does: the new [Install] symlink is part of
-        // the unit's configuration.
-        mgr.reload().await?;
-        // A running timer keeps its old schedule until restarted.
-        let result = if timer.is_up() {
-            mgr.restart(TIMER_UNIT).await?
-        } else {
-            mgr.start(TIMER_UNIT).await?
-        };
-        if result != JobResult::Done {
-            return Err(Error::new(
-                ExitKind::Session,
-                format!(
-                    "starting {TIMER_UNIT} ended with job result {}",
-                    result.as_str()
-                ),
-            )
-            .hint(format!("look at 'journalctl --user -u {TIMER_UNIT}'")));
+        for t in &done.removed {
+            crate::outln!("removed {}: [idle] stop is \"off\"", t.timer_unit());
         }
-        let d = mgr.timer_details(TIMER_UNIT, SERVICE_UNIT).await?;
-        crate::outln!(
-            "enabled {TIMER_UNIT}: runs '{} idle' then '{} prune' on schedule {schedule:?} ({})",
-            ccy.display(),
-            ccy.display(),
-            calendar.normalized
-        );
-        crate::outln!("next run: {}", when(d.next_elapse_usec, now_secs()));
         Ok(())
     })
 }
 
-/// Puts back a unit file's previous text, or removes it when there was
-/// none.
-fn restore(path: &Path, old: Option<&[u8]>) -> Result<()> {
-    match old {
-        Some(text) => crate::host::fs::write_atomic(path, text, 0o644),
-        None => match std::fs::remove_file(path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(e).with_context(|| format!("cannot remove {}", path.display()))
-            }
-            _ => Ok(()),
-        },
-    }
-}
-
 fn disable(ctx: &Ctx) -> Result<()> {
-    let (service_file, timer_file) = unit_files(ctx);
     ctx.block_on(async {
         let host = Host::connect(ctx).await?;
-        let mgr = &host.mgr;
-        let timer = mgr.unit_state(TIMER_UNIT).await?;
-        let had_files = service_file.exists() || timer_file.exists();
-        if !had_files && timer.load_state == LoadState::NotFound {
-            crate::outln!("{TIMER_UNIT} is not enabled");
-            return Ok(());
+        let had = timer::disable(&host).await?;
+        if had.is_empty() {
+            crate::outln!("ccy's timers are not enabled");
         }
-        if timer.is_up() {
-            let result = mgr.stop(TIMER_UNIT).await?;
-            if result != JobResult::Done {
-                return Err(Error::new(
-                    ExitKind::Session,
-                    format!(
-                        "stopping {TIMER_UNIT} ended with job result {}",
-                        result.as_str()
-                    ),
-                ));
-            }
+        for t in had {
+            crate::outln!(
+                "disabled {} and removed its units from {}",
+                t.timer_unit(),
+                display_home(&ctx.paths.systemd_user_dir(), &ctx.paths.home)
+            );
         }
-        mgr.disable_unit_file(TIMER_UNIT).await?;
-        restore(&timer_file, None)?;
-        restore(&service_file, None)?;
-        mgr.reload().await?;
-        crate::outln!(
-            "disabled {TIMER_UNIT} and removed its units from {}",
-            display_home(&ctx.paths.systemd_user_dir(), &ctx.paths.home)
-        );
+        crate::outln!("hint: the next new session installs them again unless prune.timer = false");
         Ok(())
     })
 }
 
 fn status(ctx: &Ctx) -> Result<()> {
     let loaded = ctx.config(None)?.finish()?;
-    let configured = loaded.config.prune.schedule.trim().to_owned();
-    let d = ctx.block_on(async {
+    let all = ctx.block_on(async {
         let host = Host::connect(ctx).await?;
-        let mgr = &host.mgr;
-        mgr.timer_details(TIMER_UNIT, SERVICE_UNIT).await
+        timer::details(&host).await
     })?;
-    let normalized = check_schedule(&configured).ok().map(|c| c.normalized);
-    crate::out!(
-        "{}",
-        status_text(&d, &configured, normalized.as_deref(), now_secs())
-    );
+    let now = now_secs();
+    let mut out = String::new();
+    for (task, d) in &all {
+        let configured = timer::schedule(&loaded.config, *task);
+        let normalized = configured.and_then(|c| check_schedule(c).ok().map(|c| c.normalized));
+        out.push_str(&status_text(
+            *task,
+            d,
+            configured,
+            normalized.as_deref(),
+            now,
+        ));
+    }
+    crate::out!("{out}");
     Ok(())
 }
 
-/// The text of `ccy timer status` (pure, for tests): `configured` is the
-/// configuration's schedule, `normalized` systemd's form of it when it
-/// parses; `now` seconds since the Unix epoch.
+/// The text of `ccy timer status` for `task`'s timer (pure, for tests):
+/// `configured` is the configuration's schedule (`None`: the task is off),
+/// `normalized` systemd's form of it when it parses; `now` seconds since
+/// the Unix epoch.
 #[must_use]
 pub fn status_text(
+    task: Task,
     d: &TimerDetails,
-    configured: &str,
+    configured: Option<&str>,
     normalized: Option<&str>,
     now: u64,
 ) -> String {
     use std::fmt::Write as _;
+    let (timer_unit, service_unit) = (task.timer_unit(), task.service_unit());
     let mut out = String::new();
+    let key = format!("{}.schedule", task.verb());
     if d.load_state != LoadState::Loaded {
-        let _ = writeln!(
-            out,
-            "timer:     not enabled ({TIMER_UNIT} is not installed)"
-        );
-        let _ = writeln!(out, "schedule:  {configured} (config prune.schedule)");
-        let _ = writeln!(out, "hint: enable it with 'ccy timer enable'");
+        let _ = writeln!(out, "{timer_unit}: not enabled (not installed)");
+        match configured {
+            Some(c) => {
+                let _ = writeln!(out, "  schedule:  {c} (config {key})");
+                let _ = writeln!(out, "  hint: enable it with 'ccy timer enable'");
+            }
+            None => {
+                let _ = writeln!(out, "  off: config idle.stop is \"off\"");
+            }
+        }
         return out;
     }
+    let configured = configured.unwrap_or("off");
     let _ = writeln!(
         out,
-        "timer:     {TIMER_UNIT}, {}, {}",
+        "{timer_unit}: {}, {}",
         d.unit_file_state, d.active_state
     );
     let installed = d.calendar.join("; ");
-    let _ = writeln!(out, "schedule:  {installed}");
+    let _ = writeln!(out, "  schedule:  {installed}");
     if normalized.is_some_and(|n| !d.calendar.iter().any(|c| c == n)) {
         let _ = writeln!(
             out,
-            "           (the configuration says {configured:?}: run 'ccy timer enable' to apply it)"
+            "             (the configuration says {configured:?}: run 'ccy timer enable' to apply it)"
         );
     }
-    let _ = writeln!(out, "next run:  {}", when(d.next_elapse_usec, now));
+    let _ = writeln!(out, "  next run:  {}", when(d.next_elapse_usec, now));
     let last = if d.service_active_state == ActiveState::Activating {
         format!("running now (since {})", when(d.service_start_usec, now))
     } else if d.service_start_usec > 0 {
         let result = match d.service_result.as_str() {
             "success" => "success".to_owned(),
             r => format!(
-                "{r} (exit status {}; see 'journalctl --user -u {SERVICE_UNIT}')",
+                "{r} (exit status {}; see 'journalctl --user -u {service_unit}')",
                 d.service_exit_status
             ),
         };
@@ -310,13 +210,13 @@ pub fn status_text(
         // The timer's stamp outlives the user manager; the service's result
         // does not.
         format!(
-            "{}: result not known since the user manager restarted (see 'journalctl --user -u {SERVICE_UNIT}')",
+            "{}: result not known since the user manager restarted (see 'journalctl --user -u {service_unit}')",
             when(d.last_trigger_usec, now)
         )
     } else {
         "never".to_owned()
     };
-    let _ = writeln!(out, "last run:  {last}");
+    let _ = writeln!(out, "  last run:  {last}");
     out
 }
 
@@ -361,15 +261,6 @@ mod tests {
     }
 
     #[test]
-    fn spread_is_a_tenth_within_bounds() {
-        assert_eq!(spread(Some(86_400)), (300, 60));
-        assert_eq!(spread(Some(3600)), (300, 60));
-        assert_eq!(spread(Some(300)), (30, 30));
-        assert_eq!(spread(Some(5)), (0, 1));
-        assert_eq!(spread(None), (300, 60));
-    }
-
-    #[test]
     fn status_text_snapshots() {
         let now = 1_795_237_200; // 2026-11-21T05:00:00Z
         let d = TimerDetails {
@@ -385,20 +276,25 @@ mod tests {
             service_exit_usec: (now - 5 * 3600 + 2) * 1_000_000,
             service_exit_status: 4,
         };
-        insta::assert_snapshot!(status_text(&d, "hourly", Some("*-*-* *:00:00"), now), @r#"
-        timer:     ccy-prune.timer, enabled, active
-        schedule:  *-*-* 00:00:00
-                   (the configuration says "hourly": run 'ccy timer enable' to apply it)
-        next run:  2026-11-22T00:02:00Z (in 19h)
-        last run:  2026-11-21T00:00:01Z (4h ago): exit-code (exit status 4; see 'journalctl --user -u ccy-prune.service')
+        insta::assert_snapshot!(status_text(Task::Prune, &d, Some("hourly"), Some("*-*-* *:00:00"), now), @r#"
+        ccy-prune.timer: enabled, active
+          schedule:  *-*-* 00:00:00
+                     (the configuration says "hourly": run 'ccy timer enable' to apply it)
+          next run:  2026-11-22T00:02:00Z (in 19h)
+          last run:  2026-11-21T00:00:01Z (4h ago): exit-code (exit status 4; see 'journalctl --user -u ccy-prune.service')
         "#);
-        insta::assert_snapshot!(status_text(&TimerDetails {
+        let missing = TimerDetails {
             load_state: "not-found".into(),
             ..TimerDetails::default()
-        }, "daily", Some("*-*-* 00:00:00"), now), @"
-        timer:     not enabled (ccy-prune.timer is not installed)
-        schedule:  daily (config prune.schedule)
-        hint: enable it with 'ccy timer enable'
+        };
+        insta::assert_snapshot!(status_text(Task::Prune, &missing, Some("daily"), Some("*-*-* 00:00:00"), now), @"
+        ccy-prune.timer: not enabled (not installed)
+          schedule:  daily (config prune.schedule)
+          hint: enable it with 'ccy timer enable'
         ");
+        insta::assert_snapshot!(status_text(Task::Idle, &missing, None, None, now), @r#"
+        ccy-idle.timer: not enabled (not installed)
+          off: config idle.stop is "off"
+        "#);
     }
 }

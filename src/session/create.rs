@@ -100,6 +100,12 @@ pub async fn create(
         check_state_volume_free(api, &name).await?;
     }
     ensure_linger(ctx.paths.uid).await;
+    // The timers follow the user's own configuration, never a project's.
+    if !crate::session::timer::installed(&ctx.paths.systemd_user_dir())
+        && let Ok(user) = ctx.config(None).and_then(crate::config::Loader::finish)
+    {
+        crate::session::timer::ensure(host, &user.config).await;
+    }
     let image = ImageSpec {
         name: config.image.name.clone(),
         base: config.image.base.clone(),

@@ -279,13 +279,15 @@ mod tests {
         # layers, later ones win: defaults, /home/dev/.config/ccy/config.toml (absent), /w/app/.claude/ccy/config.toml, CCY_* environment variables
         agent.command = ["bash", "-l"]                                    # env CCY_AGENT_COMMAND
         agent.token = ""                                                  # default
-        idle.stop = "off"                                                 # default
+        idle.schedule = "hourly"                                          # default
+        idle.stop = "24h"                                                 # default
         idle.warn = "1h"                                                  # default
         image.agent_install = "npm install -g @anthropic-ai/claude-code"  # default
         image.base = "docker.io/library/node:22-trixie-slim"              # /w/app/.claude/ccy/config.toml
         image.name = "localhost/x:1"                                      # env CCY_IMAGE_NAME
         prune.age = "7d"                                                  # default
         prune.schedule = "daily"                                          # default
+        prune.timer = true                                                # default
         session.autostart = true                                          # default
         session.cpus = 0.0                                                # default
         session.env = []                                                  # default
@@ -331,10 +333,15 @@ mod tests {
               "source": "default",
               "value": ""
             },
+            "idle.schedule": {
+              "from": null,
+              "source": "default",
+              "value": "hourly"
+            },
             "idle.stop": {
               "from": null,
               "source": "default",
-              "value": "off"
+              "value": "24h"
             },
             "idle.warn": {
               "from": null,
@@ -365,6 +372,11 @@ mod tests {
               "from": null,
               "source": "default",
               "value": "daily"
+            },
+            "prune.timer": {
+              "from": null,
+              "source": "default",
+              "value": true
             },
             "session.autostart": {
               "from": null,

@@ -448,3 +448,93 @@ pub fn image_check(image: Option<(&ImageSpec, &ImageLabels)>, api: bool) -> Chec
         },
     }
 }
+
+/// What `timers` was given for one of ccy's timers: the task, its schedule
+/// in the user's own configuration (`None`: the task is off) and the
+/// timer's state read from the user manager.
+pub type TimerSeen = (Task, Option<String>, TimerDetails);
+
+/// Check `timers`: ccy's timers (`ccy-prune.timer`, and `ccy-idle.timer`
+/// while `[idle] stop` is not `off`) are installed, enabled, active and on
+/// the configured schedule. `opted_out` is `[prune] timer = false`;
+/// `seen` is `Err` when the user manager could not be asked. A missing,
+/// disabled or stale timer is a warning (sessions work without it), fixed
+/// by `ccy timer enable`.
+#[must_use]
+pub fn timers(opted_out: bool, seen: std::result::Result<Vec<TimerSeen>, String>) -> Check {
+    let seen = match seen {
+        Ok(s) => s,
+        Err(e) => {
+            return Check::warning(
+                "timers",
+                format!(
+                    "cannot ask the user manager: {}",
+                    e.lines().next().unwrap_or_default()
+                ),
+                None,
+            );
+        }
+    };
+    let mut wrong = Vec::new();
+    let mut fine = Vec::new();
+    for (task, schedule, d) in &seen {
+        let unit = task.timer_unit();
+        let installed = d.load_state == LoadState::Loaded;
+        match schedule {
+            None if installed => {
+                wrong.push(format!("{unit} is installed though [idle] stop is \"off\""))
+            }
+            None => {}
+            Some(_) if opted_out => {}
+            Some(_) if !installed => wrong.push(format!("{unit} is not installed")),
+            Some(_) if d.unit_file_state != "enabled" => {
+                wrong.push(format!("{unit} is {}", d.unit_file_state));
+            }
+            Some(_) if d.active_state != ActiveState::Active => {
+                wrong.push(format!("{unit} is {}", d.active_state));
+            }
+            Some(s) => match crate::host::systemd::calendar::check_schedule(s) {
+                Ok(c) if !d.calendar.iter().any(|x| *x == c.normalized) => wrong.push(format!(
+                    "{unit} runs on {:?}, the configuration says {s:?}",
+                    d.calendar.join("; ")
+                )),
+                Ok(_) => fine.push(format!("{unit} ({s})")),
+                Err(e) => wrong.push(format!("invalid [{}] schedule: {e}", task.verb())),
+            },
+        }
+    }
+    if opted_out {
+        let installed: Vec<_> = seen
+            .iter()
+            .filter(|(_, _, d)| d.load_state == LoadState::Loaded)
+            .map(|(t, _, _)| t.timer_unit())
+            .collect();
+        return if installed.is_empty() {
+            Check::ok(
+                "timers",
+                "off ([prune] timer = false): nothing prunes stale sessions",
+            )
+        } else {
+            Check::warning(
+                "timers",
+                format!(
+                    "[prune] timer = false, but {} still installed",
+                    installed.join(" and ")
+                ),
+                Some("ccy timer disable".to_owned()),
+            )
+        };
+    }
+    if wrong.is_empty() {
+        Check::ok("timers", format!("enabled and active: {}", fine.join(", ")))
+    } else {
+        Check::warning(
+            "timers",
+            format!(
+                "{}: stale sessions are not pruned (or idle ones stopped) on schedule",
+                wrong.join("; ")
+            ),
+            Some("ccy timer enable".to_owned()),
+        )
+    }
+}

@@ -225,3 +225,83 @@ fn report_layout() {
     let ok = render(&checks[..1]);
     assert!(ok.ends_with("\nall checks passed\n"), "{ok}");
 }
+
+#[test]
+fn timer_states() {
+    let up = |calendar: &str| TimerDetails {
+        load_state: "loaded".into(),
+        unit_file_state: "enabled".into(),
+        active_state: "active".into(),
+        calendar: vec![calendar.into()],
+        ..TimerDetails::default()
+    };
+    let missing = TimerDetails {
+        load_state: "not-found".into(),
+        ..TimerDetails::default()
+    };
+    let both = |idle: TimerDetails, prune: TimerDetails| {
+        vec![
+            (Task::Idle, Some("hourly".to_owned()), idle),
+            (Task::Prune, Some("daily".to_owned()), prune),
+        ]
+    };
+    let ok = timers(false, Ok(both(up("*-*-* *:00:00"), up("*-*-* 00:00:00"))));
+    assert_eq!(ok.level, Level::Ok, "{}", ok.message);
+    assert_eq!(
+        ok.message,
+        "enabled and active: ccy-idle.timer (hourly), ccy-prune.timer (daily)"
+    );
+
+    let gone = timers(false, Ok(both(missing.clone(), missing.clone())));
+    assert_eq!(gone.level, Level::Warning);
+    assert!(
+        gone.message
+            .starts_with("ccy-idle.timer is not installed; ccy-prune.timer is not installed"),
+        "{}",
+        gone.message
+    );
+    assert_eq!(gone.fix.as_deref(), Some("ccy timer enable"));
+
+    let disabled = TimerDetails {
+        unit_file_state: "disabled".into(),
+        ..up("*-*-* 00:00:00")
+    };
+    let w = timers(false, Ok(both(up("*-*-* *:00:00"), disabled)));
+    assert!(
+        w.message.starts_with("ccy-prune.timer is disabled"),
+        "{}",
+        w.message
+    );
+    assert_eq!(w.fix.as_deref(), Some("ccy timer enable"));
+
+    let stale = timers(false, Ok(both(up("*-*-* *:00:00"), up("*-*-* *:00:00"))));
+    assert!(
+        stale.message.starts_with(
+            "ccy-prune.timer runs on \"*-*-* *:00:00\", the configuration says \"daily\""
+        ),
+        "{}",
+        stale.message
+    );
+
+    // [idle] stop = "off": the idle timer should not be there.
+    let idle_off = vec![
+        (Task::Idle, None, up("*-*-* *:00:00")),
+        (Task::Prune, Some("daily".to_owned()), up("*-*-* 00:00:00")),
+    ];
+    let w = timers(false, Ok(idle_off));
+    assert!(
+        w.message
+            .contains("ccy-idle.timer is installed though [idle] stop is \"off\""),
+        "{}",
+        w.message
+    );
+
+    // Opted out: fine when nothing is installed, a warning when some is.
+    let out = timers(true, Ok(both(missing.clone(), missing.clone())));
+    assert_eq!(out.level, Level::Ok);
+    let left = timers(true, Ok(both(missing, up("*-*-* 00:00:00"))));
+    assert_eq!(left.level, Level::Warning);
+    assert_eq!(left.fix.as_deref(), Some("ccy timer disable"));
+
+    assert_eq!(timers(false, Err("no bus".into())).level, Level::Warning);
+}
