@@ -100,12 +100,7 @@ pub async fn create(
         check_state_volume_free(api, &name).await?;
     }
     ensure_linger(ctx.paths.uid).await;
-    // The timers follow the user's own configuration, never a project's.
-    if !crate::session::timer::installed(&ctx.paths.systemd_user_dir())
-        && let Ok(user) = ctx.config(None).and_then(crate::config::Loader::finish)
-    {
-        crate::session::timer::ensure(host, &user.config).await;
-    }
+    crate::session::timer::ensure_for_user(host).await;
     let image = ImageSpec {
         name: config.image.name.clone(),
         base: config.image.base.clone(),

@@ -77,6 +77,22 @@ pub fn installed(dir: &Path) -> bool {
     unit_files(dir, Task::Prune).1.exists()
 }
 
+/// [`ensure`] with the user's own configuration (never a project's), after
+/// the cheap check that the prune timer is not installed yet: what session
+/// creation calls, as it turns on linger.
+pub async fn ensure_for_user(host: &Host<'_>) {
+    if installed(&host.ctx.paths.systemd_user_dir()) {
+        return;
+    }
+    if let Ok(user) = host
+        .ctx
+        .config(None)
+        .and_then(crate::config::Loader::finish)
+    {
+        ensure(host, &user.config).await;
+    }
+}
+
 /// Installs ccy's timers when `config` (the user's own configuration:
 /// `[prune] timer`) wants them and the prune timer is not installed yet,
 /// printing one line when it does; a failure is a warning, as sessions
@@ -117,18 +133,7 @@ pub async fn enable(host: &Host<'_>, config: &Config) -> Result<Enabled> {
     let ctx = host.ctx;
     let mgr = &host.mgr;
     let dir = ctx.paths.systemd_user_dir();
-    let mut wanted: Vec<(Task, String, Calendar)> = Vec::new();
-    let mut removed = Vec::new();
-    for task in Task::ALL {
-        match schedule(config, task) {
-            Some(s) => {
-                let calendar = check_schedule(s)
-                    .with_context(|| format!("invalid [{}] schedule", task.verb()))?;
-                wanted.push((task, s.to_owned(), calendar));
-            }
-            None => removed.push(task),
-        }
-    }
+    let (wanted, removed) = plan(config)?;
     let ccy = std::env::current_exe()
         .and_then(std::fs::canonicalize)
         .context("cannot find the path of the ccy binary")?;
@@ -171,22 +176,7 @@ pub async fn enable(host: &Host<'_>, config: &Config) -> Result<Enabled> {
         }
         Ok(())
     };
-    // Timers turned off: stop and disable before their files go.
-    let mut really_removed = Vec::new();
-    for task in &removed {
-        let state = mgr.unit_state(task.timer_unit()).await?;
-        if state.load_state == LoadState::NotFound && !unit_files(&dir, *task).1.exists() {
-            continue;
-        }
-        if state.is_up() {
-            mgr.stop(task.timer_unit()).await?;
-        }
-        mgr.disable_unit_file(task.timer_unit()).await?;
-        let (service, timer) = unit_files(&dir, *task);
-        restore(&timer, None)?;
-        restore(&service, None)?;
-        really_removed.push(*task);
-    }
+    let really_removed = remove_turned_off(host, &removed).await?;
     for (task, units) in &texts {
         let (service, timer) = unit_files(&dir, *task);
         write_atomic(&service, units.service.as_bytes(), 0o644)?;
@@ -220,6 +210,42 @@ pub async fn enable(host: &Host<'_>, config: &Config) -> Result<Enabled> {
     // As `systemctl enable` does: the new [Install] symlinks are part of
     // the units' configuration.
     mgr.reload().await?;
+    let installed = start_all(mgr, wanted).await?;
+    Ok(Enabled {
+        ccy,
+        installed,
+        removed: really_removed,
+    })
+}
+
+/// A timer to install: its task, the schedule as configured and systemd's
+/// reading of it.
+type Wanted = (Task, String, Calendar);
+
+/// Each task's schedule in `config`, checked with systemd's parser: the
+/// timers wanted and the tasks turned off.
+fn plan(config: &Config) -> Result<(Vec<Wanted>, Vec<Task>)> {
+    let mut wanted: Vec<Wanted> = Vec::new();
+    let mut removed = Vec::new();
+    for task in Task::ALL {
+        match schedule(config, task) {
+            Some(s) => {
+                let calendar = check_schedule(s)
+                    .with_context(|| format!("invalid [{}] schedule", task.verb()))?;
+                wanted.push((task, s.to_owned(), calendar));
+            }
+            None => removed.push(task),
+        }
+    }
+    Ok((wanted, removed))
+}
+
+/// Starts (or restarts, so a new schedule applies) each wanted timer and
+/// reads its next elapse.
+async fn start_all(
+    mgr: &crate::host::systemd::UserManager,
+    wanted: Vec<Wanted>,
+) -> Result<Vec<Installed>> {
     let mut installed = Vec::new();
     for (task, schedule, calendar) in wanted {
         let unit = task.timer_unit();
@@ -244,11 +270,30 @@ pub async fn enable(host: &Host<'_>, config: &Config) -> Result<Enabled> {
             next_elapse_usec: d.next_elapse_usec,
         });
     }
-    Ok(Enabled {
-        ccy,
-        installed,
-        removed: really_removed,
-    })
+    Ok(installed)
+}
+
+/// Stops, disables and removes the timers of `tasks` (turned off by the
+/// configuration) that are there; returns those that were.
+async fn remove_turned_off(host: &Host<'_>, tasks: &[Task]) -> Result<Vec<Task>> {
+    let mgr = &host.mgr;
+    let dir = host.ctx.paths.systemd_user_dir();
+    let mut really_removed = Vec::new();
+    for task in tasks {
+        let state = mgr.unit_state(task.timer_unit()).await?;
+        if state.load_state == LoadState::NotFound && !unit_files(&dir, *task).1.exists() {
+            continue;
+        }
+        if state.is_up() {
+            mgr.stop(task.timer_unit()).await?;
+        }
+        mgr.disable_unit_file(task.timer_unit()).await?;
+        let (service, timer) = unit_files(&dir, *task);
+        restore(&timer, None)?;
+        restore(&service, None)?;
+        really_removed.push(*task);
+    }
+    Ok(really_removed)
 }
 
 /// Stops and disables ccy's timers and removes their unit files (a run in

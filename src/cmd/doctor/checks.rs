@@ -482,7 +482,7 @@ pub fn timers(opted_out: bool, seen: std::result::Result<Vec<TimerSeen>, String>
         let installed = d.load_state == LoadState::Loaded;
         match schedule {
             None if installed => {
-                wrong.push(format!("{unit} is installed though [idle] stop is \"off\""))
+                wrong.push(format!("{unit} is installed though [idle] stop is \"off\""));
             }
             None => {}
             Some(_) if opted_out => {}
@@ -494,7 +494,7 @@ pub fn timers(opted_out: bool, seen: std::result::Result<Vec<TimerSeen>, String>
                 wrong.push(format!("{unit} is {}", d.active_state));
             }
             Some(s) => match crate::host::systemd::calendar::check_schedule(s) {
-                Ok(c) if !d.calendar.iter().any(|x| *x == c.normalized) => wrong.push(format!(
+                Ok(c) if !d.calendar.contains(&c.normalized) => wrong.push(format!(
                     "{unit} runs on {:?}, the configuration says {s:?}",
                     d.calendar.join("; ")
                 )),
