@@ -263,15 +263,18 @@ impl Drop for UserConfig {
     }
 }
 
-/// Disables the timer when dropped (a failed test must not leave it
-/// running `ccy idle` and `ccy prune` every 5 s).
+/// Disables both of ccy's timers when dropped (a failed test must not
+/// leave them running `ccy idle` and `ccy prune` every 5 s).
 struct TimerOff;
 
 impl Drop for TimerOff {
     fn drop(&mut self) {
-        sh("systemctl --user disable --now ccy-prune.timer; \
-            rm -f ~/.config/systemd/user/ccy-prune.timer ~/.config/systemd/user/ccy-prune.service; \
-            systemctl --user daemon-reload");
+        sh(
+            "systemctl --user disable --now ccy-prune.timer ccy-idle.timer; \
+            rm -f ~/.config/systemd/user/ccy-prune.timer ~/.config/systemd/user/ccy-prune.service \
+                  ~/.config/systemd/user/ccy-idle.timer ~/.config/systemd/user/ccy-idle.service; \
+            systemctl --user daemon-reload",
+        );
     }
 }
 
@@ -279,22 +282,50 @@ fn unit_prop(unit: &str, prop: &str) -> String {
     sh_ok(&format!("systemctl --user show -P {prop} {}", q(unit)))
 }
 
+const UNIT_DIR: &str = ".config/systemd/user";
+
+/// The `.service` and `.timer` file of ccy's `task` timer (`idle`, `prune`).
+fn timer_files(task: &str) -> (PathBuf, PathBuf) {
+    let units = home().join(UNIT_DIR);
+    (
+        units.join(format!("ccy-{task}.service")),
+        units.join(format!("ccy-{task}.timer")),
+    )
+}
+
+/// Waits until `service` has run twice, the last run a success.
+fn ran_twice(service: &str) {
+    let first = {
+        let mut id = String::new();
+        eventually(30, &format!("{service} ran"), || {
+            id = unit_prop(service, "InvocationID");
+            !id.is_empty() && active_state(service) != "activating"
+        });
+        id
+    };
+    eventually(30, &format!("{service} ran again"), || {
+        let id = unit_prop(service, "InvocationID");
+        !id.is_empty() && id != first
+    });
+    eventually(15, &format!("a run of {service} succeeded"), || {
+        unit_prop(service, "Result") == "success" && unit_prop(service, "ExecMainStatus") == "0"
+    });
+}
+
 /// `ccy timer enable` refuses an invalid schedule without writing
 /// anything, writes units that `systemd-analyze --user verify` accepts,
-/// enables and starts the timer, whose service then runs `ccy idle` and
-/// `ccy prune` on a 5-second schedule; `status` reports it; an invalid
-/// schedule later leaves the installed units as they were; `disable`
-/// stops, disables and removes them.
+/// enables and starts both timers, whose services then run `ccy idle` and
+/// `ccy prune` on a 5-second schedule; `status` reports them; an invalid
+/// schedule later leaves the installed units as they were; `[idle] stop =
+/// "off"` removes the idle timer only; `disable` stops, disables and
+/// removes them.
 #[test]
 fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
     let _g = exclusive();
     let _off = TimerOff;
     let dir = home();
-    let units = home().join(".config/systemd/user");
-    let (service, timer) = (
-        units.join("ccy-prune.service"),
-        units.join("ccy-prune.timer"),
-    );
+    let (service, timer) = timer_files("prune");
+    let (idle_service, idle_timer) = timer_files("idle");
     let config = UserConfig::set("[prune]\nschedule = \"bogus\"\n");
 
     let out = ccy(&dir, &["timer", "enable"]);
@@ -304,20 +335,34 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
         "{}",
         out.stderr
     );
-    assert!(!service.exists() && !timer.exists());
+    for f in [&service, &timer, &idle_service, &idle_timer] {
+        assert!(!f.exists(), "{}", f.display());
+    }
     let out = ccy(&dir, &["timer", "status"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("not enabled"), "{}", out.stdout);
-
-    config.write("[prune]\nschedule = \"*:*:0/5\"\n");
-    let out = ccy(&dir, &["timer", "enable"]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
-        out.stdout.contains("enabled ccy-prune.timer"),
+        out.stdout.contains("ccy-prune.timer: not enabled"),
         "{}",
         out.stdout
     );
-    for f in [&service, &timer] {
+    assert!(
+        out.stdout.contains("ccy-idle.timer: not enabled"),
+        "{}",
+        out.stdout
+    );
+
+    config
+        .write("[idle]\nstop = \"48h\"\nschedule = \"*:*:0/5\"\n[prune]\nschedule = \"*:*:0/5\"\n");
+    let out = ccy(&dir, &["timer", "enable"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    for t in ["ccy-prune.timer", "ccy-idle.timer"] {
+        assert!(
+            out.stdout.contains(&format!("enabled {t}")),
+            "{t}: {}",
+            out.stdout
+        );
+    }
+    for f in [&service, &timer, &idle_service, &idle_timer] {
         let v = sh(&format!(
             "systemd-analyze --user verify {} 2>&1",
             q(f.to_str().unwrap())
@@ -329,47 +374,40 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
             String::from_utf8_lossy(&v.stdout)
         );
     }
-    let service_text = std::fs::read_to_string(&service).unwrap();
-    assert!(
-        service_text.contains(&format!(
-            "ExecStart=-\"{}\" \"idle\"",
-            crate::support::ccy_bin()
-        )),
-        "{service_text}"
-    );
-    assert_eq!(
-        sh_ok("systemctl --user is-enabled ccy-prune.timer"),
-        "enabled"
-    );
-    assert_eq!(active_state("ccy-prune.timer"), "active");
-    assert!(unit_prop("ccy-prune.timer", "TimersCalendar").contains("*-*-* *:*:00/5"));
-    // A tenth of the 5 s interval: no random delay, 1 s accuracy.
-    assert_eq!(unit_prop("ccy-prune.timer", "AccuracyUSec"), "1s");
-    assert_eq!(unit_prop("ccy-prune.timer", "RandomizedDelayUSec"), "0");
-    assert_eq!(unit_prop("ccy-prune.timer", "NeedDaemonReload"), "no");
+    for (f, verb) in [(&service, "prune"), (&idle_service, "idle")] {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert!(
+            text.contains(&format!(
+                "ExecStart=-\"{}\" \"{verb}\"",
+                crate::support::ccy_bin()
+            )),
+            "{text}"
+        );
+    }
+    for t in ["ccy-prune.timer", "ccy-idle.timer"] {
+        assert_eq!(
+            sh_ok(&format!("systemctl --user is-enabled {t}")),
+            "enabled"
+        );
+        assert_eq!(active_state(t), "active", "{t}");
+        assert!(
+            unit_prop(t, "TimersCalendar").contains("*-*-* *:*:00/5"),
+            "{t}"
+        );
+        // A tenth of the 5 s interval: no random delay, 1 s accuracy.
+        assert_eq!(unit_prop(t, "AccuracyUSec"), "1s", "{t}");
+        assert_eq!(unit_prop(t, "RandomizedDelayUSec"), "0", "{t}");
+        assert_eq!(unit_prop(t, "NeedDaemonReload"), "no", "{t}");
+    }
 
-    // The service runs, and runs again.
-    let first = {
-        let mut id = String::new();
-        eventually(30, "ccy-prune.service ran", || {
-            id = unit_prop("ccy-prune.service", "InvocationID");
-            !id.is_empty() && active_state("ccy-prune.service") != "activating"
-        });
-        id
-    };
-    eventually(30, "ccy-prune.service ran again", || {
-        let id = unit_prop("ccy-prune.service", "InvocationID");
-        !id.is_empty() && id != first
-    });
+    // Each service runs, and runs again.
+    ran_twice("ccy-prune.service");
+    ran_twice("ccy-idle.service");
     let journal = sh_ok("journalctl --user -u ccy-prune.service -o cat --no-pager");
     assert!(
-        journal.contains("no running session has idle.stop set"),
+        journal.contains("nothing to prune") || journal.contains("kept "),
         "{journal}"
     );
-    eventually(15, "a run of ccy-prune.service succeeded", || {
-        unit_prop("ccy-prune.service", "Result") == "success"
-            && unit_prop("ccy-prune.service", "ExecMainStatus") == "0"
-    });
 
     // While the service runs (every 5 s here) the timer has no next
     // elapse and status says "next run: none": read it between runs.
@@ -378,16 +416,17 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
         if !out.stdout.contains("running now") {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::thread::sleep(Duration::from_millis(200));
         out = ccy(&dir, &["timer", "status"]);
     }
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(
-        out.stdout
-            .contains("timer:     ccy-prune.timer, enabled, active"),
-        "{}",
-        out.stdout
-    );
+    for t in ["ccy-prune.timer", "ccy-idle.timer"] {
+        assert!(
+            out.stdout.contains(&format!("{t}: enabled, active")),
+            "{}",
+            out.stdout
+        );
+    }
     assert!(
         out.stdout.contains("schedule:  *-*-* *:*:00/5"),
         "{}",
@@ -397,21 +436,36 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
     assert!(out.stdout.contains("last run:  "), "{}", out.stdout);
     assert!(!out.stdout.contains("last run:  never"), "{}", out.stdout);
 
-    // An invalid schedule leaves the installed timer as it was.
+    // An invalid schedule leaves the installed timers as they were.
     let before = (
         std::fs::read(&service).unwrap(),
         std::fs::read(&timer).unwrap(),
+        std::fs::read(&idle_timer).unwrap(),
     );
-    config.write("[prune]\nschedule = \"*:*:0/5 every day\"\n");
+    config.write("[idle]\nstop = \"48h\"\n[prune]\nschedule = \"*:*:0/5 every day\"\n");
     let out = ccy(&dir, &["timer", "enable"]);
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         before,
         (
             std::fs::read(&service).unwrap(),
-            std::fs::read(&timer).unwrap()
+            std::fs::read(&timer).unwrap(),
+            std::fs::read(&idle_timer).unwrap(),
         )
     );
+    assert_eq!(active_state("ccy-prune.timer"), "active");
+
+    // `[idle] stop = "off"` takes the idle timer away, not the prune one.
+    config.write("[idle]\nstop = \"off\"\n[prune]\nschedule = \"*:*:0/5\"\n");
+    let out = ccy(&dir, &["timer", "enable"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("removed ccy-idle.timer"),
+        "{}",
+        out.stdout
+    );
+    assert!(!idle_service.exists() && !idle_timer.exists());
+    assert_eq!(active_state("ccy-idle.timer"), "inactive");
     assert_eq!(active_state("ccy-prune.timer"), "active");
 
     let out = ccy(&dir, &["timer", "disable"]);
@@ -422,7 +476,111 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
     assert!(!enabled.status.success());
     let out = ccy(&dir, &["timer", "disable"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("is not enabled"), "{}", out.stdout);
+    assert!(out.stdout.contains("are not enabled"), "{}", out.stdout);
+}
+
+/// `ccy doctor --json`'s `timers` check: its level and fix.
+fn doctor_timers(env: &str) -> (String, String, Option<String>) {
+    let out = sh(&format!(
+        "cd ~ && {env} {} doctor --json",
+        q(crate::support::ccy_bin())
+    ));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "timers")
+        .unwrap_or_else(|| panic!("no timers check: {v}"))
+        .clone();
+    (
+        check["level"].as_str().unwrap().to_owned(),
+        check["message"].as_str().unwrap().to_owned(),
+        check["fix"].as_str().map(str::to_owned),
+    )
+}
+
+/// The first session created installs both timers, in one line, as it
+/// turns on linger; later ones say nothing; `doctor` sees them, reports a
+/// disabled one with `ccy timer enable` as the fix; `prune.timer = false`
+/// (which the rest of the suite runs with) opts out.
+#[test]
+fn the_first_new_session_installs_the_timers_and_doctor_checks_them() {
+    let _g = exclusive();
+    // Start without timers, and leave none behind.
+    drop(TimerOff);
+    let _off = TimerOff;
+    let _config = UserConfig::set("");
+    let repo = Repo::new("timer-first");
+    let (_, prune_timer) = timer_files("prune");
+    let (_, idle_timer) = timer_files("idle");
+    let with_timer = "env -u CCY_PRUNE_TIMER";
+
+    // Opted out (the suite's CCY_PRUNE_TIMER=false): nothing installed.
+    let out = ccy(&repo.dir, &["new", "-d"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stderr.contains("timers"), "{}", out.stderr);
+    assert!(!prune_timer.exists());
+    let (level, message, _) = doctor_timers("");
+    assert_eq!(level, "ok", "{message}");
+    assert!(message.starts_with("off"), "{message}");
+
+    let new = |env: &str| {
+        let out = sh(&format!(
+            "cd {} && {env} {} new -d",
+            q(repo.dir.to_str().unwrap()),
+            q(crate::support::ccy_bin())
+        ));
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let (level, message, fix) = doctor_timers(with_timer);
+    assert_eq!(level, "warning", "{message}");
+    assert!(
+        message.contains("ccy-prune.timer is not installed"),
+        "{message}"
+    );
+    assert_eq!(fix.as_deref(), Some("ccy timer enable"));
+
+    let stderr = new(with_timer);
+    let installed: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("installed ccy's timers"))
+        .collect();
+    assert_eq!(
+        installed,
+        [
+            "installed ccy's timers: idle hourly, prune daily (opt out: prune.timer = false; see 'ccy timer status')"
+        ],
+        "{stderr}"
+    );
+    assert!(prune_timer.exists() && idle_timer.exists());
+    for t in ["ccy-prune.timer", "ccy-idle.timer"] {
+        assert_eq!(active_state(t), "active", "{t}");
+        assert_eq!(
+            sh_ok(&format!("systemctl --user is-enabled {t}")),
+            "enabled"
+        );
+    }
+    let (level, message, _) = doctor_timers(with_timer);
+    assert_eq!(level, "ok", "{message}");
+    assert_eq!(
+        message,
+        "enabled and active: ccy-idle.timer (hourly), ccy-prune.timer (daily)"
+    );
+    // Already there: the next session says nothing about them.
+    let stderr = new(with_timer);
+    assert!(!stderr.contains("timers"), "{stderr}");
+
+    sh_ok("systemctl --user disable --now ccy-prune.timer");
+    let (level, message, fix) = doctor_timers(with_timer);
+    assert_eq!(level, "warning", "{message}");
+    assert!(message.contains("ccy-prune.timer is disabled"), "{message}");
+    assert_eq!(fix.as_deref(), Some("ccy timer enable"));
+    // Opted out with the timers still there: the fix is to disable them.
+    let (level, _, fix) = doctor_timers("");
+    assert_eq!(level, "warning");
+    assert_eq!(fix.as_deref(), Some("ccy timer disable"));
 }
 
 /// Stops the session's unit and makes its recorded tmux activity `secs`
@@ -461,7 +619,8 @@ fn the_timer_prunes_stale_stopped_sessions_and_nothing_else() {
     stop_and_age(&kept, 3 * 3600);
     stop_and_age(&fresh, 600);
     let unit_file = |n: &str| crate::support::quadlet_dir().join(format!("{n}.container"));
-    let _config = UserConfig::set("[prune]\nage = \"1h\"\nschedule = \"*:*:0/5\"\n");
+    let _config =
+        UserConfig::set("[idle]\nstop = \"off\"\n[prune]\nage = \"1h\"\nschedule = \"*:*:0/5\"\n");
 
     let out = ccy(&home(), &["timer", "enable"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
