@@ -279,6 +279,17 @@ impl Loader {
         Self { table, sources }
     }
 
+    /// Starts from an effective configuration, every key counted as a
+    /// default: for overlaying more layers on a finished one.
+    ///
+    /// # Errors
+    /// When `config` does not serialize back to TOML (it always does).
+    pub fn from_config(config: &Config) -> Result<Self> {
+        let table = toml::Table::try_from(config)
+            .map_err(|e| Error::failure(format!("cannot serialize the configuration: {e}")))?;
+        Self::new().overlay(table, &Source::Default)
+    }
+
     /// Overlays the TOML file at `path` when it exists.
     ///
     /// # Errors

@@ -3,6 +3,7 @@
 
 use clap::Args;
 
+use crate::cmd::create_opts::CreateArgs;
 use crate::ctx::{Ctx, notice};
 use crate::error::{Error, ExitKind, Result};
 use crate::host::git::{self, Worktree};
@@ -24,7 +25,10 @@ use crate::session::{Host, checks, store};
 /// worktree has checked out (its HEAD: uncommitted changes are not
 /// copied), and starts the new session there with SRC's agent command and
 /// session options (mounts, environment, limits, network; the Claude token
-/// and image come from the configuration, as for `ccy new`). Then it
+/// and image come from the configuration, as for `ccy new`). The creation
+/// flags (`--memory`, `--mount`, `--token`, …, and agent arguments after
+/// `--`) apply on top of SRC's options, as for `ccy new`. A kept SRC (`ccy
+/// keep`) makes a kept clone; `--keep` keeps the clone of any SRC. Then it
 /// attaches, as `ccy new` does.
 ///
 /// The branch is --branch, else NEW; without either, the new session gets
@@ -64,6 +68,15 @@ pub struct CloneArgs {
     /// Create and start the session without attaching to it.
     #[arg(short, long)]
     pub detach: bool,
+
+    /// Label the new session `ccy.keep=true` (prune never removes it, idle
+    /// never stops it); a clone of a kept session is kept anyway.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Creation options, on top of SRC's.
+    #[command(flatten)]
+    pub create: CreateArgs,
 }
 
 /// Clones the session and attaches to the new one.
@@ -119,19 +132,20 @@ async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Re
         head.get(..12).unwrap_or(&head)
     ));
     let result = async {
-        let mut cfg = ctx.config(Some(&worktree.root))?.finish()?.config;
+        let mut loader = ctx.config(Some(&worktree.root))?;
         if let Some(options) = &meta.options {
-            options.apply(&mut cfg)?;
+            loader = options.layer(loader, &format!("session {}", src.name))?;
         }
+        let cfg = args.create.apply(loader)?.finish()?.config;
         let _lock = find::lock_worktree(&ctx.paths, &worktree)?;
         let new = NewSession {
-            name: Some(name.clone()),
             created_worktree: Some(CreatedWorktree {
                 branch: branch.clone(),
                 new_branch: true,
             }),
             state_from: Some(StateSource::Volume(meta.current_state_volume())),
-            ..NewSession::default()
+            keep: args.keep || src.kept(),
+            ..args.create.new_session(Some(name.clone()))
         };
         let name = create::create(&host, &cfg, &worktree, new).await?;
         store::write_session_id(&worktree, &name)?;

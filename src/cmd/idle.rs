@@ -11,7 +11,6 @@ use crate::ctx::Ctx;
 use crate::error::{Error, ExitKind, Result};
 use crate::host::podman::cli as podman_cli;
 use crate::host::systemd::{JobResult, UserManager};
-use crate::quadlet::keep;
 use crate::session::Host;
 use crate::session::find::{self, SessionInfo, State, TmuxStatus};
 use crate::session::start;
@@ -205,23 +204,6 @@ fn short_time(epoch: u64) -> String {
 /// rewritten every 10 s and on every attach and detach.
 const STALE_STATUS_SECS: u64 = 60;
 
-/// Whether the session is kept (`ccy keep`): the label `ccy.keep=true`
-/// in its unit file ([`keep::is_kept`]; `ccy keep` sets it there, the
-/// container gets it at its next start) or on its container.
-fn is_kept(info: &SessionInfo) -> bool {
-    let on_container = info
-        .container
-        .as_ref()
-        .and_then(|c| c.labels.get(keep::LABEL_KEEP))
-        .is_some_and(|v| v == "true");
-    on_container
-        || info
-            .file
-            .as_ref()
-            .and_then(|f| std::fs::read_to_string(f).ok())
-            .is_some_and(|t| keep::is_kept(&t))
-}
-
 /// Applies the idle policy once to every running session.
 ///
 /// # Errors
@@ -337,7 +319,7 @@ async fn one(
     let warned = std::fs::read_to_string(&warning_file)
         .ok()
         .and_then(|t| Warning::parse(&t));
-    if is_kept(info) {
+    if info.kept() {
         return Ok(());
     }
     let Some(status) = fresh_status(ctx, info, now) else {

@@ -23,9 +23,9 @@ use crate::ui;
 /// never touched); it is stopped (unit inactive, failed, or not loaded);
 /// it is not labelled keep (`ccy keep`, `ccy new --keep`); its last
 /// activity is older than the age; and removing it loses no work (as `ccy
-/// rm` checks: uncommitted changes or untracked files in its worktree,
-/// commits on no remote branch, or without a remote not on the main
-/// branch) unless --force. The last activity is the latest tmux activity
+/// rm` checks: uncommitted changes or untracked files in a worktree ccy
+/// created for it, which would go with it) unless --force. Your own
+/// worktree is never touched, so its state does not hold a session back. The last activity is the latest tmux activity
 /// the session recorded (input, output or a client; its state directory's
 /// `status` file), or when it never ran, its creation time.
 ///
@@ -34,8 +34,8 @@ use crate::ui;
 /// agent-state volume goes with it when its project keeps another session
 /// (one not pruned now), or with --volumes; otherwise the volume of the
 /// project's most recently active pruned session is kept and ccy says so.
-/// A git worktree made by `ccy new --worktree` goes when it is clean and its
-/// branch is merged into the main branch or pushed.
+/// A git worktree made by `ccy new --worktree` goes with its last session;
+/// its branch stays.
 ///
 /// The age is --age, else `[prune] age` in ~/.config/ccy/config.toml
 /// (`CCY_PRUNE_AGE`), default 7d: a number and a unit, `30m`, `12h`, `7d`,
@@ -58,8 +58,8 @@ pub struct PruneArgs {
     #[arg(short = 'n', long)]
     pub dry_run: bool,
 
-    /// Remove sessions even when work would be lost (uncommitted changes,
-    /// unpushed commits).
+    /// Remove sessions even when work would be lost (uncommitted changes in
+    /// a worktree ccy created for them).
     #[arg(short, long)]
     pub force: bool,
 
@@ -122,7 +122,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
             let v = judge(info, now, age, &age_text);
             let v = match v {
                 Verdict::Remove(why) if !args.force => {
-                    let losses = checker.losses(api, info).await?;
+                    let losses = checker.losses(api, info, &all).await?;
                     if losses.is_empty() {
                         Verdict::Remove(why)
                     } else {
@@ -133,36 +133,12 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
             };
             verdicts.push((info, v));
         }
-        let doomed = volume_fates(&all, &verdicts, args.volumes);
-        let gone: Vec<&str> = doomed.iter().map(|d| d.info.name.as_str()).collect();
-
+        let mut doomed = volume_fates(&all, &verdicts, args.volumes);
+        for d in &mut doomed {
+            d.force = args.force;
+        }
         if args.dry_run {
-            for d in &doomed {
-                let Some((_, Verdict::Remove(why))) =
-                    verdicts.iter().find(|(i, _)| i.name == d.info.name)
-                else {
-                    continue;
-                };
-                crate::outln!("would remove {}: {why}", d.info.name);
-                let volume = remove::state_volume(d.info);
-                match &d.volume {
-                    VolumeFate::Remove(why) => crate::outln!("  would remove volume {volume} ({why})"),
-                    VolumeFate::Keep(why) => crate::outln!("  would keep volume {volume} ({why})"),
-                }
-                if let Some(created) = d.info.meta.as_ref().and_then(|m| m.created_worktree.as_ref()) {
-                    let shown = display_home(Path::new(&d.info.worktree()), &ctx.paths.home);
-                    match remove::worktree_fate(&all, &gone, d.info, &mut checker)? {
-                        Ok(()) => crate::outln!(
-                            "  would remove git worktree {shown} (branch {}: clean, merged or pushed)",
-                            created.branch
-                        ),
-                        Err(why) => crate::outln!(
-                            "  would keep git worktree {shown} (branch {}): {why}",
-                            created.branch
-                        ),
-                    }
-                }
-            }
+            print_dry_run(ctx, &all, &doomed, &verdicts, &mut checker)?;
         }
         report_others(ctx, &verdicts);
         if args.dry_run {
@@ -254,6 +230,49 @@ fn last_activity(info: &SessionInfo, file: &Path) -> (u64, &'static str) {
     (mtime, "never attached, unit file written")
 }
 
+/// Prints what a dry run would remove, per doomed session: why, its
+/// volume's fate and its created git worktree's.
+fn print_dry_run(
+    ctx: &Ctx,
+    all: &[SessionInfo],
+    doomed: &[Doomed<'_>],
+    verdicts: &[(&SessionInfo, Verdict)],
+    checker: &mut Checker,
+) -> Result<()> {
+    let gone: Vec<&str> = doomed.iter().map(|d| d.info.name.as_str()).collect();
+    for d in doomed {
+        let Some((_, Verdict::Remove(why))) = verdicts.iter().find(|(i, _)| i.name == d.info.name)
+        else {
+            continue;
+        };
+        crate::outln!("would remove {}: {why}", d.info.name);
+        let volume = remove::state_volume(d.info);
+        match &d.volume {
+            VolumeFate::Remove(why) => crate::outln!("  would remove volume {volume} ({why})"),
+            VolumeFate::Keep(why) => crate::outln!("  would keep volume {volume} ({why})"),
+        }
+        if let Some(created) = d
+            .info
+            .meta
+            .as_ref()
+            .and_then(|m| m.created_worktree.as_ref())
+        {
+            let shown = display_home(Path::new(&d.info.worktree()), &ctx.paths.home);
+            match remove::worktree_fate(all, &gone, d.info, checker, d.force)? {
+                Ok(()) => crate::outln!(
+                    "  would remove git worktree {shown} (branch {} kept)",
+                    created.branch
+                ),
+                Err(why) => crate::outln!(
+                    "  would keep git worktree {shown} (branch {}): {why}",
+                    created.branch
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The sessions to remove with their volume's fate: removed with
 /// `volumes`, or when the project keeps a session that is not pruned now;
 /// otherwise kept for the project's most recently active pruned session
@@ -302,7 +321,11 @@ fn volume_fates<'a>(
                 let k = keeper.get(&project).map_or("", |(k, _)| k.name.as_str());
                 VolumeFate::Remove(format!("the volume of {k}, the project's latest, is kept"))
             };
-            Doomed { info, volume }
+            Doomed {
+                info,
+                volume,
+                force: false,
+            }
         })
         .collect()
 }
@@ -318,10 +341,7 @@ fn report_others(ctx: &Ctx, verdicts: &[(&SessionInfo, Verdict)]) {
                 for line in remove::loss_lines(&ctx.paths, info, losses) {
                     crate::outln!("  {line}");
                 }
-                crate::outln!(
-                    "  hint: commit and push it, or 'ccy rm --force {}'",
-                    info.name
-                );
+                crate::outln!("  hint: commit it, or 'ccy rm --force {}'", info.name);
             }
         }
     }

@@ -21,20 +21,20 @@ use crate::session::stop::refuse_foreign;
 /// (`~/.local/state/ccy/sessions/NAME`) and its worktree's
 /// `.claude/ccy/.session-id` (when it names the session) are removed.
 ///
-/// Nothing is removed when work would be lost, unless --force: uncommitted
-/// changes in the session's worktree (untracked files included), commits
-/// of its HEAD on no remote branch (in a repository without a remote: not
-/// on the main branch, the one checked out in the main worktree), or files
-/// a running container wrote outside its volumes and mounts (podman diff;
-/// they go when the container stops). ccy lists what would be lost.
+/// rm refuses, unless --force, only for what it would delete: uncommitted
+/// changes (untracked files included) in a git worktree ccy created for
+/// the session (`ccy new --worktree`) that would go with it, or files a
+/// running container wrote outside its volumes and mounts (podman diff;
+/// they go when the container stops). ccy lists what would be lost. Your
+/// own worktree is never touched, so its changes and commits do not count.
 ///
 /// The agent-state volume (`NAME-state`: settings, and conversation history
 /// when the project has no shared history volume) is kept unless --volumes
 /// is given. A git worktree made by `ccy new --worktree` is removed (`git
-/// worktree remove`) when no other session uses it, it has no uncommitted
-/// changes and its branch is merged into the main branch or pushed;
-/// otherwise it is kept, saying why. ccy says what it removed and what it
-/// kept. Without NAME, the session of the worktree you are in is removed
+/// worktree remove`) when no other session uses it; its branch always
+/// stays, and ccy says how many commits it has that are on no remote
+/// branch (without a remote: not on the main branch). ccy says what it
+/// removed and what it kept. Without NAME, the session of the worktree you are in is removed
 /// (when it has several, name them).
 ///
 /// Exit status: 0 all removed; 2 NAME matches several sessions, or the
@@ -53,9 +53,9 @@ pub struct RmArgs {
     #[arg(long)]
     pub volumes: bool,
 
-    /// Remove even when work would be lost (uncommitted changes, unpushed
-    /// commits, container writes), and sessions with attached clients
-    /// without asking.
+    /// Remove even when work would be lost (uncommitted changes in a
+    /// worktree ccy created, container writes), and sessions with attached
+    /// clients without asking.
     #[arg(short, long)]
     pub force: bool,
 }
@@ -86,7 +86,7 @@ pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
         if !args.force {
             let mut refused = Vec::new();
             for info in &targets {
-                let losses = checker.losses(api, info).await?;
+                let losses = checker.losses(api, info, &all).await?;
                 if !losses.is_empty() {
                     refused.push((*info, losses));
                 }
@@ -105,6 +105,7 @@ pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
                 } else {
                     VolumeFate::Keep("use --volumes to remove it".to_owned())
                 },
+                force: args.force,
             })
             .collect();
         let failed = remove_sessions(ctx, mgr, api, &all, &doomed, &mut checker).await?;

@@ -140,8 +140,28 @@ impl SessionOptions {
     /// session's configuration.
     ///
     /// # Errors
-    /// [`crate::error::ExitKind::Usage`] when `cpus` is not a number.
+    /// [`crate::error::ExitKind::Usage`] when `cpus` is not a number or a
+    /// value does not fit its key.
     pub fn apply(&self, config: &mut crate::config::Config) -> Result<()> {
+        let base = crate::config::Loader::from_config(config)?;
+        *config = self.layer(base, "the session's options")?.finish()?.config;
+        Ok(())
+    }
+
+    /// Overlays these options on `loader` as a layer named `from` (`session
+    /// ccy-app-0123abcd`): `agent.command` (when recorded) and the
+    /// `[session]` keys they name, each replacing the value below, so that
+    /// flags given after it (`ccy clone --memory 4g`) still win.
+    ///
+    /// # Errors
+    /// [`crate::error::ExitKind::Usage`] when `cpus` is not a number or a
+    /// value does not fit its key.
+    pub fn layer(
+        &self,
+        loader: crate::config::Loader,
+        from: &str,
+    ) -> Result<crate::config::Loader> {
+        use toml::Value;
         let cpus = if self.cpus.is_empty() {
             0.0
         } else {
@@ -152,19 +172,19 @@ impl SessionOptions {
                 ))
             })?
         };
+        let list = |v: &[String]| Value::Array(v.iter().cloned().map(Value::String).collect());
+        let mut l = loader;
         if !self.agent.is_empty() {
-            config.agent.command.clone_from(&self.agent);
+            l = l.flag("agent.command", list(&self.agent), from)?;
         }
-        let s = &mut config.session;
-        s.autostart = self.autostart;
-        s.network.clone_from(&self.network);
-        s.memory.clone_from(&self.memory);
-        s.cpus = cpus;
-        s.pids = self.pids;
-        s.mounts.clone_from(&self.mounts);
-        s.env.clone_from(&self.env);
-        s.ssh_keys.clone_from(&self.ssh_keys);
-        Ok(())
+        l.flag("session.autostart", Value::Boolean(self.autostart), from)?
+            .flag("session.network", Value::String(self.network.clone()), from)?
+            .flag("session.memory", Value::String(self.memory.clone()), from)?
+            .flag("session.cpus", Value::Float(cpus), from)?
+            .flag("session.pids", Value::Integer(i64::from(self.pids)), from)?
+            .flag("session.mounts", list(&self.mounts), from)?
+            .flag("session.env", list(&self.env), from)?
+            .flag("session.ssh_keys", list(&self.ssh_keys), from)
     }
 }
 

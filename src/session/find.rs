@@ -142,6 +142,27 @@ pub struct SessionInfo {
 }
 
 impl SessionInfo {
+    /// Whether the session is kept (`ccy keep`, `ccy new --keep`): the
+    /// label `ccy.keep=true` in its unit file
+    /// ([`crate::quadlet::keep::is_kept`]; `ccy keep` sets it there, the
+    /// container gets it at its next start) or on its running container.
+    /// Reads the unit file.
+    #[must_use]
+    pub fn kept(&self) -> bool {
+        use crate::quadlet::keep;
+        let on_container = self
+            .container
+            .as_ref()
+            .and_then(|c| c.labels.get(keep::LABEL_KEEP))
+            .is_some_and(|v| v == "true");
+        on_container
+            || self
+                .file
+                .as_ref()
+                .and_then(|f| std::fs::read_to_string(f).ok())
+                .is_some_and(|t| keep::is_kept(&t))
+    }
+
     /// The session's state.
     #[must_use]
     pub fn state(&self) -> State {

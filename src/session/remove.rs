@@ -34,7 +34,7 @@ pub fn refusal(paths: &Paths, refused: &[(&SessionInfo, Vec<Loss>)], verb: &str)
             err = err.detail(line);
         }
     }
-    err.hint("commit and push the work (or copy the files out), then run it again")
+    err.hint("commit the changes (or copy the files out), then run it again")
         .hint(format!(
             "or remove anyway, losing it: 'ccy {verb} --force {}'",
             names.join(" ")
@@ -70,6 +70,9 @@ pub struct Doomed<'a> {
     pub info: &'a SessionInfo,
     /// Its volume's fate.
     pub volume: VolumeFate,
+    /// `--force`: remove the git worktree ccy created for it even with
+    /// uncommitted changes.
+    pub force: bool,
 }
 
 /// Removes sessions: stops the running ones (a session whose stop fails is
@@ -263,18 +266,25 @@ fn report_removal(
         }
         if let Some(created) = &meta.created_worktree {
             let shown = display_home(&meta.worktree, home);
-            match worktree_fate(all, gone, info, checker)? {
-                Ok(()) => match remove_worktree(&meta.worktree) {
-                    Ok(()) => removed.push(format!(
-                        "git worktree {shown} (branch {} kept)",
-                        created.branch
-                    )),
-                    Err(e) => kept.push(format!(
-                        "git worktree {shown} (branch {}): {}",
-                        created.branch,
-                        e.message()
-                    )),
-                },
+            match worktree_fate(all, gone, info, checker, d.force)? {
+                Ok(()) => {
+                    let note = checker
+                        .worktree(&meta.worktree)?
+                        .branch_note()
+                        .map(|n| format!(": {n}"))
+                        .unwrap_or_default();
+                    match remove_worktree(&meta.worktree) {
+                        Ok(()) => removed.push(format!(
+                            "git worktree {shown} (branch {} kept{note})",
+                            created.branch
+                        )),
+                        Err(e) => kept.push(format!(
+                            "git worktree {shown} (branch {}): {}",
+                            created.branch,
+                            e.message()
+                        )),
+                    }
+                }
                 Err(why) => kept.push(format!(
                     "git worktree {shown} (branch {}): {why}; remove it with 'git worktree remove {}'",
                     created.branch,
@@ -307,9 +317,9 @@ fn report_removal(
 }
 
 /// Whether the git worktree ccy created for `info` may go with it: no
-/// session outside `gone` uses it, and it is clean with its branch merged
-/// into the main branch or pushed ([`crate::session::safety::WorktreeGit::removable`]).
-/// The inner `Err` says why not.
+/// session outside `gone` uses it, and (unless `force`) it is clean
+/// ([`crate::session::safety::WorktreeGit::removable`]); its branch always
+/// stays. The inner `Err` says why not.
 ///
 /// # Errors
 /// When git cannot be run.
@@ -318,6 +328,7 @@ pub fn worktree_fate(
     gone: &[&str],
     info: &SessionInfo,
     checker: &mut Checker,
+    force: bool,
 ) -> Result<std::result::Result<(), String>> {
     let worktree = info.worktree();
     if let Some(other) = all
@@ -326,12 +337,15 @@ pub fn worktree_fate(
     {
         return Ok(Err(format!("session {} still uses it", other.name)));
     }
+    if force {
+        return Ok(Ok(()));
+    }
     Ok(checker.worktree(Path::new(&worktree))?.removable())
 }
 
 /// `git worktree remove --force PATH`, run in the main worktree, after
 /// ccy's own untracked files are gone (the caller checked that nothing
-/// else is uncommitted; `--force` only lets git drop ccy's files).
+/// else is uncommitted, or the user said `--force`).
 fn remove_worktree(path: &Path) -> Result<()> {
     let wt = Worktree::discover(path)?;
     let main = Worktree::discover(wt.main_root())?;

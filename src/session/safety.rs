@@ -1,29 +1,24 @@
 //! No data loss: what removing a session would lose.
 //!
-//! `ccy rm` and `ccy prune` refuse a session (unless `--force`) when
-//! [`losses`] finds any of:
+//! `ccy rm` and `ccy prune` refuse a session (unless `--force`) only for
+//! what they would delete. [`Checker::losses`] finds:
 //!
-//! - **uncommitted changes** in its worktree: `git status --porcelain`
-//!   (modified, staged and untracked files; ignored files are not work);
-//! - **commits on no remote branch**: `git log HEAD --not --remotes`. A
-//!   repository with no remote has nowhere to push, so there the base is the
-//!   *main branch* instead (the branch checked out in the main worktree):
-//!   commits of `HEAD` that the main branch does not contain. A session in
-//!   the main worktree on the main branch of a repository without remote
-//!   therefore loses no commits (removing a session never deletes its
-//!   branch); a session in a linked worktree on an unmerged branch does. When
-//!   the main worktree's `HEAD` is detached and there is no remote, there is
-//!   no base and no commit is reported;
+//! - **uncommitted changes in a worktree ccy created** (`ccy new
+//!   --worktree`) that goes with the session, because no other session
+//!   uses it: `git status --porcelain` (modified, staged and untracked
+//!   files; ignored files are not work). Its branch always stays, so its
+//!   commits are never lost, pushed or not. A worktree ccy did not create
+//!   is never touched, so nothing in it counts;
 //! - **container writes outside its volumes**: for a running container, the
 //!   files it added or changed in its own layer since it was created
 //!   (podman-diff(1) through the API; volumes and bind mounts such as
-//!   `/workspace` are not in that layer). Quadlet runs containers with
-//!   `--rm`, so these are lost when the session stops; a stopped session has
-//!   none. Scratch places nobody expects to keep ([`SCRATCH_PATHS`]) are not
-//!   counted.
+//!   `/workspace` are not in that layer). Scratch places nobody expects to
+//!   keep ([`SCRATCH_PATHS`]) are not counted.
 //!
-//! Git facts are per worktree and many sessions share one, so a
-//! [`Checker`] runs git at most once per worktree in a run.
+//! The commits a branch has beyond its remote (or, without one, beyond the
+//! main branch) are still read: the removal report names them beside the
+//! branch it keeps. Git facts are per worktree and many sessions share
+//! one, so a [`Checker`] runs git at most once per worktree in a run.
 
 use crate::contract::worktree;
 use crate::error::Result;
@@ -65,20 +60,6 @@ pub enum Loss {
         /// One porcelain line per file.
         files: Vec<String>,
     },
-    /// Commits of the worktree's `HEAD` on no remote branch (or, without a
-    /// remote, not on the main branch): `abc1234 subject` lines, newest
-    /// first.
-    Unpushed {
-        /// The worktree.
-        worktree: PathBuf,
-        /// The branch checked out (`HEAD` when detached).
-        branch: String,
-        /// What the commits are missing from: `any remote branch` or
-        /// `branch main`.
-        base: String,
-        /// `abbrev-hash subject`, newest first.
-        commits: Vec<String>,
-    },
     /// Files the running container wrote outside its volumes and mounts.
     ContainerWrites {
         /// The container (session) name.
@@ -101,16 +82,6 @@ impl Loss {
                 plural(files.len(), "uncommitted change", "uncommitted changes"),
                 crate::paths::display_home(worktree, home)
             ),
-            Self::Unpushed {
-                worktree,
-                branch,
-                base,
-                commits,
-            } => format!(
-                "{} of branch {branch} in {} not on {base}",
-                plural(commits.len(), "commit", "commits"),
-                crate::paths::display_home(worktree, home)
-            ),
             Self::ContainerWrites { container, paths } => format!(
                 "{} written in container {container} outside its volumes (lost when it stops)",
                 plural(paths.len(), "file", "files")
@@ -124,7 +95,6 @@ impl Loss {
     pub fn items(&self) -> Vec<String> {
         let all = match self {
             Self::Uncommitted { files, .. } => files,
-            Self::Unpushed { commits, .. } => commits,
             Self::ContainerWrites { paths, .. } => paths,
         };
         let mut out: Vec<String> = all.iter().take(SHOWN).cloned().collect();
@@ -249,34 +219,42 @@ impl WorktreeGit {
         }
     }
 
-    /// The worktree's losses (uncommitted changes, unsafe commits).
+    /// What deleting the worktree would lose: its uncommitted changes
+    /// (its branch, and so its commits, stay).
     #[must_use]
     pub fn losses(&self, worktree: &Path) -> Vec<Loss> {
-        let mut out = Vec::new();
-        if !self.readable {
-            return out;
+        if !self.readable || self.changes.is_empty() {
+            return Vec::new();
         }
-        if !self.changes.is_empty() {
-            out.push(Loss::Uncommitted {
-                worktree: worktree.to_path_buf(),
-                files: self.changes.clone(),
-            });
-        }
-        let (commits, base) = self.unsafe_commits();
-        if !commits.is_empty() {
-            out.push(Loss::Unpushed {
-                worktree: worktree.to_path_buf(),
-                branch: self.branch.clone(),
-                base,
-                commits,
-            });
-        }
-        out
+        vec![Loss::Uncommitted {
+            worktree: worktree.to_path_buf(),
+            files: self.changes.clone(),
+        }]
     }
 
-    /// Whether a git worktree ccy created may be removed with the session:
-    /// clean, and its `HEAD` merged into the main branch or pushed. `Err`
-    /// says why not.
+    /// The commits the branch would keep that are on no remote branch (or,
+    /// without a remote, not on the main branch), as a note for the
+    /// removal report: `3 commits not on any remote branch`; `None` when
+    /// there are none.
+    #[must_use]
+    pub fn branch_note(&self) -> Option<String> {
+        let (commits, base) = self.unsafe_commits();
+        (!commits.is_empty()).then(|| {
+            format!(
+                "{} {} not on {base}",
+                commits.len(),
+                if commits.len() == 1 {
+                    "commit"
+                } else {
+                    "commits"
+                }
+            )
+        })
+    }
+
+    /// Whether a git worktree ccy created may be removed with the session
+    /// without `--force`: git can read it and it is clean (its branch
+    /// stays). `Err` says why not.
     ///
     /// # Errors
     /// The reason, for the user (`it has 2 uncommitted changes`).
@@ -291,17 +269,7 @@ impl WorktreeGit {
                 if self.changes.len() == 1 { "" } else { "s" }
             ));
         }
-        let merged = self.main_branch.is_some() && self.not_merged.is_empty();
-        let pushed = self.has_remote && self.not_pushed.is_empty();
-        if merged || pushed {
-            Ok(())
-        } else {
-            let main = self.main_branch.as_deref().unwrap_or("the main branch");
-            Err(format!(
-                "branch {} is neither merged into {main} nor pushed",
-                self.branch
-            ))
-        }
+        Ok(())
     }
 }
 
@@ -344,16 +312,29 @@ impl Checker {
         }
     }
 
-    /// What removing `info` would lose: see [`losses`].
+    /// What removing `info` would lose (see the module docs): `all` is
+    /// every session, to see whether another one keeps its worktree.
     ///
     /// # Errors
-    /// As [`losses`].
-    pub async fn losses(&mut self, api: &PodmanApi, info: &SessionInfo) -> Result<Vec<Loss>> {
+    /// When git cannot be run or the Podman API fails.
+    pub async fn losses(
+        &mut self,
+        api: &PodmanApi,
+        info: &SessionInfo,
+        all: &[SessionInfo],
+    ) -> Result<Vec<Loss>> {
         let worktree = PathBuf::from(info.worktree());
-        let mut out = if worktree.as_os_str().is_empty() {
-            Vec::new()
-        } else {
+        let created = info
+            .meta
+            .as_ref()
+            .is_some_and(|m| m.created_worktree.is_some());
+        let shared = all
+            .iter()
+            .any(|s| s.name != info.name && s.worktree() == info.worktree());
+        let mut out = if created && !shared && !worktree.as_os_str().is_empty() {
             self.worktree(&worktree)?.losses(&worktree)
+        } else {
+            Vec::new()
         };
         if info.state() == State::Running && info.container.is_some() {
             let name = info.name.as_str();
@@ -369,17 +350,6 @@ impl Checker {
         }
         Ok(out)
     }
-}
-
-/// What removing the session `info` would lose: uncommitted changes and
-/// unsafe commits in its worktree, and (running only) container writes
-/// outside its volumes. Uses a fresh [`Checker`]; use one `Checker` for
-/// many sessions.
-///
-/// # Errors
-/// When git cannot be run or the Podman API fails.
-pub async fn losses(api: &PodmanApi, info: &SessionInfo) -> Result<Vec<Loss>> {
-    Checker::new().losses(api, info).await
 }
 
 /// The changes of a container that count as losses: added or changed
@@ -485,7 +455,7 @@ mod tests {
     use crate::host::git::testing::sh as run;
 
     #[test]
-    fn git_losses_without_and_with_a_remote() {
+    fn only_uncommitted_changes_are_losses_and_commits_are_a_note() {
         let tmp = tempfile::tempdir().unwrap();
         let base = std::fs::canonicalize(tmp.path()).unwrap();
         let repo = base.join("app");
@@ -515,37 +485,21 @@ mod tests {
         std::fs::write(linked.join("new.txt"), "x").unwrap();
         let g = WorktreeGit::read(&linked).unwrap();
         let losses = g.losses(&linked);
-        assert_eq!(losses.len(), 2, "{losses:?}");
+        assert_eq!(losses.len(), 1, "only the uncommitted file: {losses:?}");
         assert_eq!(losses[0].items(), vec!["?? new.txt"]);
-        match &losses[1] {
-            Loss::Unpushed {
-                branch,
-                base,
-                commits,
-                ..
-            } => {
-                assert_eq!(branch, "feat");
-                assert_eq!(base, "branch main");
-                assert_eq!(commits.len(), 1);
-                assert!(commits[0].ends_with(" feat work"), "{commits:?}");
-            }
-            other => panic!("{other:?}"),
-        }
+        assert_eq!(g.branch.as_str(), "feat");
         assert_eq!(
-            g.removable().unwrap_err(),
-            "it has 1 uncommitted change",
-            "dirty first"
+            g.branch_note().as_deref(),
+            Some("1 commit not on branch main")
         );
+        assert_eq!(g.removable().unwrap_err(), "it has 1 uncommitted change");
         std::fs::remove_file(linked.join("new.txt")).unwrap();
         let g = WorktreeGit::read(&linked).unwrap();
-        assert!(
-            g.removable()
-                .unwrap_err()
-                .contains("neither merged into main")
-        );
+        assert!(g.losses(&linked).is_empty());
+        assert!(g.removable().is_ok(), "clean: the branch keeps the commit");
 
         // With a remote the base is the remote branches: main's own commit
-        // is unpushed now, and pushing it clears it.
+        // is unpushed now, and pushing it clears the note.
         let remote = base.join("remote.git");
         run(
             &base,
@@ -556,18 +510,14 @@ mod tests {
             ),
         );
         let g = WorktreeGit::read(&repo).unwrap();
-        let losses = g.losses(&repo);
-        assert_eq!(losses.len(), 1);
-        assert!(
-            losses[0]
-                .summary(&base)
-                .contains("not on any remote branch")
+        assert!(g.losses(&repo).is_empty());
+        assert_eq!(
+            g.branch_note().as_deref(),
+            Some("1 commit not on any remote branch")
         );
         run(&repo, "git push -q origin main feat");
-        assert!(WorktreeGit::read(&repo).unwrap().losses(&repo).is_empty());
-        let g = WorktreeGit::read(&linked).unwrap();
-        assert!(g.losses(&linked).is_empty(), "pushed");
-        assert!(g.removable().is_ok(), "pushed, not merged: removable");
+        assert_eq!(WorktreeGit::read(&repo).unwrap().branch_note(), None);
+        assert_eq!(WorktreeGit::read(&linked).unwrap().branch_note(), None);
     }
 
     #[test]

@@ -245,6 +245,96 @@ fn clone_copies_state_and_branches_from_head() {
     );
 }
 
+/// `clone` carries SRC's keep label and options, and takes `ccy new`'s
+/// creation flags on top of them: a flag replaces SRC's value, a
+/// repeatable one adds to SRC's list.
+#[test]
+fn clone_keeps_the_keep_label_and_takes_creation_flags() {
+    let _g = shared();
+    first_session_output();
+    let repo = Repo::new("clonekeep");
+    let id = std::process::id();
+    let src = new_session(
+        &repo.dir,
+        &[
+            &format!("ksrc-{id}"),
+            "--keep",
+            "--env",
+            "FROM_SRC=1",
+            "--memory",
+            "512m",
+        ],
+    );
+    let new = format!("kcopy-{id}");
+    let linked = repo.dir.parent().unwrap().join(format!("clonekeep-{new}"));
+    let _c = Cleanup {
+        worktrees: vec![linked.clone()],
+        volumes: vec![],
+    };
+    let out = ccy(
+        &repo.dir,
+        &[
+            "clone",
+            "-d",
+            &src,
+            &new,
+            "--memory",
+            "300m",
+            "--env",
+            "CLONED=yes",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(active_state(&format!("{new}.service")), "active");
+    assert_eq!(container_label(&new, "ccy.keep"), "true", "kept like SRC");
+    let env = ccy(
+        &repo.dir,
+        &[
+            "shell",
+            &new,
+            "--",
+            "sh",
+            "-c",
+            "echo \"$FROM_SRC $CLONED\"",
+        ],
+    );
+    assert_eq!(env.stdout.trim(), "1 yes", "{}", env.stderr);
+    let memory = inspect("container", &new).unwrap()["HostConfig"]["Memory"].clone();
+    assert_eq!(
+        memory,
+        serde_json::json!(300 * 1024 * 1024),
+        "--memory wins"
+    );
+
+    // An unkept SRC makes an unkept clone, unless --keep.
+    let out = ccy(&repo.dir, &["keep", "--off", &src]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plain = format!("kplain-{id}");
+    let kept = format!("kkept-{id}");
+    let _c2 = Cleanup {
+        worktrees: vec![
+            repo.dir
+                .parent()
+                .unwrap()
+                .join(format!("clonekeep-{plain}")),
+            repo.dir.parent().unwrap().join(format!("clonekeep-{kept}")),
+        ],
+        volumes: vec![],
+    };
+    sh_ok(&format!(
+        "systemctl --user stop {}",
+        q(&format!("{src}.service"))
+    ));
+    for (n, extra) in [(&plain, None), (&kept, Some("--keep"))] {
+        let mut args = vec!["clone", "-d", src.as_str(), n.as_str()];
+        args.extend(extra);
+        let out = ccy(&repo.dir, &args);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    }
+    assert_eq!(container_label(&plain, "ccy.keep"), "");
+    assert_eq!(container_label(&kept, "ccy.keep"), "true");
+}
+
 /// `attach --fresh` recreates the container (new id) with the same volume;
 /// on a stopped session it starts it. `attach --reset` gives the session a
 /// new empty volume `NAME-state-2` (labelled, recorded in the unit file),

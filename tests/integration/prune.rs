@@ -69,7 +69,9 @@ fn git(dir: &Path, args: &str) -> String {
 }
 
 /// Prune removes only old, stopped, unkept sessions of ccy's whose removal
-/// loses nothing; --dry-run says so without changing anything; the whole
+/// loses nothing (a dirty worktree ccy did not create is not touched, so
+/// it does not hold its session back; uncommitted changes in one ccy
+/// created do); --dry-run says so without changing anything; the whole
 /// run reloads the user manager once; volumes go when the project keeps a
 /// session, else the last one's stays; --force prunes a refused session.
 #[test]
@@ -83,15 +85,20 @@ fn prune_removes_old_stopped_sessions_and_nothing_else() {
     let young = new_session(&repo.dir, &[]);
     let running = new_session(&repo.dir, &[]);
     let kept = new_session(&repo.dir, &["--keep"]);
-    let refused = new_session(&dirty.dir, &[]);
+    let dirty_main = new_session(&dirty.dir, &[]);
+    let refused = new_session(&dirty.dir, &["--worktree", "prune-wip"]);
+    let wip_dir = dirty.dir.parent().unwrap().join("prune-dirty-prune-wip");
     let feat = new_session(&repo.dir, &["--worktree", "prune-feat"]);
     let feat_dir = repo.dir.parent().unwrap().join("pruner-prune-feat");
-    assert!(feat_dir.exists());
-    for n in [&old1, &old2, &kept, &refused, &feat] {
+    assert!(feat_dir.exists() && wip_dir.exists());
+    for n in [&old1, &old2, &kept, &refused, &feat, &dirty_main] {
         stop_and_age(n, 3 * 3600);
     }
     stop_and_age(&young, 600);
     std::fs::write(dirty.dir.join("notes.txt"), "unsaved\n").unwrap();
+    std::fs::write(wip_dir.join("wip.txt"), "unsaved\n").unwrap();
+    // A commit on the feature branch that main lacks: the branch keeps it.
+    git(&feat_dir, "commit -q --allow-empty -m 'feature work'");
     // A Quadlet file that is not ccy's, old and "stopped": never touched.
     let foreign = quadlet_dir().join("not-ccy-prune-test.container");
     std::fs::write(&foreign, "[Container]\nImage=localhost/none\n").unwrap();
@@ -103,7 +110,7 @@ fn prune_removes_old_stopped_sessions_and_nothing_else() {
     let out = ccy(&home(), &["prune", "--age", "1h", "--dry-run"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let o = &out.stdout;
-    for n in [&old1, &old2] {
+    for n in [&old1, &old2, &dirty_main] {
         assert!(
             o.contains(&format!("would remove {n}: stopped, last active 3h ago\n")),
             "{o}"
@@ -127,21 +134,30 @@ fn prune_removes_old_stopped_sessions_and_nothing_else() {
         o.contains(&format!("refused {refused}: work would be lost")),
         "{o}"
     );
-    assert!(o.contains("uncommitted change"), "{o}");
-    assert!(o.contains("    ?? notes.txt"), "{o}");
+    assert!(o.contains("1 uncommitted change in"), "{o}");
+    assert!(o.contains("    ?? wip.txt"), "{o}");
+    assert!(!o.contains("notes.txt"), "not ccy's worktree: {o}");
     assert!(
-        o.contains("  would remove git worktree ")
-            && o.contains("(branch prune-feat: clean, merged or pushed)"),
+        o.contains("  would remove git worktree ") && o.contains("(branch prune-feat kept)"),
         "{o}"
     );
     assert!(
-        o.contains("dry run: would remove 3 sessions; nothing changed"),
+        o.contains("dry run: would remove 4 sessions; nothing changed"),
         "{o}"
     );
     assert!(!o.contains("not-ccy-prune-test"), "{o}");
     // Nothing changed.
     assert!(feat_dir.exists());
-    for n in [&old1, &old2, &young, &running, &kept, &refused, &feat] {
+    for n in [
+        &old1,
+        &old2,
+        &young,
+        &running,
+        &kept,
+        &refused,
+        &feat,
+        &dirty_main,
+    ] {
         assert!(unit_file(n).exists(), "{n}");
         assert_eq!(load_state(&format!("{n}.service")), "loaded");
         assert!(volume_exists(n), "{n}");
@@ -149,11 +165,21 @@ fn prune_removes_old_stopped_sessions_and_nothing_else() {
 
     let out = ccy(&home(), &["prune", "--age", "1h"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("pruned 3 sessions"), "{}", out.stdout);
+    assert!(out.stdout.contains("pruned 4 sessions"), "{}", out.stdout);
     assert_eq!(reloads_by(out.pid), 1, "one daemon-reload for the run");
-    assert!(!feat_dir.exists(), "the clean, merged worktree went");
+    assert!(!feat_dir.exists(), "the clean worktree went");
     assert_eq!(git(&repo.dir, "branch --list prune-feat"), "prune-feat");
-    for n in [&old1, &old2, &feat] {
+    assert!(
+        git(&repo.dir, "log --format=%s prune-feat").starts_with("feature work"),
+        "the branch keeps its commit"
+    );
+    assert!(
+        out.stdout
+            .contains("(branch prune-feat kept: 1 commit not on branch main)"),
+        "{}",
+        out.stdout
+    );
+    for n in [&old1, &old2, &feat, &dirty_main] {
         assert!(gone(n), "{n} pruned");
         assert!(
             !volume_exists(n),
@@ -172,10 +198,15 @@ fn prune_removes_old_stopped_sessions_and_nothing_else() {
     }
     assert_eq!(active_state(&format!("{running}.service")), "active");
     assert!(foreign.exists());
-    assert!(dirty.dir.join("notes.txt").exists());
+    assert!(
+        dirty.dir.join("notes.txt").exists(),
+        "the worktree is not touched"
+    );
+    assert!(wip_dir.join("wip.txt").exists());
 
-    // --force prunes the refused one; its project has no other session,
-    // so its volume stays.
+    // --force prunes the refused one, its worktree with its changes (the
+    // branch stays); its project has no other session, so its volume
+    // stays.
     let out = ccy(&home(), &["prune", "--age", "1h", "--force"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(gone(&refused));
@@ -187,10 +218,8 @@ fn prune_removes_old_stopped_sessions_and_nothing_else() {
         "{}",
         out.stdout
     );
-    assert!(
-        dirty.dir.join("notes.txt").exists(),
-        "the worktree is not touched"
-    );
+    assert!(!wip_dir.exists(), "--force: the dirty worktree went");
+    assert_eq!(git(&dirty.dir, "branch --list prune-wip"), "prune-wip");
     assert!(unit_file(&kept).exists());
 
     // Keep off: the next prune takes it, and --volumes its volume.
@@ -323,9 +352,11 @@ fn keep_labels_the_unit_file_and_the_next_container() {
     assert_eq!(ccy(&repo.dir, &["keep", "no-such-session-x"]).code, 5);
 }
 
-/// `rm` refuses (exit 6, listing what) to lose uncommitted or untracked
-/// files, commits on no remote branch, and files the container wrote
-/// outside its volumes; `--force` removes anyway.
+/// `rm` refuses (exit 6, listing what) only for what it would delete:
+/// uncommitted or untracked files in a worktree ccy created for the
+/// session, and files the container wrote outside its volumes; a dirty or
+/// unpushed worktree ccy did not create is not touched, so it does not
+/// hold the session back; `--force` removes anyway.
 #[test]
 fn rm_refuses_to_lose_work() {
     let _g = shared();
@@ -337,30 +368,9 @@ fn rm_refuses_to_lose_work() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(gone(&name));
 
+    // The user's own worktree, dirty and with a commit on no remote: rm
+    // leaves it as it is, so nothing is lost and nothing refused.
     let name = new_session(&repo.dir, &[]);
-    std::fs::write(repo.dir.join("draft.md"), "x").unwrap();
-    let out = ccy(&repo.dir, &["rm", &name]);
-    assert_eq!(out.code, 6, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("work would be lost"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("1 uncommitted change in"),
-        "{}",
-        out.stderr
-    );
-    assert!(out.stderr.contains("    ?? draft.md"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains(&format!("ccy rm --force {name}")),
-        "{}",
-        out.stderr
-    );
-    assert!(unit_file(&name).exists());
-    assert_eq!(active_state(&format!("{name}.service")), "active");
-
-    // Committed, with a remote: the commit is not on it.
-    git(
-        &repo.dir,
-        "add draft.md && git -c user.name=t -c user.email=t@example.invalid commit -qm 'draft the plan'",
-    );
     let remote = repo.dir.parent().unwrap().join("remote.git");
     git(
         &repo.dir,
@@ -369,20 +379,40 @@ fn rm_refuses_to_lose_work() {
             r = q(remote.to_str().unwrap())
         ),
     );
+    git(&repo.dir, "commit -q --allow-empty -m 'draft the plan'");
+    std::fs::write(repo.dir.join("draft.md"), "x").unwrap();
+    let out = ccy(&repo.dir, &["rm", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(gone(&name));
+    assert!(repo.dir.join("draft.md").exists());
+    assert!(git(&repo.dir, "log --format=%s -1").starts_with("draft the plan"));
+    git(&repo.dir, "push -q origin main");
+
+    // A worktree ccy created, with an untracked file: it would go.
+    let name = new_session(&repo.dir, &["--worktree", "wip"]);
+    let wip = repo.dir.parent().unwrap().join("careful-wip");
+    std::fs::write(wip.join("plan.md"), "x").unwrap();
     let out = ccy(&repo.dir, &["rm", &name]);
     assert_eq!(out.code, 6, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("work would be lost"), "{}", out.stderr);
     assert!(
-        out.stderr.contains("2 commits of branch main in"),
+        out.stderr.contains("1 uncommitted change in"),
         "{}",
         out.stderr
     );
+    assert!(out.stderr.contains("    ?? plan.md"), "{}", out.stderr);
     assert!(
-        out.stderr.contains("not on any remote branch"),
+        out.stderr.contains(&format!("ccy rm --force {name}")),
         "{}",
         out.stderr
     );
-    assert!(out.stderr.contains(" draft the plan"), "{}", out.stderr);
-    git(&repo.dir, "push -q origin main");
+    assert!(unit_file(&name).exists());
+    assert_eq!(active_state(&format!("{name}.service")), "active");
+    // Committed (not pushed): the branch keeps it, so nothing is lost.
+    git(
+        &wip,
+        "add plan.md && git -c user.name=t -c user.email=t@example.invalid commit -qm plan",
+    );
 
     // A file written in the container outside its volumes.
     let out = ccy(
@@ -412,18 +442,28 @@ fn rm_refuses_to_lose_work() {
         out.stderr
     );
     assert!(!out.stderr.contains("/workspace"), "{}", out.stderr);
+    assert!(!out.stderr.contains("uncommitted"), "{}", out.stderr);
     assert!(unit_file(&name).exists());
 
     let out = ccy(&repo.dir, &["rm", "--force", &name]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(gone(&name));
+    assert!(!wip.exists(), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("(branch wip kept: 1 commit not on any remote branch)"),
+        "{}",
+        out.stdout
+    );
+    assert!(git(&repo.dir, "log --format=%s -1 wip").starts_with("plan"));
 }
 
 /// rm and prune remove the git worktree `ccy new --worktree` made when it
-/// is clean and merged or pushed, and keep it (saying why) otherwise or
-/// while another session uses it.
+/// is clean, keeping its branch (and saying which commits it has that
+/// main lacks), and keep the worktree (saying why) while another session
+/// uses it.
 #[test]
-fn created_worktrees_go_only_when_clean_and_merged() {
+fn created_worktrees_go_when_clean_and_their_branch_stays() {
     let _g = shared();
     first_session_output();
     let repo = Repo::new("wtclean");
@@ -464,24 +504,22 @@ fn created_worktrees_go_only_when_clean_and_merged() {
     assert!(!git(&repo.dir, "worktree list").contains("feat-c"));
     assert_eq!(git(&repo.dir, "branch --list feat-c"), "feat-c");
 
-    // A commit main lacks (no remote): rm refuses; --force removes the
-    // session, keeps the worktree and says why.
+    // A commit main lacks (no remote): the worktree goes, the branch
+    // keeps the commit, and the report says so.
     let b = new_session(&repo.dir, &["--worktree", "feat-b"]);
     let wb = parent.join("wtclean-feat-b");
     git(&wb, "commit -q --allow-empty -m 'feature b'");
     let out = ccy(&repo.dir, &["rm", &b]);
-    assert_eq!(out.code, 6, "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("not on branch main"), "{}", out.stderr);
-    let out = ccy(&repo.dir, &["rm", "--force", &b]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(gone(&b));
-    assert!(wb.exists());
+    assert!(!wb.exists(), "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("branch feat-b is neither merged into main nor pushed"),
+            .contains("(branch feat-b kept: 1 commit not on branch main)"),
         "{}",
         out.stdout
     );
+    assert!(git(&repo.dir, "log --format=%s -1 feat-b").starts_with("feature b"));
 
     // New commits merged into main: nothing is lost, the worktree goes.
     let d = new_session(&repo.dir, &["--worktree", "feat-d"]);
@@ -496,9 +534,5 @@ fn created_worktrees_go_only_when_clean_and_merged() {
         out.stdout.contains("git worktree ") && out.stdout.contains("(branch feat-d kept)"),
         "{}",
         out.stdout
-    );
-    git(
-        &repo.dir,
-        &format!("worktree remove --force {}", q(wb.to_str().unwrap())),
     );
 }
