@@ -138,7 +138,8 @@ fn status(ctx: &Ctx) -> Result<()> {
     let mut out = String::new();
     for (task, d) in &all {
         let configured = timer::schedule(&loaded.config, *task);
-        let normalized = configured.and_then(|c| check_schedule(c).ok().map(|c| c.normalized));
+        let normalized =
+            configured.and_then(|c| check_schedule(task.verb(), c).ok().map(|c| c.normalized));
         out.push_str(&status_text(
             *task,
             d,

@@ -230,8 +230,7 @@ fn plan(config: &Config) -> Result<(Vec<Wanted>, Vec<Task>)> {
     for task in Task::ALL {
         match schedule(config, task) {
             Some(s) => {
-                let calendar = check_schedule(s)
-                    .with_context(|| format!("invalid [{}] schedule", task.verb()))?;
+                let calendar = check_schedule(task.verb(), s)?;
                 wanted.push((task, s.to_owned(), calendar));
             }
             None => removed.push(task),

@@ -493,13 +493,13 @@ pub fn timers(opted_out: bool, seen: std::result::Result<Vec<TimerSeen>, String>
             Some(_) if d.active_state != ActiveState::Active => {
                 wrong.push(format!("{unit} is {}", d.active_state));
             }
-            Some(s) => match crate::host::systemd::calendar::check_schedule(s) {
+            Some(s) => match crate::host::systemd::calendar::check_schedule(task.verb(), s) {
                 Ok(c) if !d.calendar.contains(&c.normalized) => wrong.push(format!(
                     "{unit} runs on {:?}, the configuration says {s:?}",
                     d.calendar.join("; ")
                 )),
                 Ok(_) => fine.push(format!("{unit} ({s})")),
-                Err(e) => wrong.push(format!("invalid [{}] schedule: {e}", task.verb())),
+                Err(e) => wrong.push(e.to_string()),
             },
         }
     }

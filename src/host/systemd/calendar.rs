@@ -15,14 +15,15 @@ pub struct Calendar {
     pub interval_secs: Option<u64>,
 }
 
-/// Checks `schedule` with `systemd-analyze calendar --iterations=2`
-/// (systemd-analyze(1); the parser the timer will use), in UTC.
+/// Checks `schedule`, the value of `[section] schedule` (`idle`, `prune`),
+/// with `systemd-analyze calendar --iterations=2` (systemd-analyze(1); the
+/// parser the timer will use), in UTC.
 ///
 /// # Errors
 /// [`ExitKind::Usage`] with systemd's message when it does not parse or
 /// never elapses; [`ExitKind::Environment`] when `systemd-analyze` cannot
 /// run.
-pub fn check_schedule(schedule: &str) -> Result<Calendar> {
+pub fn check_schedule(section: &str, schedule: &str) -> Result<Calendar> {
     let out = Command::new("systemd-analyze")
         .args(["calendar", "--iterations=2", "--"])
         .arg(schedule)
@@ -36,8 +37,8 @@ pub fn check_schedule(schedule: &str) -> Result<Calendar> {
         })?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let bad = |why: String| {
-        Error::usage(format!("invalid [prune] schedule {schedule:?}: {why}"))
-            .hint("fix prune.schedule in ~/.config/ccy/config.toml (e.g. \"daily\", \"hourly\", \"Mon..Fri 18:00\")")
+        Error::usage(format!("invalid [{section}] schedule {schedule:?}: {why}"))
+            .hint(format!("fix {section}.schedule in ~/.config/ccy/config.toml (e.g. \"daily\", \"hourly\", \"Mon..Fri 18:00\")"))
             .hint("check an expression with 'systemd-analyze calendar EXPR' (man systemd.time)")
     };
     if !out.status.success() {
