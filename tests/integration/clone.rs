@@ -246,8 +246,8 @@ fn clone_copies_state_and_branches_from_head() {
 }
 
 /// `clone` carries SRC's keep label and options, and takes `ccy new`'s
-/// creation flags on top of them: a flag replaces SRC's value, a
-/// repeatable one adds to SRC's list.
+/// creation flags on top of them: a flag replaces SRC's value (network),
+/// a repeatable one adds to SRC's list (env).
 #[test]
 fn clone_keeps_the_keep_label_and_takes_creation_flags() {
     let _g = shared();
@@ -256,14 +256,7 @@ fn clone_keeps_the_keep_label_and_takes_creation_flags() {
     let id = std::process::id();
     let src = new_session(
         &repo.dir,
-        &[
-            &format!("ksrc-{id}"),
-            "--keep",
-            "--env",
-            "FROM_SRC=1",
-            "--memory",
-            "512m",
-        ],
+        &[&format!("ksrc-{id}"), "--keep", "--env", "FROM_SRC=1"],
     );
     let new = format!("kcopy-{id}");
     let linked = repo.dir.parent().unwrap().join(format!("clonekeep-{new}"));

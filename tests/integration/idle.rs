@@ -378,7 +378,7 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
         let text = std::fs::read_to_string(f).unwrap();
         assert!(
             text.contains(&format!(
-                "ExecStart=-\"{}\" \"{verb}\"",
+                "ExecStart=\"{}\" \"{verb}\"",
                 crate::support::ccy_bin()
             )),
             "{text}"
@@ -550,7 +550,7 @@ fn the_first_new_session_installs_the_timers_and_doctor_checks_them() {
     assert_eq!(
         installed,
         [
-            "installed ccy's timers: idle hourly, prune daily (opt out: prune.timer = false; see 'ccy timer status')"
+            "ccy: installed ccy's timers: idle hourly, prune daily (opt out: prune.timer = false; see 'ccy timer status')"
         ],
         "{stderr}"
     );

@@ -110,14 +110,19 @@ fn prune_removes_old_stopped_sessions_and_nothing_else() {
     let out = ccy(&home(), &["prune", "--age", "1h", "--dry-run"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let o = &out.stdout;
-    for n in [&old1, &old2, &dirty_main] {
+    for (n, project, keeps) in [
+        (&old1, "pruner", None),
+        (&old2, "pruner", None),
+        (&dirty_main, "prune-dirty", Some(&refused)),
+    ] {
         assert!(
             o.contains(&format!("would remove {n}: stopped, last active 3h ago\n")),
             "{o}"
         );
         assert!(
             o.contains(&format!(
-                "  would remove volume {n}-state (project pruner keeps session "
+                "  would remove volume {n}-state (project {project} keeps session {}",
+                keeps.map_or("", |k| k.as_str())
             )),
             "{o}"
         );
