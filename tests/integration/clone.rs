@@ -291,12 +291,8 @@ fn clone_keeps_the_keep_label_and_takes_creation_flags() {
         ],
     );
     assert_eq!(env.stdout.trim(), "1 yes", "{}", env.stderr);
-    let memory = inspect("container", &new).unwrap()["HostConfig"]["Memory"].clone();
-    assert_eq!(
-        memory,
-        serde_json::json!(300 * 1024 * 1024),
-        "--memory wins"
-    );
+    let network = inspect("container", &new).unwrap()["HostConfig"]["NetworkMode"].clone();
+    assert_eq!(network, serde_json::json!("none"), "--no-network wins");
 
     // An unkept SRC makes an unkept clone, unless --keep.
     let out = ccy(&repo.dir, &["keep", "--off", &src]);
