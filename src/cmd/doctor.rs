@@ -324,16 +324,16 @@ async fn timer_states(
     mgr: &UserManager,
     config: &config::Config,
 ) -> std::result::Result<Vec<TimerSeen>, String> {
-    let mut seen = Vec::new();
-    for task in Task::ALL {
-        let schedule = crate::session::timer::schedule(config, task).map(str::to_owned);
-        let d = mgr
-            .timer_details(task.timer_unit(), task.service_unit())
-            .await
-            .map_err(|e| e.to_string())?;
-        seen.push((task, schedule, d));
-    }
-    Ok(seen)
+    let details = crate::session::timer::details(mgr)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(details
+        .into_iter()
+        .map(|(task, d)| {
+            let schedule = crate::session::timer::schedule(config, task).map(str::to_owned);
+            (task, schedule, d)
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ fn status(ctx: &Ctx) -> Result<()> {
     let loaded = ctx.config(None)?.finish()?;
     let all = ctx.block_on(async {
         let host = Host::connect(ctx).await?;
-        timer::details(&host).await
+        timer::details(&host.mgr).await
     })?;
     let now = now_secs();
     let mut out = String::new();

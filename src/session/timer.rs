@@ -336,11 +336,10 @@ pub async fn disable(host: &Host<'_>) -> Result<Vec<Task>> {
 ///
 /// # Errors
 /// D-Bus errors.
-pub async fn details(host: &Host<'_>) -> Result<Vec<(Task, TimerDetails)>> {
+pub async fn details(mgr: &crate::host::systemd::UserManager) -> Result<Vec<(Task, TimerDetails)>> {
     let mut out = Vec::new();
     for task in Task::ALL {
-        let d = host
-            .mgr
+        let d = mgr
             .timer_details(task.timer_unit(), task.service_unit())
             .await?;
         out.push((task, d));
