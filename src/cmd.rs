@@ -26,6 +26,7 @@ pub mod status;
 pub mod stop;
 pub mod timer;
 pub mod tokens;
+pub mod trust;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -93,6 +94,7 @@ pub enum Command {
     Idle(idle::IdleArgs),
     Timer(timer::TimerArgs),
     Image(image::ImageArgs),
+    Trust(trust::TrustArgs),
 }
 
 /// Runs the command line `cli`.
@@ -128,5 +130,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Idle(args)) => idle::run(&ctx, &args),
         Some(Command::Timer(args)) => timer::run(&ctx, &args),
         Some(Command::Image(args)) => image::run(&ctx, &args),
+        Some(Command::Trust(args)) => trust::run(&ctx, &args),
     }
 }

@@ -23,6 +23,7 @@ pub mod start;
 pub mod stop;
 pub mod store;
 pub mod token;
+pub mod trust;
 
 use tokio::sync::OnceCell;
 

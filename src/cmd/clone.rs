@@ -13,7 +13,7 @@ use crate::quadlet::spec::{CreatedWorktree, SessionMeta};
 use crate::session::attach::{self, Arrival};
 use crate::session::create::{self, NewSession, StateSource};
 use crate::session::find::{self, State};
-use crate::session::{Host, checks, store};
+use crate::session::{Host, checks, store, trust};
 
 /// Start a new session from another session's state, on a new branch.
 ///
@@ -119,7 +119,12 @@ async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Re
         head.get(..12).unwrap_or(&head)
     ));
     let result = async {
-        let mut cfg = ctx.config(Some(&worktree.root))?.finish()?.config;
+        let loaded = ctx.config(Some(&worktree.root))?.finish()?;
+        // Without options (an older session) the project file's keys apply.
+        if meta.options.is_none() {
+            trust::check_project(&ctx.paths, &loaded, &worktree)?;
+        }
+        let mut cfg = loaded.config;
         if let Some(options) = &meta.options {
             options.apply(&mut cfg)?;
         }
