@@ -181,67 +181,82 @@ fn import_refuses_a_symlink_that_leads_out_of_the_volume() {
     nothing_left(name);
 }
 
-/// The other ways out: a `..` name, an absolute name, a hard link to a
-/// file outside, a device node. Each is refused naming the entry, and
-/// leaves nothing.
-#[test]
-fn import_refuses_entries_that_climb_out_or_make_devices() {
+/// Imports an archive (with `--yes`) whose volume contents are a harmless
+/// file then `entries`, and asserts the refusal: exit 2, the entry
+/// `shown` named with `says`, nothing left.
+fn refused_entry(what: &str, entries: Vec<Entry<'_>>, shown: &str, says: &str) {
     let _g = shared();
     first_session_output();
-    let repo = Repo::new("sec-entries");
+    let repo = Repo::new(&format!("sec-{what}"));
     let scratch = tempfile::tempdir_in(home()).unwrap();
+    let name = format!("ccy-sec-entry-{what}");
+    let mut all = vec![entry("ok.txt", tar::EntryType::Regular, "", b"fine\n")];
+    all.extend(entries);
+    let a = archive(
+        scratch.path(),
+        what,
+        &manifest(&name, &repo.dir, &options(&serde_json::json!({}))),
+        &state_tar(&all),
+    );
+    let o = ccy(
+        &repo.dir,
+        &["import", a.to_str().unwrap(), "--no-start", "--yes"],
+    );
+    assert_eq!(o.code, 2, "{what}: {}", text(&o));
+    assert!(
+        o.stderr.contains(&format!("entry {shown:?}")),
+        "{what}: {}",
+        text(&o)
+    );
+    assert!(o.stderr.contains(says), "{what}: {}", text(&o));
+    nothing_left(&name);
+}
+
+/// A name with `..` that climbs out of the volume.
+#[test]
+fn import_refuses_a_dotdot_entry() {
     let dotdot = format!("../../../../../../../../{}", tag("dotdot"));
+    refused_entry(
+        "dotdot",
+        vec![entry(&dotdot, tar::EntryType::Regular, "", b"x\n")],
+        &dotdot,
+        "'..'",
+    );
+}
+
+/// An absolute name (into the home directory).
+#[test]
+fn import_refuses_an_absolute_entry() {
     let absolute = home().join(tag("abs")).to_str().unwrap().to_owned();
-    let cases: Vec<(&str, Vec<Entry<'_>>, &str, &str)> = vec![
-        (
-            "dotdot",
-            vec![entry(&dotdot, tar::EntryType::Regular, "", b"x\n")],
-            &dotdot,
-            "'..'",
-        ),
-        (
-            "absolute",
-            vec![entry(&absolute, tar::EntryType::Regular, "", b"x\n")],
-            &absolute,
-            "absolute path",
-        ),
-        (
-            "hardlink",
-            vec![entry("h", tar::EntryType::Link, "/etc/passwd", b"")],
-            "h",
-            "hard link to \"/etc/passwd\"",
-        ),
-        (
-            "device",
-            vec![entry("null", tar::EntryType::Char, "", b"")],
-            "null",
-            "character device",
-        ),
-    ];
-    for (i, (what, entries, shown, says)) in cases.into_iter().enumerate() {
-        let name = format!("ccy-sec-entry-{i}");
-        let mut all = vec![entry("ok.txt", tar::EntryType::Regular, "", b"fine\n")];
-        all.extend(entries);
-        let a = archive(
-            scratch.path(),
-            what,
-            &manifest(&name, &repo.dir, &options(&serde_json::json!({}))),
-            &state_tar(&all),
-        );
-        let o = ccy(
-            &repo.dir,
-            &["import", a.to_str().unwrap(), "--no-start", "--yes"],
-        );
-        assert_eq!(o.code, 2, "{what}: {}", text(&o));
-        assert!(
-            o.stderr.contains(&format!("entry {shown:?}")),
-            "{what}: {}",
-            text(&o)
-        );
-        assert!(o.stderr.contains(says), "{what}: {}", text(&o));
-        nothing_left(&name);
-    }
+    refused_entry(
+        "absolute",
+        vec![entry(&absolute, tar::EntryType::Regular, "", b"x\n")],
+        &absolute,
+        "absolute path",
+    );
     assert!(!Path::new(&absolute).exists());
+}
+
+/// A hard link to a file outside the volume.
+#[test]
+fn import_refuses_a_hard_link_outside() {
+    refused_entry(
+        "hardlink",
+        vec![entry("h", tar::EntryType::Link, "/etc/passwd", b"")],
+        "h",
+        "hard link to \"/etc/passwd\"",
+    );
+}
+
+/// A device node (`/dev/null`'s numbers).
+#[test]
+fn import_refuses_a_device_node() {
+    refused_entry(
+        "device",
+        vec![entry("null", tar::EntryType::Char, "", b"")],
+        "null",
+        "character device",
+    );
 }
 
 /// A manifest that mounts `/` at `/host` runs nothing without approval:
