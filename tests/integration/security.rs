@@ -136,7 +136,8 @@ fn text(o: &Out) -> String {
     )
 }
 
-/// A unique tag for files under the shared home directory.
+/// A unique tag for files under the shared home directory and for session
+/// names (the user manager may still know a unit of an earlier run).
 fn tag(what: &str) -> String {
     format!("ccy-sec-{what}-{}", std::process::id())
 }
@@ -162,7 +163,7 @@ fn import_refuses_a_symlink_that_leads_out_of_the_volume() {
         ),
         entry(&inner_name, tar::EntryType::Regular, "", b"overwritten\n"),
     ]);
-    let name = "ccy-sec-symlink";
+    let name = &tag("symlink");
     let a = archive(
         scratch.path(),
         "evil",
@@ -189,7 +190,7 @@ fn refused_entry(what: &str, entries: Vec<Entry<'_>>, shown: &str, says: &str) {
     first_session_output();
     let repo = Repo::new(&format!("sec-{what}"));
     let scratch = tempfile::tempdir_in(home()).unwrap();
-    let name = format!("ccy-sec-entry-{what}");
+    let name = tag(&format!("entry-{what}"));
     let mut all = vec![entry("ok.txt", tar::EntryType::Regular, "", b"fine\n")];
     all.extend(entries);
     let a = archive(
@@ -271,7 +272,7 @@ fn import_asks_before_it_applies_an_archives_mounts() {
     first_session_output();
     let repo = Repo::new("sec-manifest");
     let scratch = tempfile::tempdir_in(home()).unwrap();
-    let name = "ccy-sec-rootmount";
+    let name = &tag("rootmount");
     let evil = options(&serde_json::json!({
         "agent": ["bash", "-c", "echo pwned > /host/tmp/ccy-sec-pwned; exec bash -l"],
         "mounts": ["/:/host:rw"],
@@ -312,7 +313,7 @@ fn import_asks_before_it_applies_an_archives_mounts() {
     let token = home().join(format!("{}.token", tag("token")));
     std::fs::write(&token, "sk-ant-oat01-not-a-real-token\n").unwrap();
     sh(&format!("chmod 600 '{}'", token.display()));
-    let name2 = "ccy-sec-sshkey";
+    let name2 = &tag("sshkey");
     let keys = options(&serde_json::json!({ "ssh_keys": [token.to_str().unwrap()] }));
     let a2 = archive(
         scratch.path(),
@@ -334,7 +335,7 @@ fn import_asks_before_it_applies_an_archives_mounts() {
     std::fs::remove_file(&token).unwrap();
 
     // The host's network: refused from an archive, even with --yes.
-    let name3 = "ccy-sec-hostnet";
+    let name3 = &tag("hostnet");
     let a3 = archive(
         scratch.path(),
         "hostnet",
