@@ -661,7 +661,7 @@ mod tests {
 
     #[test]
     fn trust_resolves_a_worktree_its_file_or_an_archive() {
-        let (d, wt) = repo("[session]\nssh_keys = [\"~/.ssh/id\"]\n");
+        let (dir, wt) = repo("[session]\nssh_keys = [\"~/.ssh/id\"]\n");
         let sub = wt.root.join("src");
         std::fs::create_dir(&sub).unwrap();
         let file = crate::config::project_file(&wt.root);
@@ -670,50 +670,52 @@ mod tests {
             (Path::new("/"), Some(wt.root.as_path())),
             (sub.as_path(), Some(Path::new("../.claude/ccy/config.toml"))),
         ] {
-            let t = target(cwd, path).unwrap();
-            assert_eq!(t.scope, project_scope(&wt));
-            assert_eq!(t.file, std::fs::canonicalize(&file).unwrap());
-            assert_eq!(t.bytes, std::fs::read(&file).unwrap());
-            assert_eq!(t.widening[0].key, "session.ssh_keys");
+            let found = target(cwd, path).unwrap();
+            assert_eq!(found.scope, project_scope(&wt));
+            assert_eq!(found.file, std::fs::canonicalize(&file).unwrap());
+            assert_eq!(found.bytes, std::fs::read(&file).unwrap());
+            assert_eq!(found.widening[0].key, "session.ssh_keys");
         }
-        let e = target(d.path(), Some(Path::new("missing"))).unwrap_err();
-        assert_eq!(e.kind(), ExitKind::NotFound);
+        let err = target(dir.path(), Some(Path::new("missing"))).unwrap_err();
+        assert_eq!(err.kind(), ExitKind::NotFound);
         std::fs::remove_file(&file).unwrap();
-        let e = target(&sub, None).unwrap_err();
-        assert_eq!(e.kind(), ExitKind::NotFound, "{e}");
+        let err = target(&sub, None).unwrap_err();
+        assert_eq!(err.kind(), ExitKind::NotFound, "{err}");
 
         // An archive: its manifest, scoped to the archive file.
-        let mut o = options();
-        o.mounts = vec!["/:/host:rw".into()];
-        o.network = "host".into();
-        let m = serde_json::json!({
+        let mut opts = options();
+        opts.mounts = vec!["/:/host:rw".into()];
+        opts.network = "host".into();
+        let manifest = serde_json::json!({
             "format": 1, "ccy_version": "0.1.0", "exported": "x",
             "session": {"name": "s", "project": "p", "worktree": "/w", "branch": "main",
-                        "created": "x", "image": "i", "options": o},
+                        "created": "x", "image": "i", "options": opts},
             "state_volume": "s-state", "live": false,
         });
-        let text = serde_json::to_vec(&m).unwrap();
-        let a = d.path().join("a.tar");
-        let mut b = tar::Builder::new(std::fs::File::create(&a).unwrap());
-        let mut h = tar::Header::new_gnu();
-        h.set_size(text.len() as u64);
-        h.set_cksum();
-        b.append_data(&mut h, "manifest.json", &text[..]).unwrap();
-        b.into_inner().unwrap();
-        let t = target(d.path(), Some(Path::new("a.tar"))).unwrap();
-        assert_eq!(t.scope, std::fs::canonicalize(&a).unwrap());
-        assert_eq!(t.bytes, text);
-        assert_eq!(t.refused_network.as_deref(), Some("host"));
-        assert_eq!(t.command.unwrap(), ["claude"]);
+        let text = serde_json::to_vec(&manifest).unwrap();
+        let archive = dir.path().join("a.tar");
+        let mut builder = tar::Builder::new(std::fs::File::create(&archive).unwrap());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, "manifest.json", &text[..])
+            .unwrap();
+        builder.into_inner().unwrap();
+        let found = target(dir.path(), Some(Path::new("a.tar"))).unwrap();
+        assert_eq!(found.scope, std::fs::canonicalize(&archive).unwrap());
+        assert_eq!(found.bytes, text);
+        assert_eq!(found.refused_network.as_deref(), Some("host"));
+        assert_eq!(found.command.unwrap(), ["claude"]);
         let approval = Approval {
-            scope: t.scope.clone(),
-            file: t.file.clone(),
-            sha256: sha256_hex(&t.bytes),
+            scope: found.scope.clone(),
+            file: found.file.clone(),
+            sha256: sha256_hex(&found.bytes),
             keys: vec![],
             approved: String::new(),
         };
         assert_eq!(still_matches(&approval), Some(true));
-        std::fs::remove_file(&a).unwrap();
+        std::fs::remove_file(&archive).unwrap();
         assert_eq!(still_matches(&approval), None);
     }
 
