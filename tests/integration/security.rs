@@ -470,5 +470,15 @@ fn host_network_from_a_project_file_is_refused() {
     assert_eq!(names.len(), 1);
     let c = inspect("container", &names[0]).unwrap();
     assert_eq!(c["HostConfig"]["NetworkMode"], "host");
+    // Started again: the warning again.
+    let o = ccy(&repo.dir, &["stop", &names[0]]);
+    assert_eq!(o.code, 0, "{}", text(&o));
+    let o = ccy(&repo.dir, &[]);
+    assert_eq!(o.code, 0, "{}", text(&o));
+    assert!(
+        o.stderr.contains("shares or opens the host's network"),
+        "the warning on start: {}",
+        text(&o)
+    );
     ccy(&repo.dir, &["trust", "--revoke"]);
 }
