@@ -78,6 +78,7 @@ pub enum Command {
     Clone(clone::CloneArgs),
     Export(export::ExportArgs),
     Import(import::ImportArgs),
+    Trust(trust::TrustArgs),
     Stop(stop::StopArgs),
     Rm(rm::RmArgs),
     Shell(shell::ShellArgs),
@@ -94,7 +95,6 @@ pub enum Command {
     Idle(idle::IdleArgs),
     Timer(timer::TimerArgs),
     Image(image::ImageArgs),
-    Trust(trust::TrustArgs),
 }
 
 /// Runs the command line `cli`.
@@ -115,6 +115,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Clone(args)) => clone::run(&ctx, &args),
         Some(Command::Export(args)) => export::run(&ctx, &args),
         Some(Command::Import(args)) => import::run(&ctx, &args),
+        Some(Command::Trust(args)) => trust::run(&ctx, &args),
         Some(Command::Stop(args)) => stop::run(&ctx, &args),
         Some(Command::Rm(args)) => rm::run(&ctx, &args),
         Some(Command::Shell(args)) => shell::run(&ctx, &args),
@@ -130,6 +131,5 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Idle(args)) => idle::run(&ctx, &args),
         Some(Command::Timer(args)) => timer::run(&ctx, &args),
         Some(Command::Image(args)) => image::run(&ctx, &args),
-        Some(Command::Trust(args)) => trust::run(&ctx, &args),
     }
 }
