@@ -26,6 +26,7 @@ pub mod status;
 pub mod stop;
 pub mod timer;
 pub mod tokens;
+pub mod trust;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -77,6 +78,7 @@ pub enum Command {
     Clone(clone::CloneArgs),
     Export(export::ExportArgs),
     Import(import::ImportArgs),
+    Trust(trust::TrustArgs),
     Stop(stop::StopArgs),
     Rm(rm::RmArgs),
     Shell(shell::ShellArgs),
@@ -113,6 +115,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Clone(args)) => clone::run(&ctx, &args),
         Some(Command::Export(args)) => export::run(&ctx, &args),
         Some(Command::Import(args)) => import::run(&ctx, &args),
+        Some(Command::Trust(args)) => trust::run(&ctx, &args),
         Some(Command::Stop(args)) => stop::run(&ctx, &args),
         Some(Command::Rm(args)) => rm::run(&ctx, &args),
         Some(Command::Shell(args)) => shell::run(&ctx, &args),

@@ -163,6 +163,10 @@ pub const DEFAULTS: &str = r#"# ccy configuration: ~/.config/ccy/config.toml (yo
 # variables (CCY_SESSION_MEMORY=8g), then command-line flags. Later layers
 # win key by key; a key ccy does not know is an error. Values below are the
 # defaults. Options and variables apply when a session is created.
+# A project file's keys that reach beyond the worktree (session.mounts,
+# session.ssh_keys, session.env entries NAME, session.network other than
+# "" or "none") apply only once you approve that file's exact content
+# with 'ccy trust'; until then ccy refuses to create a session from it.
 
 [image]
 # The image sessions run. ccy builds it from its built-in Containerfile when
@@ -187,7 +191,11 @@ token = ""
 # Start the session at login and boot (with linger). Flag: --no-autostart.
 autostart = true
 # Podman network: "" for Podman's default, "none" for no network (loopback
-# only), or a network name from `podman network ls`.
+# only), or a network name from `podman network ls`. "host" and the
+# MODE:ARG forms ("container:NAME", "ns:PATH", "pasta:OPTIONS") share or
+# open the host's network: ccy takes them only from your own file, a
+# CCY_SESSION_NETWORK variable or --network, never from a project file or
+# an archive, and warns when a session gets one.
 # Flags: --network NET, --no-network.
 network = ""
 # Memory limit, a number with unit b, k, m or g ("8g"); "" for none.
@@ -251,6 +259,86 @@ pub struct Loaded {
     pub config: Config,
     /// Dotted key (`image.name`) → where its value came from.
     pub sources: BTreeMap<String, Source>,
+    /// The project file, when one was read ([`Loader::project_file`]):
+    /// its exact bytes and the keys in it that widen a session's reach.
+    pub project: Option<ProjectFile>,
+}
+
+/// A project's `.claude/ccy/config.toml` as read: the input of the trust
+/// check (`crate::session::trust`), which honours its [`Widening`] keys
+/// only once the user approved these exact bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectFile {
+    /// The file's path, as given.
+    pub path: PathBuf,
+    /// Its exact contents (what an approval's hash covers).
+    pub bytes: Vec<u8>,
+    /// The keys in it that widen a session's reach beyond its worktree.
+    pub widening: Vec<Widening>,
+}
+
+/// One configuration key, set in a project file or an archive, that gives
+/// the session more than its worktree: host paths (`session.mounts`), SSH
+/// keys (`session.ssh_keys`), ccy's own environment (`session.env` entries
+/// `NAME`, which pass the host's value) or a network other than Podman's
+/// default or `none` (`session.network`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Widening {
+    /// The dotted key, e.g. `session.mounts`.
+    pub key: String,
+    /// The values that widen, as written (for the message).
+    pub values: Vec<String>,
+}
+
+/// The keys of `layer` (one file's table, unchecked) that widen a
+/// session's reach beyond its worktree; see [`Widening`]. Keys with
+/// values of the wrong type are left to the schema check.
+#[must_use]
+pub fn widening_keys(layer: &toml::Table) -> Vec<Widening> {
+    let session = layer.get("session").and_then(toml::Value::as_table);
+    let strings = |key: &str| -> Vec<String> {
+        session
+            .and_then(|s| s.get(key))
+            .and_then(toml::Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(toml::Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for key in ["mounts", "ssh_keys"] {
+        let values = strings(key);
+        if !values.is_empty() {
+            out.push(Widening {
+                key: format!("session.{key}"),
+                values,
+            });
+        }
+    }
+    let passed: Vec<String> = strings("env")
+        .into_iter()
+        .filter(|e| !e.contains('='))
+        .collect();
+    if !passed.is_empty() {
+        out.push(Widening {
+            key: "session.env".into(),
+            values: passed,
+        });
+    }
+    if let Some(net) = session
+        .and_then(|s| s.get("network"))
+        .and_then(toml::Value::as_str)
+        && !matches!(net.trim(), "" | "none")
+    {
+        out.push(Widening {
+            key: "session.network".into(),
+            values: vec![net.to_owned()],
+        });
+    }
+    out
 }
 
 /// Builds the effective configuration in layers.
@@ -258,6 +346,7 @@ pub struct Loaded {
 pub struct Loader {
     table: toml::Table,
     sources: BTreeMap<String, Source>,
+    project: Option<ProjectFile>,
 }
 
 impl Loader {
@@ -276,7 +365,11 @@ impl Loader {
         for key in dotted_keys(&table) {
             sources.insert(key, Source::Default);
         }
-        Self { table, sources }
+        Self {
+            table,
+            sources,
+            project: None,
+        }
     }
 
     /// Starts from an effective configuration, every key counted as a
@@ -296,21 +389,30 @@ impl Loader {
     /// [`crate::error::ExitKind::Usage`] for a syntax error, an unknown key or
     /// a value of the wrong type, naming the file; any other read error.
     pub fn file(self, path: &Path) -> Result<Self> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(self),
-            Err(e) => {
-                return Err(
-                    Error::failure(format!("cannot read {}", path.display())).with_source(e)
-                );
-            }
+        match read_layer(path)? {
+            Some((_, layer)) => self.overlay(layer, &Source::File(path.to_path_buf())),
+            None => Ok(self),
+        }
+    }
+
+    /// Overlays the project file at `path` when it exists, as
+    /// [`Loader::file`] does, and remembers its bytes and its
+    /// [`widening_keys`] for the trust check ([`Loaded::project`]).
+    ///
+    /// # Errors
+    /// As [`Loader::file`].
+    pub fn project_file(self, path: &Path) -> Result<Self> {
+        let Some((bytes, layer)) = read_layer(path)? else {
+            return Ok(self);
         };
-        let layer: toml::Table = toml::from_str(&text).map_err(|e| {
-            Error::usage(format!("invalid configuration in {}", path.display()))
-                .detail(e.message().to_owned())
-                .hint("fix the file; 'ccy config show' prints the keys ccy knows")
-        })?;
-        self.overlay(layer, &Source::File(path.to_path_buf()))
+        let widening = widening_keys(&layer);
+        let mut loader = self.overlay(layer, &Source::File(path.to_path_buf()))?;
+        loader.project = Some(ProjectFile {
+            path: path.to_path_buf(),
+            bytes,
+            widening,
+        });
+        Ok(loader)
     }
 
     /// Overlays `CCY_<SECTION>_<KEY>` environment variables for every key
@@ -410,6 +512,7 @@ impl Loader {
         Ok(Loaded {
             config,
             sources: self.sources,
+            project: self.project,
         })
     }
 
@@ -445,6 +548,28 @@ impl Default for Loader {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// The bytes and the table of the TOML file at `path`, or `None` when it
+/// does not exist.
+fn read_layer(path: &Path) -> Result<Option<(Vec<u8>, toml::Table)>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::failure(format!("cannot read {}", path.display())).with_source(e));
+        }
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        Error::usage(format!("invalid configuration in {}", path.display()))
+            .detail(format!("not UTF-8 text ({e})"))
+    })?;
+    let layer: toml::Table = toml::from_str(text).map_err(|e| {
+        Error::usage(format!("invalid configuration in {}", path.display()))
+            .detail(e.message().to_owned())
+            .hint("fix the file; 'ccy config show' prints the keys ccy knows")
+    })?;
+    Ok(Some((bytes, layer)))
 }
 
 /// "in FILE", "from environment variable X", … for messages.
@@ -543,7 +668,7 @@ fn dotted_keys(table: &toml::Table) -> Vec<String> {
 pub fn load(user_file: &Path, worktree: Option<&Path>) -> Result<Loader> {
     let mut loader = Loader::new().file(user_file)?;
     if let Some(wt) = worktree {
-        loader = loader.file(&project_file(wt))?;
+        loader = loader.project_file(&project_file(wt))?;
     }
     loader.env(std::env::vars())
 }

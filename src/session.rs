@@ -24,6 +24,7 @@ pub mod stop;
 pub mod store;
 pub mod timer;
 pub mod token;
+pub mod trust;
 
 use tokio::sync::OnceCell;
 

@@ -450,7 +450,9 @@ fn files_section(roff: &mut Roff) {
     tagged(
         roff,
         &show(ccy::config::project_file(Path::new("WORKTREE"))),
-        "A project's configuration, overriding yours for sessions of that worktree.",
+        "A project's configuration, overriding yours for sessions of that worktree. Its \
+         keys that reach beyond the worktree (mounts, SSH keys, passed variables, network) \
+         apply only once `ccy trust` approved its content.",
     );
     tagged(
         roff,
@@ -463,6 +465,12 @@ fn files_section(roff: &mut Roff) {
         &format!("{}/", show(paths.session_state_dir("NAME"))),
         "A session's state directory, mounted at `/run/ccy` in its container: `ready` \
          (tmux is up) and `status` (tmux activity and client count).",
+    );
+    tagged(
+        roff,
+        &show(ccy::session::trust::store_path(&paths)),
+        "The approvals of `ccy trust` (mode 0600): each approved project file or archive \
+         with the SHA-256 of its content.",
     );
     tagged(
         roff,

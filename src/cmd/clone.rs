@@ -14,7 +14,7 @@ use crate::quadlet::spec::{CreatedWorktree, SessionMeta};
 use crate::session::attach::{self, Arrival};
 use crate::session::create::{self, NewSession, StateSource};
 use crate::session::find::{self, State};
-use crate::session::{Host, checks, store};
+use crate::session::{Host, checks, store, trust};
 
 /// Start a new session from another session's state, on a new branch.
 ///
@@ -136,7 +136,12 @@ async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Re
         if let Some(options) = &meta.options {
             loader = options.layer(loader, &format!("session {}", src.name))?;
         }
-        let cfg = args.create.apply(loader)?.finish()?.config;
+        let loaded = args.create.apply(loader)?.finish()?;
+        // Without options (an older session) the project file's keys apply.
+        if meta.options.is_none() {
+            trust::check_project(&ctx.paths, &loaded, &worktree)?;
+        }
+        let cfg = loaded.config;
         let _lock = find::lock_worktree(&ctx.paths, &worktree)?;
         let new = NewSession {
             created_worktree: Some(CreatedWorktree {

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::host::git::Worktree;
 use crate::names::SessionName;
 use crate::session::create::NewSession;
+use crate::session::trust;
 
 /// How a new session is made.
 #[derive(Debug, Clone, Default, Args)]
@@ -77,14 +78,20 @@ pub struct CreateArgs {
 }
 
 impl CreateArgs {
-    /// The effective configuration for `worktree`: defaults, user file,
-    /// project file, `CCY_*` environment, then these flags.
+    /// The effective configuration for a new session in `worktree`:
+    /// defaults, user file, project file, `CCY_*` environment, then these
+    /// flags; checked against the trust model
+    /// ([`trust::check_project`]: a project file's keys that reach beyond
+    /// the worktree need the user's approval).
     ///
     /// # Errors
-    /// As [`config::load`]; a flag value of the wrong type.
+    /// As [`crate::config::load`]; a flag value of the wrong type; an
+    /// unapproved project file ([`crate::error::ExitKind::Usage`]).
     pub fn config(&self, ctx: &Ctx, worktree: &Worktree) -> Result<Loaded> {
-        let loader = ctx.config(Some(&worktree.root))?;
-        self.apply(loader)?.finish()
+        let layers = ctx.config(Some(&worktree.root))?;
+        let loaded = self.apply(layers)?.finish()?;
+        trust::check_project(&ctx.paths, &loaded, worktree)?;
+        Ok(loaded)
     }
 
     /// Overlays these flags on `loader`, as the last layer.

@@ -174,6 +174,7 @@ async fn resume(
         .config
         .session
         .max_running;
+    start::warn_network(found);
     start::start_session(host, &found.name, max).await
 }
 

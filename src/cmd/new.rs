@@ -135,6 +135,9 @@ async fn create_session(
     }
     let (worktree, created) = match &plan {
         Some(p) => {
+            // An unapproved project file here is refused before a git
+            // worktree is made for it (the hint's `ccy trust` path exists).
+            args.create.config(ctx, here)?;
             let wt = here.add_linked(&p.path, &p.branch, p.new_branch)?;
             notice(&format!(
                 "created git worktree {} ({} {})",

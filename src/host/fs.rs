@@ -1,4 +1,5 @@
-//! File-system helpers: atomic writes and advisory locks.
+//! File-system helpers: atomic writes, reads of optional files and
+//! advisory locks.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -38,6 +39,18 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
         .map_err(fail)?;
     tmp.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+/// The contents of the file at `path`, or `None` when it does not exist.
+///
+/// # Errors
+/// When it exists but cannot be read; the message names `path`.
+pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::failure(format!("cannot read {}", path.display())).with_source(e)),
+    }
 }
 
 /// An exclusive advisory lock (flock(2)) held until dropped. Dropping it

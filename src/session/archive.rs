@@ -294,18 +294,52 @@ fn kind_name(kind: tar::EntryType) -> &'static str {
     }
 }
 
+/// Reads only the manifest of the archive `file` (its first entry):
+/// its exact bytes (what an approval's hash covers, see
+/// [`crate::session::trust`]) and its decoded form.
+///
+/// # Errors
+/// As [`parse_manifest`]; [`ExitKind::Usage`] when the file is not a tar
+/// archive or does not start with the manifest; [`ExitKind::Failure`] when
+/// it cannot be read.
+pub fn read_manifest(file: &Path) -> Result<(Vec<u8>, Manifest)> {
+    let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let mut archive = tar::Archive::new(f);
+    let mut entries = archive
+        .entries()
+        .map_err(|e| bad(file, &format!("not a tar archive ({e})")))?;
+    let Some(entry) = entries.next() else {
+        return Err(bad(file, &format!("it has no {MANIFEST}")));
+    };
+    let mut entry = entry.map_err(|e| bad(file, &format!("not a tar archive ({e})")))?;
+    if entry.path_bytes().as_ref() != MANIFEST.as_bytes() {
+        return Err(bad(file, &format!("{MANIFEST} does not come first")));
+    }
+    if entry.size() > MAX_MANIFEST {
+        return Err(bad(file, &format!("{MANIFEST} is too large")));
+    }
+    let mut text = Vec::new();
+    entry
+        .read_to_end(&mut text)
+        .with_context(|| format!("cannot read {}", file.display()))?;
+    let manifest = parse_manifest(file, &text)?;
+    Ok((text, manifest))
+}
+
 /// Reads the archive `file`: checks its manifest, copies the volume
 /// contents into `state_out` and checks every entry of them
-/// ([`check_state`]). Reference unit files are skipped.
+/// ([`check_state`]). Reference unit files are skipped. Returns the
+/// manifest and its exact bytes.
 ///
 /// # Errors
 /// As [`parse_manifest`] and [`check_state`]; [`ExitKind::Usage`] when the
 /// file is not a tar archive, or lacks the manifest or the volume contents;
 /// [`ExitKind::Failure`] when it cannot be read.
-pub fn read(file: &Path, state_out: &Path) -> Result<Manifest> {
+pub fn read(file: &Path, state_out: &Path) -> Result<(Manifest, Vec<u8>)> {
     let f = File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let mut archive = tar::Archive::new(f);
     let mut manifest = None;
+    let mut manifest_bytes = Vec::new();
     let mut state = false;
     let entries = archive
         .entries()
@@ -319,6 +353,9 @@ pub fn read(file: &Path, state_out: &Path) -> Result<Manifest> {
             .into_owned();
         match path.as_str() {
             MANIFEST => {
+                if manifest.is_some() {
+                    return Err(bad(file, &format!("it has two {MANIFEST}")));
+                }
                 if entry.size() > MAX_MANIFEST {
                     return Err(bad(file, &format!("{MANIFEST} is too large")));
                 }
@@ -327,6 +364,7 @@ pub fn read(file: &Path, state_out: &Path) -> Result<Manifest> {
                     .read_to_end(&mut text)
                     .with_context(|| format!("cannot read {}", file.display()))?;
                 manifest = Some(parse_manifest(file, &text)?);
+                manifest_bytes = text;
             }
             STATE => {
                 if manifest.is_none() {
@@ -351,7 +389,7 @@ pub fn read(file: &Path, state_out: &Path) -> Result<Manifest> {
         ));
     }
     check_state(file, state_out)?;
-    Ok(manifest)
+    Ok((manifest, manifest_bytes))
 }
 
 #[cfg(test)]
@@ -392,7 +430,9 @@ mod tests {
         let units = [("s.container".to_owned(), "[Container]\n".to_owned())];
         write(File::create(&file).unwrap(), &manifest(), &units, &state).unwrap();
         let out = dir.path().join("out.tar");
-        assert_eq!(read(&file, &out).unwrap(), manifest());
+        let (m, bytes) = read(&file, &out).unwrap();
+        assert_eq!(m, manifest());
+        assert_eq!(read_manifest(&file).unwrap(), (bytes, manifest()));
         assert_eq!(std::fs::read(&out).unwrap(), inner);
     }
 

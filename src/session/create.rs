@@ -468,6 +468,7 @@ async fn preflight(
     check_limits_supported(&ctx.paths, &run.limits)?;
     if let Some(net) = &run.network {
         check_network(api, net).await?;
+        crate::session::trust::warn_network(net);
     }
     let token = token::for_session(&ctx.paths.home, &config.agent.token)?;
     check_capacity(&ctx.paths, mgr, api, config.session.max_running, None).await?;

@@ -143,7 +143,9 @@ pub fn unit_failed(name: &SessionName, why: &str) -> Error {
 }
 
 /// Makes sure a session found by [`crate::session::find`] runs: starts
-/// its unit (through [`start_session`]) when it is stopped or failed.
+/// its unit (through [`start_session`]) when it is stopped or failed,
+/// warning first when it shares or opens the host's network
+/// ([`crate::session::trust::warn_network`]).
 /// Returns whether it started it.
 ///
 /// # Errors
@@ -164,8 +166,18 @@ pub async fn ensure_running(host: &Host<'_>, info: &SessionInfo, max_running: u3
         )
         .hint(format!("start it with 'podman start {}'", info.name)));
     }
+    warn_network(info);
     start_session(host, &info.name, max_running).await?;
     Ok(true)
+}
+
+/// Warns (before a start) when the session `info` shares or opens the
+/// host's network, as its unit file's options say
+/// ([`crate::session::trust::warn_network`]).
+pub fn warn_network(info: &SessionInfo) {
+    if let Some(o) = info.meta.as_ref().and_then(|m| m.options.as_ref()) {
+        crate::session::trust::warn_network(&o.network);
+    }
 }
 
 /// Starts a stopped session: refused when `max_running`

@@ -420,6 +420,10 @@ fn extra_mounts_and_environment_reach_the_pane() {
             toml_str(&format!("~/{rel}:/data:ro"))
         ),
     );
+    // The project file mounts a host path and passes a variable: it needs
+    // the user's approval first.
+    let (code, err) = ccy_in(&repo.dir, &["trust"], &[]);
+    assert_eq!(code, 0, "{err}");
     let (term, name) = start(
         &repo,
         &format!(

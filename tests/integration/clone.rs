@@ -497,7 +497,16 @@ fn export_rm_import_round_trip() {
     assert!(!volume_exists(&format!("{name}-state")));
     assert!(!quadlet_dir().join(format!("{name}.container")).exists());
 
+    // Without a terminal and without --yes: refused, nothing changes.
     let out = ccy(&repo.dir, &["import", f]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("without your approval"),
+        "{}",
+        out.stderr
+    );
+    assert!(!quadlet_dir().join(format!("{name}.container")).exists());
+    let out = ccy(&repo.dir, &["import", f, "--yes"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(
         out.stdout
@@ -518,7 +527,7 @@ fn export_rm_import_round_trip() {
     assert_eq!(container_label(&name, "ccy.branch"), "main");
 
     // The name is taken now.
-    let out = ccy(&repo.dir, &["import", f]);
+    let out = ccy(&repo.dir, &["import", f, "--yes"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("is taken"), "{}", out.stderr);
 
@@ -611,6 +620,7 @@ fn export_rm_import_round_trip() {
             "--worktree",
             repo.dir.to_str().unwrap(),
             "--no-start",
+            "--yes",
         ],
     );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);

@@ -596,6 +596,9 @@ fn existing_session_with_a_missing_mount_source_is_kept() {
         src.display()
     );
     std::fs::write(&cfg, text).unwrap();
+    // The project file mounts a host path: it needs the user's approval.
+    let o = ccy(&repo.dir, &["trust"], &[]);
+    assert_eq!(code(&o), 0, "{}", all(&o));
     let name = new_session(&repo, &[]);
     let o = ccy(&repo.dir, &["stop", &name], &[]);
     assert_eq!(code(&o), 0, "{}", all(&o));

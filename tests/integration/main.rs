@@ -20,6 +20,7 @@ mod partial;
 mod prune;
 mod render_props;
 mod secrets;
+mod security;
 mod session;
 mod speed;
 mod units;

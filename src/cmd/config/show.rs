@@ -8,9 +8,10 @@ use clap::Args;
 use serde::Serialize;
 
 use crate::config::{self, Loaded, Source};
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, notice};
 use crate::error::{Error, Result};
 use crate::host::git::Worktree;
+use crate::session::trust;
 use crate::ui;
 
 /// Print the effective configuration and where each value comes from
@@ -47,9 +48,22 @@ pub struct ShowArgs {
 /// # Errors
 /// [`crate::error::ExitKind::Usage`] for an invalid layer.
 pub fn run(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
-    let worktree = Worktree::discover(&ctx.cwd).ok().map(|w| w.root);
+    let found = Worktree::discover(&ctx.cwd).ok();
+    let worktree = found.as_ref().map(|w| w.root.clone());
     let user_file = ctx.paths.user_config_file();
     let loaded = ctx.config(worktree.as_deref())?.finish()?;
+    // Say (on standard error) when the project file would be refused.
+    if let Some(wt) = &found
+        && let Err(e) = trust::check_project(&ctx.paths, &loaded, wt)
+    {
+        notice(&format!(
+            "note: a new session here is refused: {}",
+            e.message()
+        ));
+        for hint in e.hints() {
+            notice(&format!("hint: {hint}"));
+        }
+    }
     let mut files = vec![FileLayer::new(user_file, "user")];
     if let Some(wt) = &worktree {
         files.push(FileLayer::new(config::project_file(wt), "project"));
