@@ -72,7 +72,11 @@ pub struct CloneArgs {
 /// See the exit status in [`CloneArgs`].
 pub fn run(ctx: &Ctx, args: &CloneArgs) -> Result<()> {
     podman_cli::require_cli()?;
-    let new_name = args.new.as_deref().map(SessionName::parse).transpose()?;
+    let new_name = args
+        .new
+        .as_deref()
+        .map(SessionName::parse_new)
+        .transpose()?;
     if let Some(b) = &args.branch {
         git::check_branch_name(b)?;
     }

@@ -1,10 +1,9 @@
 //! Starting a session's unit and waiting until its tmux is ready.
 
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::contract::{PANES_DIR, READY_FILE};
+use crate::contract::{PANES_DIR, PANES_FAILED, READY_FILE};
 use crate::ctx::notice;
 use crate::error::{Context, Error, ExitKind, Result};
 use crate::host::systemd::{JobResult, UserManager, journal};
@@ -48,11 +47,8 @@ async fn run_unit(
     // The unit bind-mounts the state directory: one deleted by hand (or by
     // a clean-up tool) would make the start fail with `statfs … no such
     // file`. ccy's own directories are recreated, private to the user.
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&state_dir)
-        .with_context(|| format!("cannot create {}", state_dir.display()))?;
+    crate::session::store::ensure_private_dir(&state_dir)?;
+    crate::session::store::make_unit_files_private(&paths.quadlet_dir, name);
     let ready = state_dir.join(READY_FILE);
     match std::fs::remove_file(&ready) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -181,14 +177,36 @@ pub async fn start_session(host: &Host<'_>, name: &SessionName, max_running: u32
     let (paths, mgr, api) = (host.paths(), &host.mgr, host.api().await?);
     check_capacity(paths, mgr, api, max_running, Some(name)).await?;
     token::refresh_secrets(api, &paths.home).await;
+    // Read before the start: the marker stays until a save works.
+    let save_failed = panes_save_failed(paths, name);
     start_unit(mgr, paths, name).await?;
-    if let Some(file) = last_panes(paths, name) {
-        notice(&format!(
+    match (save_failed, last_panes(paths, name)) {
+        (false, Some(file)) => notice(&format!(
             "the panes as they were when {name} stopped are in {}",
             file.display()
-        ));
+        )),
+        (false, None) => {}
+        (true, file) => notice(&format!(
+            "warning: the panes could not be saved when {name} last stopped (a full disk? see 'journalctl --user -u {}'); {}",
+            name.service_unit(),
+            file.map_or_else(
+                || "there is no earlier save".to_owned(),
+                |f| format!("the newest earlier save is {}", f.display())
+            )
+        )),
     }
     Ok(())
+}
+
+/// Whether saving the panes failed when `name` last stopped: the image's
+/// `save-panes` left [`PANES_FAILED`] in [`panes_dir`] (it removes it
+/// after a save that works).
+#[must_use]
+pub fn panes_save_failed(paths: &Paths, name: &SessionName) -> bool {
+    panes_dir(paths, name)
+        .join(PANES_FAILED)
+        .symlink_metadata()
+        .is_ok()
 }
 
 /// The directory where a session's panes are saved when it stops, on the

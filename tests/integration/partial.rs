@@ -194,3 +194,138 @@ fn rm_by_name_works_in_a_deleted_directory() {
     );
     assert!(gone(&name));
 }
+
+/// A removal that fails halfway keeps the session whole enough to be seen
+/// and finished: with its state directory unremovable (a read-only
+/// subdirectory), `ccy rm` fails, the unit files stay and `ccy list` still
+/// shows the session; once the cause is gone, `ccy rm` again removes it
+/// all (before, the unit files went first and the session vanished from
+/// `list`, leaving its state directory behind).
+#[test]
+fn a_removal_cut_short_leaves_the_session_listed() {
+    use std::os::unix::fs::PermissionsExt;
+    let _g = crate::support::shared();
+    first_session_output();
+    let repo = Repo::new("rmhalf");
+    let name = new_session(&repo.dir, &[]);
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    let state = home().join(".local/state/ccy/sessions").join(&name);
+    let stuck = state.join("stuck");
+    std::fs::create_dir_all(&stuck).unwrap();
+    std::fs::write(stuck.join("file"), "x").unwrap();
+    std::fs::set_permissions(&stuck, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let out = crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+    std::fs::set_permissions(&stuck, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_ne!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("cannot remove"), "{}", out.stderr);
+    assert!(
+        quadlet_dir().join(format!("{name}.container")).exists(),
+        "the unit file stays: {}",
+        out.stderr
+    );
+    let list = crate::support::ccy(&repo.dir, &["list"]);
+    assert!(list.stdout.contains(&name), "{}", list.stdout);
+    let out = crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(gone(&name));
+}
+
+/// Names unique to this test run.
+fn ghost(tag: &str) -> String {
+    format!("ghost{tag}{}", std::process::id())
+}
+
+/// What removed sessions left behind — a state directory, an agent-state
+/// volume (label `ccy.session`), a token secret no unit file names — is
+/// reported by `ccy doctor` (check `leftovers`), listed by `prune
+/// --dry-run` without changing anything, and removed by `prune` (the
+/// volume only with `--volumes`). Before, doctor saw nothing and prune
+/// left them for good.
+#[test]
+fn leftovers_are_reported_and_pruned() {
+    let _g = exclusive();
+    let dir_name = ghost("dir");
+    let vol_session = ghost("vol");
+    let volume = format!("{vol_session}-state");
+    let secret = format!("ccy-token-{}", ghost("sec"));
+    let state = home().join(".local/state/ccy/sessions").join(&dir_name);
+    std::fs::create_dir_all(state.join("panes")).unwrap();
+    std::fs::write(state.join("status"), "activity=1\n").unwrap();
+    sh_ok(&format!(
+        "podman volume create --label ccy.session={vol_session} {volume}"
+    ));
+    sh_ok(&format!(
+        "printf x | podman secret create --label ccy.token={} {secret} -",
+        ghost("sec")
+    ));
+    let doctor = |what: &str| {
+        let out = crate::support::ccy(&home(), &["doctor", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{what}: {e}: {}{}", out.stdout, out.stderr));
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "leftovers")
+            .cloned()
+            .unwrap_or_else(|| panic!("{what}: no leftovers check: {v}"))
+    };
+    let check = doctor("before");
+    assert_eq!(check["level"], "warning", "{check}");
+    let message = check["message"].as_str().unwrap();
+    for thing in [&dir_name, &volume, &secret] {
+        assert!(message.contains(thing.as_str()), "{thing}: {message}");
+    }
+    let out = crate::support::ccy(&home(), &["prune", "--age", "5200w", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("would remove state directory") && l.contains(&dir_name)),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("would keep volume") && l.contains(&volume)),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("would remove secret") && l.contains(&secret)),
+        "{}",
+        out.stdout
+    );
+    assert!(state.exists(), "dry run changes nothing");
+    let out = crate::support::ccy(&home(), &["prune", "--age", "5200w"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!state.exists(), "{}", out.stdout);
+    assert!(
+        !sh(&format!("podman secret exists {secret}"))
+            .status
+            .success(),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        sh(&format!("podman volume exists {volume}"))
+            .status
+            .success(),
+        "kept without --volumes: {}",
+        out.stdout
+    );
+    let out = crate::support::ccy(&home(), &["prune", "--age", "5200w", "--volumes"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        !sh(&format!("podman volume exists {volume}"))
+            .status
+            .success(),
+        "{}",
+        out.stdout
+    );
+    let check = doctor("after");
+    assert_eq!(check["level"], "ok", "{check}");
+}
