@@ -11,6 +11,7 @@ use crate::names::SessionName;
 use crate::paths::Paths;
 use crate::session::checks::check_capacity;
 use crate::session::find::{SessionInfo, State};
+use crate::session::image::{self, ImageSpec};
 use crate::session::{Host, token};
 
 /// Starts `name`'s unit (clearing a previous failed state), waits for the
@@ -177,6 +178,7 @@ pub async fn start_session(host: &Host<'_>, name: &SessionName, max_running: u32
     let (paths, mgr, api) = (host.paths(), &host.mgr, host.api().await?);
     check_capacity(paths, mgr, api, max_running, Some(name)).await?;
     token::refresh_secrets(api, &paths.home).await;
+    ensure_image(host, name).await?;
     // Read before the start: the marker stays until a save works.
     let save_failed = panes_save_failed(paths, name);
     start_unit(mgr, paths, name).await?;
@@ -196,6 +198,60 @@ pub async fn start_session(host: &Host<'_>, name: &SessionName, max_running: u32
         )),
     }
     Ok(())
+}
+
+/// Builds the image of session `name` again when it is gone (removed by
+/// `podman rmi` or `podman system prune -a`), so the start does not try
+/// to pull a local image from a registry. The image is ccy's agent image
+/// (or the project's, built on it from `.claude/ccy/Dockerfile`) as the
+/// configuration of the session's worktree describes it now; a session
+/// whose image that configuration no longer names is refused.
+///
+/// # Errors
+/// When the API fails, the configuration is invalid, the build fails, or
+/// the configuration no longer makes the session's image
+/// ([`ExitKind::Session`]).
+async fn ensure_image(host: &Host<'_>, name: &SessionName) -> Result<()> {
+    let (paths, api) = (host.paths(), host.api().await?);
+    let Some(file) = crate::session::store::read_session(&paths.quadlet_dir, name)? else {
+        return Ok(());
+    };
+    let (image, worktree) = (&file.meta.image, &file.meta.worktree);
+    if api.image_exists(image).await? {
+        return Ok(());
+    }
+    notice(&format!(
+        "the image {image} of session {name} is gone: building it again"
+    ));
+    let config = host.ctx.config(Some(worktree))?.finish()?.config;
+    let spec = ImageSpec {
+        name: config.image.name.clone(),
+        base: config.image.base.clone(),
+        agent_install: config.image.agent_install.clone(),
+    };
+    image::ensure(api, &spec, &mut std::io::stderr()).await?;
+    let built = if *image == spec.name {
+        spec.name.clone()
+    } else {
+        image::ensure_project(
+            api,
+            worktree,
+            &file.meta.project,
+            &spec.name,
+            &mut std::io::stderr(),
+        )
+        .await?
+    };
+    if built == *image && api.image_exists(image).await? {
+        return Ok(());
+    }
+    Err(Error::new(
+        ExitKind::Session,
+        format!("cannot build the image {image} of session {name} again: the configuration of its worktree now makes {built}"),
+    )
+    .hint(format!(
+        "make a new session instead ('ccy new'), and remove this one with 'ccy rm {name}'"
+    )))
 }
 
 /// Whether saving the panes failed when `name` last stopped: the image's
