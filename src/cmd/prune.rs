@@ -35,7 +35,14 @@ use crate::ui;
 /// (one not pruned now), or with --volumes; otherwise the volume of the
 /// project's most recently active pruned session is kept and ccy says so.
 /// A git worktree made by `ccy new --worktree` goes when it is clean and its
-/// branch is merged into the main branch or pushed.
+/// branch is merged into the main branch or pushed. Each session's unit
+/// files go last, so a prune cut short leaves the session listed and the
+/// next prune finishes it.
+///
+/// Prune also removes what removed sessions left behind (`ccy doctor`'s
+/// check `leftovers`): state directories and Claude token secrets that no
+/// session has, and with --volumes the agent-state volumes of sessions
+/// that no longer exist (without it, it names them and keeps them).
 ///
 /// The age is --age, else `[prune] age` in ~/.config/ccy/config.toml
 /// (`CCY_PRUNE_AGE`), default 7d: a number and a unit, `30m`, `12h`, `7d`,
