@@ -5,7 +5,7 @@ use clap::Args;
 
 use crate::cmd::create_opts::CreateArgs;
 use crate::ctx::{Ctx, notice};
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{Error, Result};
 use crate::host::git::{self, Worktree};
 use crate::host::podman::cli as podman_cli;
 use crate::names::SessionName;
@@ -87,19 +87,7 @@ pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
         None => None,
     };
     let name = ctx.block_on(create_session(ctx, &here, name, plan, args))?;
-    if let Some(signal) = crate::host::signal::caught() {
-        // Too late to take back: the session is whole; say so.
-        crate::outln!("created session {name}");
-        return Err(Error::new(
-            ExitKind::Interrupted,
-            format!(
-                "interrupted by {signal} after session {name} was made: it is complete and runs"
-            ),
-        )
-        .hint(format!(
-            "attach with 'ccy attach {name}', or remove it with 'ccy rm {name}'"
-        )));
-    }
+    create::interrupted_after(&name)?;
     attach::attach_or_explain(&ctx.paths, &name, Arrival::Created, args.detach)
 }
 

@@ -306,6 +306,27 @@ pub fn check_interrupt(name: Option<&SessionName>) -> Result<()> {
     ))
 }
 
+/// The end of a verb that made session `name`: when a stop signal arrived
+/// after [`create`] returned (too late to take the session back), prints
+/// `created session NAME` on standard output and returns
+/// [`ExitKind::Interrupted`] saying the session is whole; otherwise `Ok`.
+///
+/// # Errors
+/// That error, when a signal arrived.
+pub fn interrupted_after(name: &SessionName) -> Result<()> {
+    let Some(signal) = crate::host::signal::caught() else {
+        return Ok(());
+    };
+    crate::outln!("created session {name}");
+    Err(Error::new(
+        ExitKind::Interrupted,
+        format!("interrupted by {signal} after session {name} was made: it is complete and runs"),
+    )
+    .hint(format!(
+        "attach with 'ccy attach {name}', or remove it with 'ccy rm {name}'"
+    )))
+}
+
 /// How [`undo_create`] went.
 struct Undone {
     name: SessionName,
