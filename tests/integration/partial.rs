@@ -425,17 +425,25 @@ fn a_full_disk_keeps_the_previous_panes_and_says_so() {
 /// the start tried to pull `localhost/…` from a registry and failed).
 #[test]
 fn a_removed_image_is_rebuilt_on_start() {
-    let _g = exclusive();
+    let _g = crate::support::shared();
     first_session_output();
     let repo = Repo::new("imagegone");
+    // An image of its own, so removing it touches no other test.
+    let image = format!("localhost/ccy-test-gone-{}:latest", std::process::id());
+    let config = repo.dir.join(".claude/ccy/config.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(crate::support::TEST_IMAGE, &image);
+    std::fs::write(&config, text).unwrap();
     let name = new_session(&repo.dir, &[]);
     sh_ok(&format!("systemctl --user stop {name}.service"));
-    sh_ok(&format!("podman rmi {}", q(crate::support::TEST_IMAGE)));
+    sh_ok(&format!("podman rmi {}", q(&image)));
     let out = crate::support::ccy(&repo.dir, &["shell", &name, "--", "echo", "alive"]);
+    crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+    sh(&format!("podman rmi {}", q(&image)));
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(out.stdout.contains("alive"), "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("building it again"), "{}", out.stderr);
-    crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
 }
 
 /// A token file others can read is handled one way everywhere: `ccy
@@ -508,7 +516,6 @@ fn a_linked_worktree_of_a_moved_repository_is_refused() {
     let moved = repo.dir.parent().unwrap().join("movedmain-moved");
     std::fs::rename(&repo.dir, &moved).unwrap();
     let out = crate::support::ccy(&linked, &["new", "-d"]);
-    std::fs::rename(&moved, &repo.dir).unwrap();
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     assert!(out.stderr.contains("repository is gone"), "{}", out.stderr);
     assert!(out.stderr.contains("git worktree repair"), "{}", out.stderr);
@@ -517,4 +524,5 @@ fn a_linked_worktree_of_a_moved_repository_is_refused() {
         .filter(|(_, text)| text.contains("movedmain-linked"))
         .collect();
     assert!(made.is_empty(), "{made:?}");
+    std::fs::rename(&moved, &repo.dir).unwrap();
 }
