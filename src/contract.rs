@@ -34,6 +34,11 @@ pub const STATUS_FILE: &str = "status";
 /// text when the session stops (`YYYYmmddTHHMMSSZ.txt`).
 pub const PANES_DIR: &str = "panes";
 
+/// The file in [`PANES_DIR`] that `save-panes` leaves when it could not
+/// save the panes (a full disk) and removes after a save that worked;
+/// `ccy status` and the next start report it.
+pub const PANES_FAILED: &str = "failed";
+
 /// The tmux server's socket relative to the state directory:
 /// `$TMUX_TMPDIR/tmux-UID/default` (tmux(1)), with UID 0 in the container
 /// and `TMUX_TMPDIR` = [`RUN_DIR`].

@@ -26,17 +26,22 @@ pub enum ExitKind {
     NotFound,
     /// The user declined a prompt, or a refusal that `--force` overrides: exit 6.
     Refused,
+    /// SIGINT, SIGTERM or SIGHUP arrived while ccy made a session; it
+    /// finished or took back what it was doing and said which: exit 130
+    /// (128 + SIGINT, as a shell reports a process SIGINT ended).
+    Interrupted,
 }
 
 impl ExitKind {
     /// Every kind, in the order of their exit codes.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::Failure,
         Self::Usage,
         Self::Environment,
         Self::Session,
         Self::NotFound,
         Self::Refused,
+        Self::Interrupted,
     ];
 
     /// What the exit status means, in one line: the text of `ccy(1)` EXIT
@@ -59,6 +64,9 @@ impl ExitKind {
             Self::Refused => {
                 "refused (declined prompt, a refusal `--force` overrides, `session.max_running` reached)"
             }
+            Self::Interrupted => {
+                "interrupted (SIGINT, SIGTERM or SIGHUP) while making a session: ccy took it back, or finished it, and said which"
+            }
         }
     }
 
@@ -72,6 +80,7 @@ impl ExitKind {
             Self::Session => 4,
             Self::NotFound => 5,
             Self::Refused => 6,
+            Self::Interrupted => 130,
         }
     }
 }
@@ -217,7 +226,7 @@ mod tests {
     #[test]
     fn all_kinds_in_code_order() {
         let codes: Vec<u8> = ExitKind::ALL.iter().map(|k| k.code()).collect();
-        assert_eq!(codes, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 130]);
     }
 
     #[test]

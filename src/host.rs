@@ -8,5 +8,6 @@ pub mod exec;
 pub mod fs;
 pub mod git;
 pub mod podman;
+pub mod signal;
 pub mod systemd;
 pub mod tmux;

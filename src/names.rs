@@ -26,6 +26,25 @@ pub const MAX_PROJECT_NAME: usize = 40;
 /// volume unit.
 const VOLUME_UNIT_SUFFIX: &str = "-volume";
 
+/// Names a new session may not take: the units ccy runs itself
+/// (`ccy-prune.service` and `.timer` of `ccy timer`) and the names kept
+/// for units it may run later (an idle checker, notifications, tasks, a
+/// user interface). A session `NAME` makes the units `NAME.service` and
+/// `NAME-volume.service`, so a session named after one of these would
+/// clash with ccy's own unit of that name. The one list of them:
+/// everything that checks or uses such a name reads it from here.
+pub const RESERVED_SESSION_NAMES: [&str; 9] = [
+    "ccy",
+    "ccy-prune",
+    "ccy-idle",
+    "ccy-notify",
+    "ccy-task",
+    "ccy-ui",
+    "ccy-timer",
+    "ccy-daemon",
+    "ccy-agent",
+];
+
 /// A validated session name; see the module docs for the rules.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 #[serde(transparent)]
@@ -64,6 +83,33 @@ impl SessionName {
             ));
         }
         Ok(Self(name.to_owned()))
+    }
+
+    /// Validates `name` as the name of a session about to be created: as
+    /// [`SessionName::parse`], and not one of [`RESERVED_SESSION_NAMES`]
+    /// (compared without regard to case, as a user might type it).
+    /// Existing sessions are still found by [`SessionName::parse`] alone.
+    ///
+    /// # Errors
+    /// [`crate::error::ExitKind::Usage`] naming the rule that `name` breaks.
+    pub fn parse_new(name: &str) -> Result<Self> {
+        let parsed = Self::parse(name)?;
+        if let Some(unit) = RESERVED_SESSION_NAMES
+            .iter()
+            .find(|r| r.eq_ignore_ascii_case(name))
+        {
+            return Err(Error::usage(format!(
+                "invalid session name {name:?}: it is reserved for ccy's own unit {unit}.service"
+            ))
+            .detail(format!(
+                "reserved names: {}",
+                RESERVED_SESSION_NAMES.join(", ")
+            ))
+            .hint(format!(
+                "choose another name, e.g. '{name}-1', or leave the name out for an automatic one"
+            )));
+        }
+        Ok(parsed)
     }
 
     /// An automatic name `ccy-<project>-<8 hex>` with a random id.
@@ -239,6 +285,20 @@ mod tests {
             assert!(err.message().contains("invalid session name"), "{bad:?}");
             assert!(!err.hints().is_empty());
         }
+    }
+
+    #[test]
+    fn reserved_names_are_refused_for_new_sessions() {
+        for r in RESERVED_SESSION_NAMES {
+            assert!(SessionName::parse(r).is_ok(), "{r} is a valid name");
+            let err = SessionName::parse_new(r).expect_err(r);
+            assert!(err.message().contains("reserved"), "{r}");
+            assert!(!err.hints().is_empty());
+        }
+        assert!(SessionName::parse_new("CCY-Prune").is_err());
+        assert!(SessionName::parse_new("ccy-prune-1").is_ok());
+        // The prune timer's service (src/cmd/timer.rs) is in the list.
+        assert!(RESERVED_SESSION_NAMES.contains(&"ccy-prune"));
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod create;
 pub mod find;
 pub mod image;
 pub mod options;
+pub mod orphans;
 pub mod remove;
 pub mod reset;
 pub mod safety;

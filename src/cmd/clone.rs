@@ -47,7 +47,8 @@ use crate::session::{Host, checks, store, trust};
 /// taken; 3 no user manager, Podman missing, SRC's worktree is gone; 4 the
 /// image build or the unit failed (with its journal), or SRC is a container
 /// without a ccy unit file; 5 no session matches SRC; 6
-/// `session.max_running` sessions already run.
+/// `session.max_running` sessions already run; 130 interrupted (SIGINT,
+/// SIGTERM, SIGHUP): the new session taken back, or said to be whole.
 #[derive(Debug, Args)]
 pub struct CloneArgs {
     /// The session to copy: name, name without `ccy-`, unique prefix, or
@@ -84,12 +85,19 @@ pub struct CloneArgs {
 /// # Errors
 /// See the exit status in [`CloneArgs`].
 pub fn run(ctx: &Ctx, args: &CloneArgs) -> Result<()> {
+    // SIGINT, SIGTERM, SIGHUP: finish or take back, as `ccy new`.
+    crate::host::signal::catch()?;
     podman_cli::require_cli()?;
-    let new_name = args.new.as_deref().map(SessionName::parse).transpose()?;
+    let new_name = args
+        .new
+        .as_deref()
+        .map(SessionName::parse_new)
+        .transpose()?;
     if let Some(b) = &args.branch {
         git::check_branch_name(b)?;
     }
     let name = ctx.block_on(clone(ctx, args, new_name))?;
+    create::interrupted_after(&name)?;
     attach::attach_or_explain(&ctx.paths, &name, Arrival::Created, args.detach)
 }
 

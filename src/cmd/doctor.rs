@@ -24,7 +24,7 @@ use crate::paths::{Paths, display_home};
 use crate::quadlet::dryrun;
 use crate::quadlet::render::Task;
 use crate::session::image::{ImageSpec, LABEL_ASSETS};
-use crate::session::store;
+use crate::session::{options, orphans, store};
 use crate::ui;
 
 mod checks;
@@ -70,6 +70,11 @@ use checks::*;
 ///                   stop is not "off") is installed, enabled, active and
 ///                   on the configured schedule (a warning when not: the
 ///                   fix is `ccy timer enable`)
+///   mounts          no session mounts / or your home directory (allowed,
+///                   but the agent then reaches all of it: a warning)
+///   leftovers       no state directory, volume or token secret is left
+///                   of a removed session (`ccy prune` removes them;
+///                   volumes only with --volumes)
 ///
 /// Exit status: 0 when no check is a problem (warnings allowed); 3 when
 /// any is; 1 when ccy itself fails.
@@ -315,7 +320,80 @@ async fn gather(ctx: &Ctx) -> Vec<Check> {
         config_check(loaded.as_ref().map(|_| ()), paths, worktree.as_ref()),
         image_check(image.as_ref().map(|(s, l)| (s, l)), api.is_some()),
         timers(opted_out, timer_states),
+        mounts_check(paths),
+        leftovers_check(
+            paths,
+            match &api {
+                Some(api) => Some(orphans::find(paths, api).await.map_err(|e| e.to_string())),
+                None => None,
+            },
+        ),
     ]
+}
+
+/// Check `mounts`: the sessions (from their unit files' metadata) that
+/// mount `/`, the home directory or a directory above it.
+fn mounts_check(paths: &Paths) -> Check {
+    let sessions = store::read_sessions(&paths.quadlet_dir).unwrap_or_default();
+    let broad: Vec<String> = sessions
+        .iter()
+        .flat_map(|f| {
+            let mounts = f
+                .meta
+                .options
+                .as_ref()
+                .map_or(&[][..], |o| o.mounts.as_slice());
+            options::broad_mounts(mounts, &paths.home)
+                .into_iter()
+                .map(move |m| format!("{} mounts {m}", f.meta.name))
+        })
+        .collect();
+    if broad.is_empty() {
+        Check::ok("mounts", "no session mounts / or your home directory")
+    } else {
+        Check::warning(
+            "mounts",
+            format!("{}: its agent reaches everything there", broad.join("; ")),
+            Some("if that was not meant, remove the session ('ccy rm NAME') and create it without the mount".to_owned()),
+        )
+    }
+}
+
+/// Check `leftovers` from what [`orphans::find`] found (`None`: the
+/// Podman API socket is not running).
+fn leftovers_check(
+    paths: &Paths,
+    found: Option<std::result::Result<orphans::Orphans, String>>,
+) -> Check {
+    match found {
+        None => Check::warning(
+            "leftovers",
+            "not checked: the Podman API socket is not running",
+            None,
+        ),
+        Some(Err(e)) => Check::warning("leftovers", format!("not checked: {e}"), None),
+        Some(Ok(o)) if o.is_empty() => Check::ok(
+            "leftovers",
+            "no state directory, volume or secret without a session",
+        ),
+        Some(Ok(o)) => {
+            let fix = if o.volumes.is_empty() {
+                "run 'ccy prune' (it removes them)"
+            } else if o.state_dirs.is_empty() && o.secrets.is_empty() {
+                "run 'ccy prune --volumes' to remove the volumes (their agent state is lost)"
+            } else {
+                "run 'ccy prune' (it removes them; with --volumes also the volumes, whose agent state is lost)"
+            };
+            Check::warning(
+                "leftovers",
+                format!(
+                    "left of removed sessions: {}",
+                    orphans::describe(&o, &paths.home).join("; ")
+                ),
+                Some(fix.to_owned()),
+            )
+        }
+    }
 }
 
 /// Each of ccy's timers with its schedule in `config` and its state in

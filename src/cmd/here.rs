@@ -36,6 +36,9 @@ pub fn run(ctx: &Ctx, args: &HereArgs) -> Result<()> {
     let worktree = Worktree::discover(&ctx.cwd)?;
     podman_cli::require_cli()?;
     let (name, arrival) = ctx.block_on(find_or_create(ctx, &worktree, args))?;
+    if arrival == Arrival::Created {
+        create::interrupted_after(&name)?;
+    }
     attach::attach_or_explain(&ctx.paths, &name, arrival, false)
 }
 
@@ -78,6 +81,9 @@ async fn find_or_create(
     crate::trace::mark("worktree sessions listed");
     let outcome = match found.as_slice() {
         [] => {
+            // From here SIGINT, SIGTERM, SIGHUP finish or take back the
+            // new session, as in `ccy new`.
+            crate::host::signal::catch()?;
             let cfg = args.create.config(ctx, worktree)?.config;
             let new = args.create.new_session(None);
             (

@@ -385,7 +385,7 @@ async fn one(
             crate::host::fs::write_atomic(
                 &warning_file,
                 Warning { since, deadline }.to_text().as_bytes(),
-                0o644,
+                0o600,
             )
         }
         Some(Action::Stop) => {

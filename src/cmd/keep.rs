@@ -68,7 +68,11 @@ pub fn run(ctx: &Ctx, args: &KeepArgs) -> Result<()> {
                     path.display()
                 )));
             }
-            crate::host::fs::write_atomic(path, new.as_bytes(), 0o644)?;
+            crate::host::fs::write_atomic(
+                path,
+                new.as_bytes(),
+                crate::session::store::UNIT_FILE_MODE,
+            )?;
             changed += 1;
             let verb = if want {
                 "kept: ccy prune will not remove it"

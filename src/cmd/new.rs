@@ -36,7 +36,10 @@ use crate::session::{Host, checks, create, find, store};
 /// path, a bad configuration value; 3 not in a git worktree, no user
 /// manager, Podman missing or too old, a limit the cgroup cannot apply; 4
 /// the image build or the unit failed (with its journal); 5 no such token
-/// or network; 6 `session.max_running` sessions already run.
+/// or network; 6 `session.max_running` sessions already run; 130
+/// interrupted (SIGINT, SIGTERM, SIGHUP): ccy took back what it had made
+/// of the session, or, when the signal came after the session was whole,
+/// says that it was created.
 #[derive(Debug, Args)]
 pub struct NewArgs {
     /// The session's name (letters, digits, '-' and '_', starting with a
@@ -69,14 +72,22 @@ pub struct NewArgs {
 /// # Errors
 /// See the exit status in [`NewArgs`].
 pub fn run(ctx: &Ctx, args: &NewArgs) -> Result<()> {
+    // From here SIGINT, SIGTERM and SIGHUP make ccy finish or take back
+    // the session, never leave half of it.
+    crate::host::signal::catch()?;
     let here = Worktree::discover(&ctx.cwd)?;
     podman_cli::require_cli()?;
-    let name = args.name.as_deref().map(SessionName::parse).transpose()?;
+    let name = args
+        .name
+        .as_deref()
+        .map(SessionName::parse_new)
+        .transpose()?;
     let plan = match &args.worktree {
         Some(branch) => Some(plan_worktree(&here, branch)?),
         None => None,
     };
     let name = ctx.block_on(create_session(ctx, &here, name, plan, args))?;
+    create::interrupted_after(&name)?;
     attach::attach_or_explain(&ctx.paths, &name, Arrival::Created, args.detach)
 }
 

@@ -10,10 +10,10 @@ use crate::ctx::Ctx;
 use crate::error::{Error, ExitKind, Result};
 use crate::paths::display_home;
 use crate::quadlet::keep;
-use crate::session::Host;
 use crate::session::find::{self, SessionInfo, State};
 use crate::session::remove::{self, Doomed, VolumeFate};
 use crate::session::safety::{Checker, Loss};
+use crate::session::{Host, orphans};
 use crate::ui;
 
 /// Remove stopped sessions that have been idle for longer than an age.
@@ -35,7 +35,13 @@ use crate::ui;
 /// (one not pruned now), or with --volumes; otherwise the volume of the
 /// project's most recently active pruned session is kept and ccy says so.
 /// A git worktree made by `ccy new --worktree` goes with its last session;
-/// its branch stays.
+/// its branch stays. Each session's unit files go last, so a prune cut
+/// short leaves the session listed and the next prune finishes it.
+///
+/// Prune also removes what removed sessions left behind (`ccy doctor`'s
+/// check `leftovers`): state directories and Claude token secrets that no
+/// session has, and with --volumes the agent-state volumes of sessions
+/// that no longer exist (without it, it names them and keeps them).
 ///
 /// The age is --age, else `[prune] age` in ~/.config/ccy/config.toml
 /// (`CCY_PRUNE_AGE`), default 7d: a number and a unit, `30m`, `12h`, `7d`,
@@ -141,7 +147,11 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
             print_dry_run(ctx, &all, &doomed, &verdicts, &mut checker)?;
         }
         report_others(ctx, &verdicts);
+        // What removed sessions left behind, found before this run removes
+        // anything (the volumes it keeps on purpose are not among them).
+        let left = orphans::find(&ctx.paths, api).await?;
         if args.dry_run {
+            print_leftovers(&left, args.volumes, &ctx.paths.home);
             crate::outln!(
                 "dry run: would remove {} session{}; nothing changed",
                 doomed.len(),
@@ -151,7 +161,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
         }
         if doomed.is_empty() {
             crate::outln!("nothing to prune");
-            return Ok(());
+            return clean_leftovers(ctx, api, &left, args.volumes).await;
         }
         if ui::can_prompt() {
             for d in &doomed {
@@ -175,8 +185,42 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
         for f in failed {
             crate::errln!("ccy: could not prune {f}");
         }
-        Ok(())
+        clean_leftovers(ctx, api, &left, args.volumes).await
     })
+}
+
+/// What a dry run would do with what removed sessions left (`left`):
+/// one line each.
+fn print_leftovers(left: &orphans::Orphans, volumes: bool, home: &Path) {
+    for line in orphans::describe(left, home) {
+        if line.starts_with("volume ") && !volumes {
+            crate::outln!("would keep {line}; --volumes removes it");
+        } else {
+            crate::outln!("would remove {line}");
+        }
+    }
+}
+
+/// Removes what removed sessions left (`left`; volumes only with
+/// `volumes`, see [`orphans::remove`]).
+///
+/// # Errors
+/// When any of it could not be removed (each was said), or listing fails.
+async fn clean_leftovers(
+    ctx: &Ctx,
+    api: &crate::host::podman::api::PodmanApi,
+    left: &orphans::Orphans,
+    volumes: bool,
+) -> Result<()> {
+    let failed = orphans::remove(&ctx.paths, api, left, volumes).await?;
+    if failed == 0 {
+        return Ok(());
+    }
+    Err(Error::failure(format!(
+        "could not remove {failed} thing{} left of removed sessions",
+        if failed == 1 { "" } else { "s" }
+    ))
+    .hint("see the lines above; 'ccy doctor' lists what is left"))
 }
 
 /// The verdict before the data-loss check: keep (not ccy's, running,

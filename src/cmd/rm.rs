@@ -114,9 +114,9 @@ pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
         } else {
             Err(Error::new(
                 ExitKind::Session,
-                format!("could not stop, so did not remove: {}", failed.join(", ")),
+                format!("did not remove: {} (see above why)", failed.join(", ")),
             )
-            .hint("see why with 'ccy logs NAME', then run 'ccy rm' again"))
+            .hint("fix the cause ('ccy logs NAME' when it could not stop), then run 'ccy rm' again: it finishes the removal"))
         }
     })
 }

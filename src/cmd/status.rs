@@ -55,6 +55,10 @@ use crate::ui;
 ///                       container started, or null when not running
 ///   cpu_seconds         number, CPU time used, or null when not running
 ///   pids                number, or null when not running or unknown
+///   warnings            array of strings: what deserves a look (a mount
+///                       of / or of your home directory; panes that could
+///                       not be saved when it last stopped); empty when
+///                       none
 ///
 /// Exit status: 0 on success; 5 when no session matches NAME or the
 /// worktree has none; 2 when NAME matches several sessions, or the
@@ -115,7 +119,37 @@ async fn gather(ctx: &Ctx, query: Option<&str>) -> Result<Status> {
     // A container that stopped between the list and the sample has no stats:
     // show the rest rather than fail.
     let stats = stats.and_then(Result::ok);
-    Ok(Status::new(info, &details?, stats))
+    let mut report = Status::new(info, &details?, stats);
+    report.warnings = warnings(ctx, info);
+    Ok(report)
+}
+
+/// What `ccy status` points out about `info`: mounts of `/` or the home
+/// directory (allowed, but the session then reaches everything there),
+/// and panes that could not be saved when it last stopped.
+fn warnings(ctx: &Ctx, info: &SessionInfo) -> Vec<String> {
+    let mut out: Vec<String> = info
+        .meta
+        .as_ref()
+        .and_then(|m| m.options.as_ref())
+        .map(|o| {
+            crate::session::options::broad_mounts(&o.mounts, &ctx.paths.home)
+                .into_iter()
+                .map(|m| format!("mounts {m}"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if crate::session::start::panes_save_failed(&ctx.paths, &info.name) {
+        out.push(format!(
+            "the panes could not be saved when it last stopped (a full disk? see 'journalctl --user -u {}'); earlier saves are kept in {}",
+            info.name.service_unit(),
+            display_home(
+                &crate::session::start::panes_dir(&ctx.paths, &info.name),
+                &ctx.paths.home
+            )
+        ));
+    }
+    out
 }
 
 /// The session of the current worktree (asking when there are several).
@@ -192,6 +226,8 @@ pub struct Status {
     pub cpu_seconds: Option<f64>,
     /// Processes and threads.
     pub pids: Option<u64>,
+    /// What deserves a look (broad mounts, a failed save of the panes).
+    pub warnings: Vec<String>,
     /// Seconds since the epoch behind `started` (for the text view).
     #[serde(skip)]
     started_epoch: Option<u64>,
@@ -258,6 +294,7 @@ impl Status {
             )]
             cpu_seconds: sample.map(|s| s.cpu_nanos as f64 / 1e9),
             pids: sample.map(|s| s.pids).filter(|p| *p > 0),
+            warnings: Vec::new(),
             started_epoch,
             last_active_epoch,
         }
@@ -336,6 +373,9 @@ pub fn render(s: &Status, now: u64, home: &Path) -> String {
             s.pids
                 .map_or_else(|| "unknown".to_owned(), |p| p.to_string()),
         ));
+    }
+    for w in &s.warnings {
+        rows.push(("warning", ui::paint(ui::WARN, w)));
     }
     let width = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
     let mut out = String::new();
@@ -517,7 +557,8 @@ mod tests {
           "memory_limit_bytes": null,
           "cpu_percent": null,
           "cpu_seconds": null,
-          "pids": null
+          "pids": null,
+          "warnings": []
         }
         "#);
     }

@@ -16,7 +16,9 @@ use crate::ui;
 /// session gets the newest unexpired token, or the one named by
 /// `--token NAME` or `agent.token`, as the Podman secret `ccy-token-NAME`
 /// (environment variable `CLAUDE_CODE_OAUTH_TOKEN` in the container). The
-/// `DEFAULT` column marks the token a new session would get.
+/// `DEFAULT` column marks the token a new session would get. A token file
+/// others can read (mode wider than 0600) is never used: its STATUS says
+/// `not private`, it is never the default, and naming it is refused.
 ///
 /// Exit status: 0 listed (also when there is no token); 1 the token
 /// directory cannot be read.
@@ -63,6 +65,7 @@ fn table(files: &[TokenFile], default: Option<&TokenFile>, today: &str) -> Strin
         .iter()
         .map(|f| {
             let status = match f.expires.as_deref() {
+                _ if !f.private => ui::paint(ui::BAD, "not private (chmod 600)"),
                 None => "no date".to_owned(),
                 Some(d) if d < today => ui::paint(ui::BAD, "expired"),
                 Some(d) if d == today => ui::paint(ui::WARN, "expires today"),
@@ -104,6 +107,7 @@ mod tests {
             )
             .into(),
             modified: SystemTime::UNIX_EPOCH + Duration::from_secs(1000 - age),
+            private: true,
         };
         let files = vec![
             f("work", Some("2026-09-01"), 0),

@@ -41,7 +41,9 @@ impl Worktree {
                 let git_dir = if meta.is_dir() {
                     dot_git
                 } else {
-                    read_gitdir_file(&dot_git)?
+                    let git_dir = read_gitdir_file(&dot_git)?;
+                    check_linked_git_dir(cur, &git_dir)?;
+                    git_dir
                 };
                 let common_dir = common_dir(&git_dir);
                 return Ok(Self {
@@ -282,6 +284,30 @@ fn checked_out_in(porcelain: &str, branch: &str) -> Option<PathBuf> {
     None
 }
 
+/// Refuses a linked worktree at `root` whose git directory (`gitdir:` of
+/// its `.git` file) is gone: its main worktree was moved or deleted, and
+/// git fails there ("not a git repository").
+///
+/// # Errors
+/// [`crate::error::ExitKind::Environment`] naming the missing directory,
+/// with `git worktree repair` as the fix.
+fn check_linked_git_dir(root: &Path, git_dir: &Path) -> Result<()> {
+    if git_dir.join("HEAD").is_file() {
+        return Ok(());
+    }
+    Err(Error::environment(format!(
+        "{} is a linked git worktree whose repository is gone: {} does not exist (was the main worktree moved?)",
+        root.display(),
+        git_dir.display()
+    ))
+    .detail("git does not work there either ('not a git repository')")
+    .hint(format!(
+        "in the moved main worktree, run 'git worktree repair {}'",
+        shell_words::quote(&root.to_string_lossy())
+    ))
+    .hint("or, if the repository is gone for good, remove this directory"))
+}
+
 fn read_gitdir_file(dot_git: &Path) -> Result<PathBuf> {
     let text = fs::read_to_string(dot_git)
         .with_context(|| format!("cannot read {}", dot_git.display()))?;
@@ -412,6 +438,25 @@ mod tests {
             "linked worktrees share the project"
         );
         assert_eq!(lw.common_dir, wt.common_dir);
+    }
+
+    #[test]
+    fn a_linked_worktree_whose_main_one_moved_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path().join("main");
+        fs::create_dir(&repo).unwrap();
+        git(&repo, &["init", "-q", "-b", "trunk"]);
+        git(&repo, &["commit", "-q", "--allow-empty", "-m", "x"]);
+        let linked = tmp.path().join("linked");
+        git(
+            &repo,
+            &["worktree", "add", "-q", "-b", "l", linked.to_str().unwrap()],
+        );
+        fs::rename(&repo, tmp.path().join("moved")).unwrap();
+        let err = Worktree::discover(&linked).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ExitKind::Environment);
+        assert!(err.message().contains("repository is gone"), "{err}");
+        assert!(err.to_string().contains("git worktree repair"), "{err}");
     }
 
     #[test]

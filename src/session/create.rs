@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Config;
 use crate::contract::LABEL_HISTORY;
 use crate::ctx::{Ctx, notice};
-use crate::error::{Context, Error, ExitKind, Result};
+use crate::error::{Error, ExitKind, Result};
 use crate::host::git::Worktree;
 use crate::host::podman::api::PodmanApi;
 use crate::host::podman::cli as podman_cli;
@@ -71,7 +71,10 @@ pub enum StateSource {
 /// ([`ExitKind::Usage`]); no such token or network ([`ExitKind::NotFound`]);
 /// too many sessions running ([`ExitKind::Refused`]); image build or unit
 /// start failure ([`ExitKind::Session`], with the unit's last journal
-/// lines).
+/// lines); [`ExitKind::Interrupted`] when a stop signal (SIGINT, SIGTERM,
+/// SIGHUP; [`crate::host::signal`]) arrived: looked at between the steps,
+/// it ends the creation before anything is made and takes back what was
+/// made after, as a failure does.
 pub async fn create(
     host: &Host<'_>,
     config: &Config,
@@ -79,9 +82,13 @@ pub async fn create(
     new: NewSession,
 ) -> Result<SessionName> {
     let (ctx, mgr, api) = (host.ctx, &host.mgr, host.api().await?);
+    if let Some(n) = &new.name {
+        SessionName::parse_new(n.as_str())?; // no reserved name, however made
+    }
     // Everything that can be refused is checked before anything is built
     // or written.
     let (mut run, token) = preflight(ctx, mgr, api, config).await?;
+    check_interrupt(None)?;
     options::add_linked_worktree_git(&mut run, worktree);
     crate::trace::mark("create: preflight done");
     let name = match new.name {
@@ -116,6 +123,7 @@ pub async fn create(
         &mut std::io::stderr(),
     )
     .await?;
+    check_interrupt(Some(&name))?;
     let token_secret = match token {
         Some((token_name, value)) => {
             let secret = token::secret_name(&token_name);
@@ -155,7 +163,7 @@ pub async fn create(
             .then(|| history_volume_name(&project)),
         files: Vec::new(),
     };
-    let result = install_and_start(
+    let result = match install_and_start(
         ctx,
         mgr,
         &spec,
@@ -164,24 +172,41 @@ pub async fn create(
         new.state_from.as_ref(),
         new.no_start,
     )
-    .await;
-    if let Err(err) = result {
-        // A running unit that only missed the readiness deadline is a
-        // session, slow to start: keep it. Anything else that failed here
-        // would leave a half-made session (files the next `ccy` finds, a
-        // failed unit, an empty state volume): take it back.
-        let up = mgr
+    .await
+    {
+        Ok(()) => check_interrupt(Some(&name)), // whole, but asked to stop
+        err => err,
+    };
+    match result {
+        Ok(()) => Ok(name),
+        Err(err) => Err(keep_or_undo(ctx, mgr, api, &name, &made, err).await),
+    }
+}
+
+/// After `err` in [`create`]: a running unit that only missed the
+/// readiness deadline is a session, slow to start: it is kept (unless a
+/// stop signal was the error). Anything else would leave a half-made
+/// session (files the next `ccy` finds, a failed unit, an empty state
+/// volume): it is taken back ([`undo_create`]). Returns the error to show.
+async fn keep_or_undo(
+    ctx: &Ctx,
+    mgr: &UserManager,
+    api: &PodmanApi,
+    name: &SessionName,
+    made: &Made,
+    err: Error,
+) -> Error {
+    let up = err.kind() != ExitKind::Interrupted
+        && mgr
             .unit_state(&name.service_unit())
             .await
             .is_ok_and(|s| s.is_up());
-        if up {
-            return Err(err.hint(format!(
-                "the session is still starting: attach with 'ccy attach {name}' once it is ready, or remove it with 'ccy rm {name}'"
-            )));
-        }
-        return Err(undo_create(ctx, mgr, api, &name, &made).await.apply(err));
+    if up {
+        return err.hint(format!(
+            "the session is still starting: attach with 'ccy attach {name}' once it is ready, or remove it with 'ccy rm {name}'"
+        ));
     }
-    Ok(name)
+    undo_create(ctx, mgr, api, name, made).await.apply(err)
 }
 
 /// Whether `name`'s state volume exists already (the agent state of an
@@ -227,19 +252,20 @@ async fn install_and_start(
     no_start: bool,
 ) -> Result<()> {
     let name = &spec.name;
-    std::fs::create_dir_all(&spec.state_dir)
-        .with_context(|| format!("cannot create {}", spec.state_dir.display()))?;
+    check_interrupt(Some(name))?;
+    store::ensure_private_dir(&spec.state_dir)?;
     let dir = &ctx.paths.quadlet_dir;
     for (file, text) in [
         (name.volume_file(), &units.volume),
         (name.container_file(), &units.container),
     ] {
         let path = dir.join(file);
-        crate::host::fs::write_atomic(&path, text.as_bytes(), 0o644)?;
+        crate::host::fs::write_atomic(&path, text.as_bytes(), store::UNIT_FILE_MODE)?;
         made.files.push(path);
     }
     crate::trace::mark("create: unit files written");
     load_new_units(&ctx.paths, mgr, name).await?;
+    check_interrupt(Some(name))?;
     let state = mgr.unit_state(&name.service_unit()).await?;
     if state.load_state != LoadState::Loaded {
         let mut err = Error::new(
@@ -264,6 +290,44 @@ async fn install_and_start(
     fill_and_start(mgr, &ctx.paths, name, state_from, no_start).await
 }
 
+/// [`ExitKind::Interrupted`] when a stop signal arrived
+/// ([`crate::host::signal::caught`]) while session `name` (when known) was
+/// being made; the caller takes back what was made.
+///
+/// # Errors
+/// That error, when a signal arrived.
+pub fn check_interrupt(name: Option<&SessionName>) -> Result<()> {
+    let Some(signal) = crate::host::signal::caught() else {
+        return Ok(());
+    };
+    let what = name.map_or_else(|| "a session".to_owned(), |n| format!("session {n}"));
+    Err(Error::new(
+        ExitKind::Interrupted,
+        format!("interrupted by {signal} while making {what}"),
+    ))
+}
+
+/// The end of a verb that made session `name`: when a stop signal arrived
+/// after [`create`] returned (too late to take the session back), prints
+/// `created session NAME` on standard output and returns
+/// [`ExitKind::Interrupted`] saying the session is whole; otherwise `Ok`.
+///
+/// # Errors
+/// That error, when a signal arrived.
+pub fn interrupted_after(name: &SessionName) -> Result<()> {
+    let Some(signal) = crate::host::signal::caught() else {
+        return Ok(());
+    };
+    crate::outln!("created session {name}");
+    Err(Error::new(
+        ExitKind::Interrupted,
+        format!("interrupted by {signal} after session {name} was made: it is complete and runs"),
+    )
+    .hint(format!(
+        "attach with 'ccy attach {name}', or remove it with 'ccy rm {name}'"
+    )))
+}
+
 /// How [`undo_create`] went.
 struct Undone {
     name: SessionName,
@@ -276,6 +340,11 @@ impl Undone {
     fn apply(self, err: Error) -> Error {
         let name = &self.name;
         if self.problems.is_empty() {
+            if err.kind() == ExitKind::Interrupted {
+                return err.detail(format!(
+                    "ccy took back what it had made of {name}: nothing of it is left"
+                ));
+            }
             return err.hint(format!(
                 "ccy removed the half-made session {name} again (its journal stays); fix the cause and run ccy again"
             ));

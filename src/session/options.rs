@@ -19,6 +19,39 @@ use crate::quadlet::runopts::{
     parse_memory, parse_mount,
 };
 
+/// The mounts among a session's `mounts` (as recorded in its metadata:
+/// `HOST:CONTAINER:ro|rw`) that hand the session the whole file system or
+/// the user's home: a host path that is `/`, `home` or a directory above
+/// `home`. They are allowed (the user's choice) but `ccy status` and `ccy
+/// doctor` point them out. Each is described in one line (`/ at /host
+/// (the whole file system), read-write`).
+#[must_use]
+pub fn broad_mounts(mounts: &[String], home: &Path) -> Vec<String> {
+    mounts
+        .iter()
+        .filter_map(|m| {
+            let mut parts = m.splitn(3, ':');
+            let host = Path::new(parts.next()?);
+            let dest = parts.next().unwrap_or("?");
+            let rw = if parts.next() == Some("ro") {
+                "read-only"
+            } else {
+                "read-write"
+            };
+            let what = if host == Path::new("/") {
+                "the whole file system"
+            } else if host == home {
+                "your home directory"
+            } else if home.starts_with(host) {
+                "a directory holding your home directory"
+            } else {
+                return None;
+            };
+            Some(format!("{} at {dest} ({what}), {rw}", host.display()))
+        })
+        .collect()
+}
+
 /// Turns `[session]` into [`RunOptions`]: parses every value, expands `~`,
 /// checks that mount sources exist and SSH keys are private files,
 /// resolves `NAME` environment entries from `env` (ccy's environment;
@@ -295,5 +328,31 @@ mod tests {
         let before = opts.clone();
         add_linked_worktree_git(&mut opts, &linked);
         assert_eq!(opts, before);
+    }
+
+    #[test]
+    fn broad_mounts_are_root_home_and_above() {
+        let home = Path::new("/home/dev");
+        let mounts: Vec<String> = [
+            "/:/host:rw",
+            "/home/dev:/h:ro",
+            "/home/dev/:/h2:rw",
+            "/home:/homes:rw",
+            "/home/dev/data:/data:rw",
+            "/srv:/srv:ro",
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        let got = broad_mounts(&mounts, home);
+        assert_eq!(
+            got,
+            [
+                "/ at /host (the whole file system), read-write",
+                "/home/dev at /h (your home directory), read-only",
+                "/home/dev/ at /h2 (your home directory), read-write",
+                "/home at /homes (a directory holding your home directory), read-write",
+            ]
+        );
     }
 }

@@ -76,12 +76,15 @@ pub struct Doomed<'a> {
 }
 
 /// Removes sessions: stops the running ones (a session whose stop fails is
-/// left alone and its name returned), deletes their Quadlet files, resets
-/// failed units and stops the volume units in two `ListUnitsByNames`
-/// calls' worth of work, reloads the user manager ONCE for all of them,
-/// then removes each one's state directory, `.session-id`, volume (per its
-/// [`VolumeFate`]) and the git worktree ccy created for it (see
-/// [`worktree_fate`]), printing what was removed and kept. `all` is every
+/// left alone and its name returned), resets failed units and stops the
+/// volume units in two `ListUnitsByNames` calls' worth of work, removes
+/// each one's volume (per its [`VolumeFate`]), state directory,
+/// `.session-id` and the git worktree ccy created for it (see
+/// [`worktree_fate`]), then — last, so that a removal cut short leaves
+/// the session listed and a second run finishes it — its Quadlet files,
+/// reloads the user manager ONCE for all of them, and prints what was
+/// removed and kept. A session whose state directory cannot be removed
+/// keeps its unit files and its name is returned. `all` is every
 /// session (to see which remain); `checker` caches git facts.
 ///
 /// # Errors
@@ -156,12 +159,58 @@ pub async fn remove_sessions(
     if stopped.is_empty() {
         return Ok(failed);
     }
-    for d in &stopped {
-        remove_unit_files(&ctx.paths, d.info)?;
-    }
-    mgr.reload().await?;
+    // Everything but the unit files goes first, the unit files last: a
+    // removal that stops halfway (an error, a signal, a crash) leaves a
+    // session that `ccy list` still shows and that `ccy rm` or `ccy prune`
+    // run again finishes, never files nothing lists.
     let gone: Vec<&str> = stopped.iter().map(|d| d.info.name.as_str()).collect();
-    // Volumes: one list call, then the removals a few at a time.
+    let (existing, mut volume_errors) = remove_volumes(api, &stopped).await?;
+    let mut reports = Vec::new();
+    for d in &stopped {
+        let state = VolumeState::of(&state_volume(d.info), &existing, &mut volume_errors);
+        match remove_parts(ctx, all, &gone, d, state, checker) {
+            Ok(report) => reports.push((d, report)),
+            Err(e) => {
+                crate::errln!(
+                    "ccy: {e}\nccy: kept the unit files of {}: run the removal again to finish it",
+                    d.info.name
+                );
+                failed.push(d.info.name.to_string());
+            }
+        }
+    }
+    let mut unit_file_errors = Vec::new();
+    reports.retain(|(d, _)| match remove_unit_files(&ctx.paths, d.info) {
+        Ok(()) => true,
+        Err(e) => {
+            unit_file_errors.push(e);
+            failed.push(d.info.name.to_string());
+            false
+        }
+    });
+    mgr.reload().await?;
+    for ((removed, kept), name) in reports.into_iter().map(|(d, r)| (r, &d.info.name)) {
+        crate::outln!("removed {name}: {}", removed.join(", "));
+        for k in kept {
+            crate::outln!("  kept {k}");
+        }
+    }
+    if let Some(e) = unit_file_errors.into_iter().next() {
+        return Err(e);
+    }
+    Ok(failed)
+}
+
+/// Removes the volumes of `stopped` whose fate is [`VolumeFate::Remove`]:
+/// one list call, then the removals a few at a time. Returns the volumes
+/// that existed and the removals that failed.
+///
+/// # Errors
+/// When the volumes cannot be listed.
+async fn remove_volumes(
+    api: &PodmanApi,
+    stopped: &[&Doomed<'_>],
+) -> Result<(std::collections::BTreeSet<String>, BTreeMap<String, Error>)> {
     let existing = api.volume_names().await?;
     let to_remove: Vec<String> = stopped
         .iter()
@@ -183,18 +232,7 @@ pub async fn remove_sessions(
             volume_errors.insert(v, e);
         }
     }
-    for d in &stopped {
-        let volume = state_volume(d.info);
-        let state = if !existing.contains(&volume) {
-            VolumeState::Absent
-        } else if let Some(e) = volume_errors.remove(&volume) {
-            VolumeState::Failed(e)
-        } else {
-            VolumeState::Present
-        };
-        report_removal(ctx, all, &gone, d, state, checker)?;
-    }
-    Ok(failed)
+    Ok((existing, volume_errors))
 }
 
 /// How many volume removals are in flight at once.
@@ -207,6 +245,24 @@ enum VolumeState {
     Absent,
     Present,
     Failed(Error),
+}
+
+impl VolumeState {
+    /// The state of `volume`, given the volumes that `existed` before the
+    /// removals and the removals that `failed` (its error is taken out).
+    fn of(
+        volume: &str,
+        existed: &std::collections::BTreeSet<String>,
+        failed: &mut BTreeMap<String, Error>,
+    ) -> Self {
+        if !existed.contains(volume) {
+            Self::Absent
+        } else if let Some(e) = failed.remove(volume) {
+            Self::Failed(e)
+        } else {
+            Self::Present
+        }
+    }
 }
 
 /// The session's current agent-state volume: `NAME-state`, or the one
@@ -226,17 +282,25 @@ fn remove_unit_files(paths: &Paths, info: &SessionInfo) -> Result<()> {
     Ok(())
 }
 
-/// Removes the state directory, the `.session-id` file, the volume (per
-/// its fate) and the created git worktree (per [`worktree_fate`]), then
-/// prints what was removed and what was kept.
-fn report_removal(
+/// What a removal did: the things removed, and those kept (with why).
+type Report = (Vec<String>, Vec<String>);
+
+/// Removes the state directory, the `.session-id` file and the created
+/// git worktree (per [`worktree_fate`]), and accounts for the volume (per
+/// its fate, removed before); returns what was removed (the unit files,
+/// removed after this, first) and what was kept.
+///
+/// # Errors
+/// When the state directory or `.session-id` cannot be removed; the
+/// caller then keeps the unit files.
+fn remove_parts(
     ctx: &Ctx,
     all: &[SessionInfo],
     gone: &[&str],
     d: &Doomed<'_>,
     volume_state: VolumeState,
     checker: &mut Checker,
-) -> Result<()> {
+) -> Result<Report> {
     let home = &ctx.paths.home;
     let info = d.info;
     let name = &info.name;
@@ -309,11 +373,7 @@ fn report_removal(
         }
     }
 
-    crate::outln!("removed {name}: {}", removed.join(", "));
-    for k in kept {
-        crate::outln!("  kept {k}");
-    }
-    Ok(())
+    Ok((removed, kept))
 }
 
 /// Whether the git worktree ccy created for `info` may go with it: no

@@ -88,11 +88,15 @@ pub async fn reset(host: &Host<'_>, info: &SessionInfo, max_running: u32) -> Res
     // next start runs it again and creates the new volume.
     let _ = mgr.stop(&name.volume_unit()).await;
     let dir = &host.paths().quadlet_dir;
-    crate::host::fs::write_atomic(&dir.join(name.volume_file()), volume.as_bytes(), 0o644)?;
+    crate::host::fs::write_atomic(
+        &dir.join(name.volume_file()),
+        volume.as_bytes(),
+        crate::session::store::UNIT_FILE_MODE,
+    )?;
     crate::host::fs::write_atomic(
         &dir.join(name.container_file()),
         container.as_bytes(),
-        0o644,
+        crate::session::store::UNIT_FILE_MODE,
     )?;
     mgr.reload().await?;
     start::start_session(host, name, max_running).await?;

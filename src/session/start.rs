@@ -1,10 +1,9 @@
 //! Starting a session's unit and waiting until its tmux is ready.
 
-use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::contract::{PANES_DIR, READY_FILE};
+use crate::contract::{PANES_DIR, PANES_FAILED, READY_FILE};
 use crate::ctx::notice;
 use crate::error::{Context, Error, ExitKind, Result};
 use crate::host::systemd::{JobResult, UserManager, journal};
@@ -12,6 +11,7 @@ use crate::names::SessionName;
 use crate::paths::Paths;
 use crate::session::checks::check_capacity;
 use crate::session::find::{SessionInfo, State};
+use crate::session::image::{self, ImageSpec};
 use crate::session::{Host, token};
 
 /// Starts `name`'s unit (clearing a previous failed state), waits for the
@@ -48,11 +48,8 @@ async fn run_unit(
     // The unit bind-mounts the state directory: one deleted by hand (or by
     // a clean-up tool) would make the start fail with `statfs … no such
     // file`. ccy's own directories are recreated, private to the user.
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(&state_dir)
-        .with_context(|| format!("cannot create {}", state_dir.display()))?;
+    crate::session::store::ensure_private_dir(&state_dir)?;
+    crate::session::store::make_unit_files_private(&paths.quadlet_dir, name);
     let ready = state_dir.join(READY_FILE);
     match std::fs::remove_file(&ready) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -193,14 +190,91 @@ pub async fn start_session(host: &Host<'_>, name: &SessionName, max_running: u32
     let (paths, mgr, api) = (host.paths(), &host.mgr, host.api().await?);
     check_capacity(paths, mgr, api, max_running, Some(name)).await?;
     token::refresh_secrets(api, &paths.home).await;
+    ensure_image(host, name).await?;
+    // Read before the start: the marker stays until a save works.
+    let save_failed = panes_save_failed(paths, name);
     start_unit(mgr, paths, name).await?;
-    if let Some(file) = last_panes(paths, name) {
-        notice(&format!(
+    match (save_failed, last_panes(paths, name)) {
+        (false, Some(file)) => notice(&format!(
             "the panes as they were when {name} stopped are in {}",
             file.display()
-        ));
+        )),
+        (false, None) => {}
+        (true, file) => notice(&format!(
+            "warning: the panes could not be saved when {name} last stopped (a full disk? see 'journalctl --user -u {}'); {}",
+            name.service_unit(),
+            file.map_or_else(
+                || "there is no earlier save".to_owned(),
+                |f| format!("the newest earlier save is {}", f.display())
+            )
+        )),
     }
     Ok(())
+}
+
+/// Builds the image of session `name` again when it is gone (removed by
+/// `podman rmi` or `podman system prune -a`), so the start does not try
+/// to pull a local image from a registry. The image is ccy's agent image
+/// (or the project's, built on it from `.claude/ccy/Dockerfile`) as the
+/// configuration of the session's worktree describes it now; a session
+/// whose image that configuration no longer names is refused.
+///
+/// # Errors
+/// When the API fails, the configuration is invalid, the build fails, or
+/// the configuration no longer makes the session's image
+/// ([`ExitKind::Session`]).
+async fn ensure_image(host: &Host<'_>, name: &SessionName) -> Result<()> {
+    let (paths, api) = (host.paths(), host.api().await?);
+    let Some(file) = crate::session::store::read_session(&paths.quadlet_dir, name)? else {
+        return Ok(());
+    };
+    let (image, worktree) = (&file.meta.image, &file.meta.worktree);
+    if api.image_exists(image).await? {
+        return Ok(());
+    }
+    notice(&format!(
+        "the image {image} of session {name} is gone: building it again"
+    ));
+    let config = host.ctx.config(Some(worktree))?.finish()?.config;
+    let spec = ImageSpec {
+        name: config.image.name.clone(),
+        base: config.image.base.clone(),
+        agent_install: config.image.agent_install.clone(),
+    };
+    image::ensure(api, &spec, &mut std::io::stderr()).await?;
+    let built = if *image == spec.name {
+        spec.name.clone()
+    } else {
+        image::ensure_project(
+            api,
+            worktree,
+            &file.meta.project,
+            &spec.name,
+            &mut std::io::stderr(),
+        )
+        .await?
+    };
+    if built == *image && api.image_exists(image).await? {
+        return Ok(());
+    }
+    Err(Error::new(
+        ExitKind::Session,
+        format!("cannot build the image {image} of session {name} again: the configuration of its worktree now makes {built}"),
+    )
+    .hint(format!(
+        "make a new session instead ('ccy new'), and remove this one with 'ccy rm {name}'"
+    )))
+}
+
+/// Whether saving the panes failed when `name` last stopped: the image's
+/// `save-panes` left [`PANES_FAILED`] in [`panes_dir`] (it removes it
+/// after a save that works).
+#[must_use]
+pub fn panes_save_failed(paths: &Paths, name: &SessionName) -> bool {
+    panes_dir(paths, name)
+        .join(PANES_FAILED)
+        .symlink_metadata()
+        .is_ok()
 }
 
 /// The directory where a session's panes are saved when it stops, on the

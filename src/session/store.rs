@@ -12,6 +12,62 @@ use crate::names::SessionName;
 use crate::quadlet::meta::parse_meta;
 use crate::quadlet::spec::SessionFile;
 
+/// The permission bits of a session's unit files (`NAME.container`,
+/// `NAME.volume`): they hold the session's environment values, so only
+/// the user reads them.
+pub const UNIT_FILE_MODE: u32 = 0o600;
+
+/// The permission bits of ccy's state directories (`STATE_DIR`,
+/// `sessions/`, each session's directory): the saved panes and the tmux
+/// status inside are the user's alone.
+pub const STATE_DIR_MODE: u32 = 0o700;
+
+/// Creates `dir` and its missing parents with [`STATE_DIR_MODE`], and
+/// makes `dir` itself private when it exists with a wider mode (made by
+/// an older ccy). The mount of the session's state directory into its
+/// container needs it to exist.
+///
+/// # Errors
+/// When it cannot be created or its mode set.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(STATE_DIR_MODE)
+        .create(dir)
+        .with_context(|| format!("cannot create {}", dir.display()))?;
+    let mode = fs::metadata(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .permissions()
+        .mode();
+    if mode & 0o777 != STATE_DIR_MODE {
+        fs::set_permissions(dir, fs::Permissions::from_mode(STATE_DIR_MODE))
+            .with_context(|| format!("cannot make {} private", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Makes the session's unit files private ([`UNIT_FILE_MODE`]) when an
+/// older ccy wrote them readable by others. Missing files are skipped;
+/// a failure is only a warning (the session works).
+pub fn make_unit_files_private(quadlet_dir: &Path, name: &SessionName) {
+    use std::os::unix::fs::PermissionsExt;
+    for file in [name.container_file(), name.volume_file()] {
+        let path = quadlet_dir.join(file);
+        let Ok(meta) = fs::metadata(&path) else {
+            continue;
+        };
+        if meta.permissions().mode() & 0o077 != 0
+            && let Err(e) = fs::set_permissions(&path, fs::Permissions::from_mode(UNIT_FILE_MODE))
+        {
+            crate::ctx::notice(&format!(
+                "warning: cannot make {} private: {e}",
+                path.display()
+            ));
+        }
+    }
+}
+
 /// Reads the session `name` from `quadlet_dir`, or `None` when there is no
 /// ccy file of that name.
 ///

@@ -52,6 +52,10 @@ pub struct TokenFile {
     pub path: PathBuf,
     /// Its modification time (orders tokens with the same date).
     pub modified: SystemTime,
+    /// Whether the file is the user's and readable by no one else (mode
+    /// `0600` or narrower): only such a token is used, and so only such a
+    /// one is the default ([`select`], `ccy tokens`).
+    pub private: bool,
 }
 
 impl TokenFile {
@@ -109,11 +113,14 @@ pub fn list(dir: &Path) -> Result<Vec<TokenFile>> {
         if !meta.is_file() {
             continue;
         }
+        // Group or others may read or write it.
+        let shared = meta.permissions().mode() & 0o077;
         out.push(TokenFile {
             name,
             expires,
             path: entry.path(),
             modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            private: meta.uid() == nix::unistd::getuid().as_raw() && shared == 0,
         });
     }
     sort_newest_first(&mut out);
@@ -126,9 +133,10 @@ pub fn sort_newest_first(files: &mut [TokenFile]) {
 }
 
 /// The token to use. `wanted` is a name (`--token`, `agent.token`) or empty
-/// for "the newest": the newest unexpired token, or the newest of all when
-/// every one has expired (dates are estimates). `files` must be newest
-/// first ([`list`]).
+/// for "the newest": the newest unexpired private token, or the newest
+/// private one when every one has expired (dates are estimates); a token
+/// file others can read is never the default (naming it is refused by
+/// [`check_private`]). `files` must be newest first ([`list`]).
 ///
 /// # Errors
 /// [`ExitKind::NotFound`] when `wanted` names no token (listing those that
@@ -139,10 +147,11 @@ pub fn select<'a>(
     today: &str,
 ) -> Result<Option<&'a TokenFile>> {
     if wanted.is_empty() {
-        return Ok(files
-            .iter()
+        let mut private = files.iter().filter(|f| f.private);
+        return Ok(private
+            .clone()
             .find(|f| !f.expired(today))
-            .or_else(|| files.first()));
+            .or_else(|| private.next()));
     }
     if !valid_name(wanted) {
         return Err(Error::usage(format!(
@@ -228,7 +237,20 @@ pub fn for_session(home: &Path, wanted: &str) -> Result<Option<(String, String)>
     let dir = token_dir(home);
     let files = list(&dir)?;
     let today = today();
-    let Some(file) = select(&files, wanted, &today)? else {
+    let chosen = select(&files, wanted, &today)?;
+    if wanted.is_empty()
+        && let Some(skipped) = files
+            .iter()
+            .take_while(|f| chosen.is_none_or(|c| c.path != f.path))
+            .find(|f| !f.private)
+    {
+        crate::ctx::notice(&format!(
+            "warning: not using the Claude token {}: others can read it (run 'chmod 600 {}')",
+            skipped.name,
+            skipped.path.display()
+        ));
+    }
+    let Some(file) = chosen else {
         crate::ctx::notice(&format!(
             "no Claude token in {}: Claude will ask you to log in (see 'ccy tokens')",
             crate::paths::display_home(&dir, home)
@@ -266,7 +288,14 @@ pub async fn refresh_secrets(api: &crate::host::podman::api::PodmanApi, home: &P
     let dir = token_dir(home);
     let Ok(files) = list(&dir) else { return };
     for (secret, name) in secrets {
-        let Some(file) = files.iter().find(|f| f.name == name) else {
+        let Some(file) = files.iter().find(|f| f.name == name && f.private) else {
+            if let Some(f) = files.iter().find(|f| f.name == name) {
+                crate::ctx::notice(&format!(
+                    "warning: not refreshing the secret {secret}: others can read {} (run 'chmod 600 {}')",
+                    f.path.display(),
+                    f.path.display()
+                ));
+            }
             continue;
         };
         let result = check_private(&dir, Some(&file.path))
@@ -325,6 +354,7 @@ mod tests {
             expires: date.map(str::to_owned),
             path: format!("/t/{name}").into(),
             modified: SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 - age_s),
+            private: true,
         }
     }
 
@@ -391,5 +421,20 @@ mod tests {
         check_private(&t, Some(&files[0].path)).unwrap();
         std::fs::write(&files[1].path, "\n").unwrap();
         assert!(read(&files[1]).is_err());
+    }
+
+    #[test]
+    fn a_token_others_can_read_is_never_the_default() {
+        let mut open = tf("open", Some("2099-12-31"), 0);
+        open.private = false;
+        let files = vec![open, tf("closed", Some("2099-01-01"), 1)];
+        let got = select(&files, "", "2026-01-01").unwrap().unwrap();
+        assert_eq!(got.name, "closed");
+        // Named, it is selected (and then refused by check_private).
+        assert_eq!(
+            select(&files, "open", "2026-01-01").unwrap().unwrap().name,
+            "open"
+        );
+        assert!(select(&files[..1], "", "2026-01-01").unwrap().is_none());
     }
 }

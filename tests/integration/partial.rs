@@ -194,3 +194,335 @@ fn rm_by_name_works_in_a_deleted_directory() {
     );
     assert!(gone(&name));
 }
+
+/// A removal that fails halfway keeps the session whole enough to be seen
+/// and finished: with its state directory unremovable (a read-only
+/// subdirectory), `ccy rm` fails, the unit files stay and `ccy list` still
+/// shows the session; once the cause is gone, `ccy rm` again removes it
+/// all (before, the unit files went first and the session vanished from
+/// `list`, leaving its state directory behind).
+#[test]
+fn a_removal_cut_short_leaves_the_session_listed() {
+    use std::os::unix::fs::PermissionsExt;
+    let _g = crate::support::shared();
+    first_session_output();
+    let repo = Repo::new("rmhalf");
+    let name = new_session(&repo.dir, &[]);
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    let state = home().join(".local/state/ccy/sessions").join(&name);
+    let stuck = state.join("stuck");
+    std::fs::create_dir_all(&stuck).unwrap();
+    std::fs::write(stuck.join("file"), "x").unwrap();
+    std::fs::set_permissions(&stuck, std::fs::Permissions::from_mode(0o500)).unwrap();
+    let out = crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+    std::fs::set_permissions(&stuck, std::fs::Permissions::from_mode(0o700)).unwrap();
+    assert_ne!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("cannot remove"), "{}", out.stderr);
+    assert!(
+        quadlet_dir().join(format!("{name}.container")).exists(),
+        "the unit file stays: {}",
+        out.stderr
+    );
+    let list = crate::support::ccy(&repo.dir, &["list"]);
+    assert!(list.stdout.contains(&name), "{}", list.stdout);
+    let out = crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(gone(&name));
+}
+
+/// Names unique to this test run.
+fn ghost(tag: &str) -> String {
+    format!("ghost{tag}{}", std::process::id())
+}
+
+/// What removed sessions left behind — a state directory, an agent-state
+/// volume (label `ccy.session`), a token secret no unit file names — is
+/// reported by `ccy doctor` (check `leftovers`), listed by `prune
+/// --dry-run` without changing anything, and removed by `prune` (the
+/// volume only with `--volumes`). Before, doctor saw nothing and prune
+/// left them for good.
+#[test]
+fn leftovers_are_reported_and_pruned() {
+    let _g = exclusive();
+    let dir_name = ghost("dir");
+    let vol_session = ghost("vol");
+    let volume = format!("{vol_session}-state");
+    let secret = format!("ccy-token-{}", ghost("sec"));
+    let state = home().join(".local/state/ccy/sessions").join(&dir_name);
+    std::fs::create_dir_all(state.join("panes")).unwrap();
+    std::fs::write(state.join("status"), "activity=1\n").unwrap();
+    sh_ok(&format!(
+        "podman volume create --label ccy.session={vol_session} {volume}"
+    ));
+    sh_ok(&format!(
+        "printf x | podman secret create --label ccy.token={} {secret} -",
+        ghost("sec")
+    ));
+    let doctor = |what: &str| {
+        let out = crate::support::ccy(&home(), &["doctor", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout)
+            .unwrap_or_else(|e| panic!("{what}: {e}: {}{}", out.stdout, out.stderr));
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "leftovers")
+            .cloned()
+            .unwrap_or_else(|| panic!("{what}: no leftovers check: {v}"))
+    };
+    let check = doctor("before");
+    assert_eq!(check["level"], "warning", "{check}");
+    let message = check["message"].as_str().unwrap();
+    for thing in [&dir_name, &volume, &secret] {
+        assert!(message.contains(thing.as_str()), "{thing}: {message}");
+    }
+    let out = crate::support::ccy(&home(), &["prune", "--age", "5200w", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("would remove state directory") && l.contains(&dir_name)),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("would keep volume") && l.contains(&volume)),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("would remove secret") && l.contains(&secret)),
+        "{}",
+        out.stdout
+    );
+    assert!(state.exists(), "dry run changes nothing");
+    let out = crate::support::ccy(&home(), &["prune", "--age", "5200w"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!state.exists(), "{}", out.stdout);
+    assert!(
+        !sh(&format!("podman secret exists {secret}"))
+            .status
+            .success(),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        sh(&format!("podman volume exists {volume}"))
+            .status
+            .success(),
+        "kept without --volumes: {}",
+        out.stdout
+    );
+    let out = crate::support::ccy(&home(), &["prune", "--age", "5200w", "--volumes"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        !sh(&format!("podman volume exists {volume}"))
+            .status
+            .success(),
+        "{}",
+        out.stdout
+    );
+    let check = doctor("after");
+    assert_eq!(check["level"], "ok", "{check}");
+}
+
+/// Unmounts a test tmpfs (`ccy-test-root tmpfs-over`) when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        sh(&format!(
+            "sudo -n /usr/local/libexec/ccy-test-root undo {}",
+            q(self.0.to_str().unwrap())
+        ));
+    }
+}
+
+/// The saved pane files (`YYYYmmddTHHMMSSZ.txt`) in `dir` with their
+/// sizes, sorted.
+fn pane_files(dir: &std::path::Path) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter_map(|e| {
+            let n = e.file_name().into_string().ok()?;
+            n.ends_with("Z.txt")
+                .then(|| (n, e.metadata().map_or(0, |m| m.len())))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A full state file system loses no saved panes silently: the panes
+/// directory is a small tmpfs (the sandbox's root helper mounts it; a
+/// loop device would do the same, a read-only directory would not, since
+/// the container's root, mapped to the user, may write to the user's
+/// files whatever their mode), filled up; stopping the session then keeps
+/// the earlier save as it was (no empty or cut-off file), `ccy status`
+/// says the save failed, and so does the next start, naming the earlier
+/// save. Before, the save was an empty file the next start pointed at.
+#[test]
+fn a_full_disk_keeps_the_previous_panes_and_says_so() {
+    let _g = crate::support::shared();
+    first_session_output();
+    let repo = Repo::new("panesfull");
+    let name = new_session(&repo.dir, &[]);
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    let panes = home()
+        .join(".local/state/ccy/sessions")
+        .join(&name)
+        .join("panes");
+    let first = pane_files(&panes);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(first[0].1 > 0, "{first:?}");
+    let first_text = std::fs::read(panes.join(&first[0].0)).unwrap();
+    sh_ok(&format!(
+        "sudo -n /usr/local/libexec/ccy-test-root tmpfs-over {} 64k",
+        q(panes.to_str().unwrap())
+    ));
+    let undo = Tmpfs(panes.clone());
+    let out = crate::support::ccy(&repo.dir, &["shell", &name, "--", "true"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // Fill it: not one byte more fits.
+    sh(&format!(
+        "dd if=/dev/zero of={} bs=1024 2>/dev/null",
+        q(panes.join(".fill").to_str().unwrap())
+    ));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    assert_eq!(pane_files(&panes), first, "the earlier save stays, alone");
+    assert_eq!(std::fs::read(panes.join(&first[0].0)).unwrap(), first_text);
+    let status = crate::support::ccy(&repo.dir, &["status", &name]);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("warning:") && l.contains("panes could not be saved")),
+        "{}{}",
+        status.stdout,
+        status.stderr
+    );
+    std::fs::remove_file(panes.join(".fill")).unwrap();
+    let out = crate::support::ccy(&repo.dir, &["shell", &name, "--", "true"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("the panes could not be saved when")
+            && out.stderr.contains(&first[0].0),
+        "{}",
+        out.stderr
+    );
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    drop(undo);
+    crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+}
+
+/// A removed image is built again when a stopped session starts (before:
+/// the start tried to pull `localhost/…` from a registry and failed).
+#[test]
+fn a_removed_image_is_rebuilt_on_start() {
+    let _g = crate::support::shared();
+    first_session_output();
+    let repo = Repo::new("imagegone");
+    // An image of its own, so removing it touches no other test.
+    let image = format!("localhost/ccy-test-gone-{}:latest", std::process::id());
+    let config = repo.dir.join(".claude/ccy/config.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(crate::support::TEST_IMAGE, &image);
+    std::fs::write(&config, text).unwrap();
+    let name = new_session(&repo.dir, &[]);
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    sh_ok(&format!("podman rmi {}", q(&image)));
+    let out = crate::support::ccy(&repo.dir, &["shell", &name, "--", "echo", "alive"]);
+    crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
+    sh(&format!("podman rmi {}", q(&image)));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("alive"), "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("building it again"), "{}", out.stderr);
+}
+
+/// A token file others can read is handled one way everywhere: `ccy
+/// tokens` marks it not private and never the default, and a new session
+/// gets the newest private token instead (with a warning). Before, the
+/// 0644 token was shown as the default and then refused by `ccy new`.
+#[test]
+fn a_token_others_can_read_is_never_the_default() {
+    use std::os::unix::fs::PermissionsExt;
+    let _g = exclusive();
+    first_session_output();
+    let top = home().join(".claude-tokens");
+    let dir = top.join("ccy/tokens");
+    std::fs::create_dir_all(&dir).unwrap();
+    for d in [top.clone(), top.join("ccy"), dir.clone()] {
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let open = format!("open{}", std::process::id());
+    let closed = format!("closed{}", std::process::id());
+    for (f, mode) in [
+        (format!("{open}.2099-12-31.token"), 0o644),
+        (format!("{closed}.2099-01-01.token"), 0o600),
+    ] {
+        let p = dir.join(f);
+        std::fs::write(&p, "sk-ant-oat01-partial-test\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let repo = Repo::new("tokenmode");
+    let tokens = crate::support::ccy(&repo.dir, &["tokens"]);
+    let new = crate::support::ccy(&repo.dir, &["new", "-d"]);
+    let secret_ok = sh(&format!("podman secret exists ccy-token-{closed}"))
+        .status
+        .success();
+    std::fs::remove_dir_all(&top).ok();
+    for n in repo.session_names() {
+        crate::support::ccy(&repo.dir, &["rm", "--force", "--volumes", &n]);
+    }
+    sh(&format!(
+        "podman secret rm ccy-token-{closed} ccy-token-{open} 2>/dev/null"
+    ));
+    let row = |name: &str| {
+        tokens
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {}", tokens.stdout))
+            .to_owned()
+    };
+    assert!(row(&open).contains("not private"), "{}", tokens.stdout);
+    assert!(!row(&open).contains('*'), "{}", tokens.stdout);
+    assert!(row(&closed).contains('*'), "{}", tokens.stdout);
+    assert_eq!(new.code, 0, "{}{}", new.stdout, new.stderr);
+    assert!(new.stderr.contains("chmod 600"), "{}", new.stderr);
+    assert!(secret_ok, "the session got the private token");
+}
+
+/// A linked worktree whose main worktree was moved (git there says "not a
+/// git repository") is refused with a clear error and the fix, and nothing
+/// is made (before, ccy made a session in it).
+#[test]
+fn a_linked_worktree_of_a_moved_repository_is_refused() {
+    let _g = crate::support::shared();
+    let repo = Repo::new("movedmain");
+    let linked = repo.dir.parent().unwrap().join("movedmain-linked");
+    sh_ok(&format!(
+        "cd {} && git worktree add -q -b linked {}",
+        q(repo.dir.to_str().unwrap()),
+        q(linked.to_str().unwrap())
+    ));
+    let moved = repo.dir.parent().unwrap().join("movedmain-moved");
+    std::fs::rename(&repo.dir, &moved).unwrap();
+    let out = crate::support::ccy(&linked, &["new", "-d"]);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("repository is gone"), "{}", out.stderr);
+    assert!(out.stderr.contains("git worktree repair"), "{}", out.stderr);
+    let made: Vec<_> = crate::support::files_under(&quadlet_dir())
+        .into_iter()
+        .filter(|(_, text)| text.contains("movedmain-linked"))
+        .collect();
+    assert!(made.is_empty(), "{made:?}");
+    std::fs::rename(&moved, &repo.dir).unwrap();
+}

@@ -181,9 +181,15 @@ impl Drop for Repo {
         for name in self.session_names() {
             sh(&format!(
                 "systemctl --user stop {n}.service {n}-volume.service; \
-                 rm -f {dir}/{n}.container {dir}/{n}.volume; podman volume rm -f {n}-state",
+                 rm -f {dir}/{n}.container {dir}/{n}.volume; podman volume rm -f {n}-state; \
+                 rm -rf {state}",
                 n = q(&name),
-                dir = q(quadlet_dir().to_str().unwrap())
+                dir = q(quadlet_dir().to_str().unwrap()),
+                state = q(home()
+                    .join(".local/state/ccy/sessions")
+                    .join(&name)
+                    .to_str()
+                    .unwrap())
             ));
         }
     }

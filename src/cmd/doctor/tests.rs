@@ -305,3 +305,30 @@ fn timer_states() {
 
     assert_eq!(timers(false, Err("no bus".into())).level, Level::Warning);
 }
+
+#[test]
+fn leftovers_levels_and_fixes() {
+    let paths = Paths::new(1000, "/home/dev".into(), None, None, None);
+    assert_eq!(leftovers_check(&paths, None).level, Level::Warning);
+    let ok = leftovers_check(&paths, Some(Ok(orphans::Orphans::default())));
+    assert_eq!(ok.level, Level::Ok);
+    let found = orphans::Orphans {
+        state_dirs: vec![(
+            "gone".into(),
+            "/home/dev/.local/state/ccy/sessions/gone".into(),
+        )],
+        volumes: vec![("gone-state".into(), "gone".into())],
+        secrets: vec!["ccy-token-old".into()],
+    };
+    let c = leftovers_check(&paths, Some(Ok(found)));
+    assert_eq!(c.level, Level::Warning);
+    assert!(
+        c.message
+            .contains("state directory ~/.local/state/ccy/sessions/gone"),
+        "{}",
+        c.message
+    );
+    assert!(c.message.contains("volume gone-state"), "{}", c.message);
+    assert!(c.message.contains("secret ccy-token-old"), "{}", c.message);
+    assert!(c.fix.unwrap().contains("--volumes"));
+}

@@ -366,6 +366,40 @@ impl PodmanApi {
         Ok(list.into_iter().map(|v| v.name).collect())
     }
 
+    /// The names of the volumes carrying label `key`, with its value (one
+    /// API call).
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn volumes_with_label(&self, key: &str) -> Result<Vec<(String, String)>> {
+        let list = self
+            .api
+            .volumes()
+            .list(&podman_api::opts::VolumeListOpts::builder().build())
+            .await
+            .map_err(|e| api_error("cannot list volumes", &e))?;
+        Ok(list
+            .into_iter()
+            .filter_map(|v| {
+                let value = v.labels.get(key)?.clone();
+                Some((v.name, value))
+            })
+            .collect())
+    }
+
+    /// Removes secret `name` (`DELETE /libpod/secrets/NAME`).
+    ///
+    /// # Errors
+    /// When the API refuses, with Podman's reason.
+    pub async fn remove_secret(&self, name: &str) -> Result<()> {
+        self.api
+            .secrets()
+            .get(name)
+            .delete()
+            .await
+            .map_err(|e| Error::failure(format!("cannot remove secret {name}: {e}")))
+    }
+
     /// Where container `name` has volumes and bind mounts (`Mounts[].
     /// Destination` of its inspection; Podman's own `/etc/hosts` and the
     /// like are not listed). One API call.
