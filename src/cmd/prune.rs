@@ -362,6 +362,7 @@ mod tests {
             created_worktree: None,
             options: None,
             state_volume: None,
+            kept_image: None,
         };
         let file = dir.join(format!("{name}.container"));
         std::fs::write(&file, "[Container]\nImage=i\n").unwrap();

@@ -373,6 +373,7 @@ mod tests {
                 created_worktree: None,
                 options: None,
                 state_volume: None,
+                kept_image: None,
             }),
             file: Some(format!("/home/dev/.config/containers/systemd/{name}.container").into()),
             container: container.then(|| ContainerInfo {

@@ -19,13 +19,13 @@ use crate::names::{ProjectName, SessionName};
 use crate::paths::{Paths, display_home};
 use crate::quadlet::render;
 use crate::quadlet::runopts::RunOptions;
-use crate::quadlet::spec::{CreatedWorktree, SessionSpec};
+use crate::quadlet::spec::{CreatedWorktree, KeepLayer, SessionSpec};
 use crate::session::checks::{
     check_capacity, check_limits_supported, check_name_free, check_network,
 };
 use crate::session::image::{self, ImageSpec};
 use crate::session::start::start_unit;
-use crate::session::{Host, options, store, token};
+use crate::session::{Host, keep, options, store, token};
 
 /// What a new session is made from, besides the configuration.
 #[derive(Debug, Clone, Default)]
@@ -123,6 +123,9 @@ pub async fn create(
         }
         None => None,
     };
+    let ccy = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .context("cannot find the path of the ccy binary (for the unit's ExecStop=)")?;
     let volume_existed = state_volume_existed(api, &name).await?;
     let gitconfig = ctx.paths.home.join(".gitconfig");
     let mut agent = config.agent.command.clone();
@@ -143,8 +146,14 @@ pub async fn create(
         token_secret,
         history_volume: Some(history_volume_name(&project)),
         keep: new.keep,
+        keep_layer: Some(KeepLayer {
+            image: name.kept_image(),
+            ccy,
+        }),
     };
     let units = render::session(&spec)?;
+    // The session's own image starts as its clean image.
+    keep::start_clean(api, &name, &spec.image).await?;
     let mut made = Made {
         state_dir: !spec.state_dir.exists(),
         volume: !volume_existed,
@@ -153,6 +162,7 @@ pub async fn create(
             .await?
             .then(|| history_volume_name(&project)),
         files: Vec::new(),
+        image: true,
     };
     let result = install_and_start(
         ctx,
@@ -211,6 +221,8 @@ struct Made {
     history: Option<String>,
     /// Unit files written, in order.
     files: Vec<PathBuf>,
+    /// The session's image (`localhost/ccy-kept:NAME`) was tagged.
+    image: bool,
 }
 
 /// Creates the session's state directory, writes its unit files
@@ -347,6 +359,11 @@ async fn undo_create(
     }
     if let Some(history) = &made.history
         && let Err(e) = api.remove_volume(history).await
+    {
+        problems.push(e.message().to_owned());
+    }
+    if made.image
+        && let Err(e) = keep::remove_image(name)
     {
         problems.push(e.message().to_owned());
     }

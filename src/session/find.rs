@@ -621,6 +621,7 @@ mod tests {
                 created_worktree: None,
                 options: None,
                 state_volume: None,
+                kept_image: None,
             },
             path: format!("/q/{name}.container").into(),
         }

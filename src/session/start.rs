@@ -181,6 +181,7 @@ pub async fn start_session(host: &Host<'_>, name: &SessionName, max_running: u32
     let (paths, mgr, api) = (host.paths(), &host.mgr, host.api().await?);
     check_capacity(paths, mgr, api, max_running, Some(name)).await?;
     token::refresh_secrets(api, &paths.home).await;
+    ensure_kept_image(api, paths, name).await?;
     start_unit(mgr, paths, name).await?;
     if let Some(file) = last_panes(paths, name) {
         notice(&format!(
@@ -189,6 +190,34 @@ pub async fn start_session(host: &Host<'_>, name: &SessionName, max_running: u32
         ));
     }
     Ok(())
+}
+
+/// Makes sure a session that keeps its layer has its image before its
+/// unit starts: one removed by hand (`podman rmi`, `podman image prune
+/// -a`) is the clean image again, saying so (the unit would fail to pull
+/// it otherwise).
+///
+/// # Errors
+/// When the unit file cannot be read or the API fails.
+async fn ensure_kept_image(
+    api: &crate::host::podman::api::PodmanApi,
+    paths: &Paths,
+    name: &SessionName,
+) -> Result<()> {
+    let Some(file) = crate::session::store::read_session(&paths.quadlet_dir, name)? else {
+        return Ok(());
+    };
+    let Some(image) = &file.meta.kept_image else {
+        return Ok(());
+    };
+    if api.image_exists(image).await? {
+        return Ok(());
+    }
+    notice(&format!(
+        "the image {image} of session {name} is gone (its kept layer with it); starting from {}",
+        file.meta.image
+    ));
+    crate::session::keep::start_clean(api, name, &file.meta.image).await
 }
 
 /// The directory where a session's panes are saved when it stops, on the

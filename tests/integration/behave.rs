@@ -550,6 +550,7 @@ fn limits_reach_podman() {
         token_secret: None,
         history_volume: None,
         keep: false,
+        keep_layer: None,
         created_worktree: None,
     };
     let units = ccy::quadlet::render::session(&spec).unwrap();
