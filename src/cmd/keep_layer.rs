@@ -36,7 +36,9 @@ pub struct KeepLayerArgs {
 pub fn run(_ctx: &Ctx, args: &KeepLayerArgs) -> Result<()> {
     let name = SessionName::parse(&args.name)?;
     match keep::keep_layer(&name, &args.state_dir)? {
-        Kept::Unchanged => crate::outln!("{name}: nothing changed outside the volumes; no layer kept"),
+        Kept::Unchanged => {
+            crate::outln!("{name}: nothing changed outside the volumes; no layer kept");
+        }
         Kept::Committed { layers } => crate::outln!(
             "{name}: kept the container's changes in {} ({layers} kept layer{})",
             name.kept_image(),

@@ -54,6 +54,10 @@ use crate::ui;
 ///                 no container (a stopped session has none)
 ///   image         string, the image the session runs, or null when
 ///                 unknown
+///   kept_layer_bytes  number, the size in bytes of the session's kept
+///                 layer (what its containers wrote outside the volumes,
+///                 kept across stops; 0: none), or null for a session
+///                 made before ccy kept layers
 ///
 /// Exit status: 0 on success, also with no sessions; 3 when your user
 /// manager or Podman cannot be reached, or with `--here` outside a git
@@ -84,15 +88,28 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
     } else {
         None
     };
-    let sessions = ctx.block_on(async {
+    let (sessions, kept) = ctx.block_on(async {
         let host = Host::connect(ctx).await?;
         let (mgr, api) = (&host.mgr, host.api().await?);
-        find::all_sessions(&ctx.paths, mgr, api).await
+        let sessions = find::all_sessions(&ctx.paths, mgr, api).await?;
+        // Only JSON shows the kept layers: the table stays one API call.
+        let kept = if args.json {
+            crate::session::keep::kept_sizes(api).await?
+        } else {
+            std::collections::BTreeMap::new()
+        };
+        Ok::<_, crate::error::Error>((sessions, kept))
     })?;
     let entries: Vec<Entry> = sessions
         .iter()
         .filter(|s| here.as_deref().is_none_or(|wt| in_worktree(s, wt)))
-        .map(Entry::from_info)
+        .map(|s| {
+            let mut e = Entry::from_info(s);
+            if s.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
+                e.kept_layer_bytes = Some(kept.get(s.name.as_str()).copied().unwrap_or(0));
+            }
+            e
+        })
         .collect();
     if args.json {
         let mut text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
@@ -137,6 +154,9 @@ pub struct Entry {
     pub container_id: Option<String>,
     /// The image.
     pub image: Option<String>,
+    /// The size of the kept layer, bytes; `None` for a session that keeps
+    /// no layer (made before ccy kept layers).
+    pub kept_layer_bytes: Option<u64>,
 }
 
 #[expect(
@@ -174,6 +194,7 @@ impl Entry {
                 .as_ref()
                 .and_then(|c| non_empty(c.id.clone())),
             image: non_empty(info.image()),
+            kept_layer_bytes: None,
         }
     }
 }
@@ -334,7 +355,8 @@ mod tests {
           "unit": "ccy-app-0123abcd.service",
           "unit_file": "/home/dev/.config/containers/systemd/ccy-app-0123abcd.container",
           "container_id": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-          "image": "localhost/ccy:latest"
+          "image": "localhost/ccy:latest",
+          "kept_layer_bytes": null
         }
         "#);
         let v = serde_json::to_value(&entries).unwrap();

@@ -123,9 +123,6 @@ pub async fn create(
         }
         None => None,
     };
-    let ccy = std::env::current_exe()
-        .and_then(std::fs::canonicalize)
-        .context("cannot find the path of the ccy binary (for the unit's ExecStop=)")?;
     let volume_existed = state_volume_existed(api, &name).await?;
     let gitconfig = ctx.paths.home.join(".gitconfig");
     let mut agent = config.agent.command.clone();
@@ -146,13 +143,9 @@ pub async fn create(
         token_secret,
         history_volume: Some(history_volume_name(&project)),
         keep: new.keep,
-        keep_layer: Some(KeepLayer {
-            image: name.kept_image(),
-            ccy,
-        }),
+        keep_layer: Some(keep_layer(&name)?),
     };
     let units = render::session(&spec)?;
-    // The session's own image starts as its clean image.
     keep::start_clean(api, &name, &spec.image).await?;
     let mut made = Made {
         state_dir: !spec.state_dir.exists(),
@@ -191,6 +184,20 @@ pub async fn create(
         return Err(undo_create(ctx, mgr, api, &name, &made).await.apply(err));
     }
     Ok(name)
+}
+
+/// How session `name` keeps its layer: its own image, and the absolute
+/// path of the running ccy binary, which the unit's `ExecStop=` runs
+/// (`ccy keep-layer`). The image starts as the clean image
+/// ([`keep::start_clean`]).
+fn keep_layer(name: &SessionName) -> Result<KeepLayer> {
+    let ccy = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .context("cannot find the path of the ccy binary (for the unit's ExecStop=)")?;
+    Ok(KeepLayer {
+        image: name.kept_image(),
+        ccy,
+    })
 }
 
 /// Whether `name`'s state volume exists already (the agent state of an

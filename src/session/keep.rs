@@ -24,14 +24,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::contract::{
-    HISTORY_MOUNT, KEPT_IMAGE_REPO, LABEL_KEPT_BASE, LABEL_KEPT_SESSION, MAX_KEPT_LAYERS, QUIET_FILE, QUIET_SIGNAL,
-    RESERVED_DESTINATIONS, RUNTIME_PATHS,
+    HISTORY_MOUNT, KEPT_IMAGE_REPO, LABEL_KEPT_BASE, LABEL_KEPT_SESSION, MAX_KEPT_LAYERS,
+    QUIET_FILE, QUIET_SIGNAL, RESERVED_DESTINATIONS, RUNTIME_PATHS,
 };
-use crate::error::Result;
 use crate::ctx::notice;
+use crate::error::Result;
 use crate::host::podman::api::PodmanApi;
-use crate::host::podman::{FsChange, ImageSummary};
 use crate::host::podman::cli::{self, ImageFacts};
+use crate::host::podman::{FsChange, ImageSummary};
 use crate::names::SessionName;
 
 /// How long [`keep_layer`] waits for the session's tmux to end.
@@ -56,9 +56,8 @@ pub enum Kept {
 /// (Podman creates those on every start of a clean image).
 #[must_use]
 pub fn worth_keeping(change: &FsChange) -> bool {
-    let under = |p: &str, base: &str| {
-        p == base || p.strip_prefix(base).is_some_and(|r| r.starts_with('/'))
-    };
+    let under =
+        |p: &str, base: &str| p == base || p.strip_prefix(base).is_some_and(|r| r.starts_with('/'));
     let p = change.path.as_str();
     if RUNTIME_PATHS.iter().any(|r| under(p, r)) {
         return false;
@@ -169,7 +168,7 @@ pub fn kept_layer(name: &SessionName) -> Result<Option<KeptLayer>> {
     let Some(top) = cli::image_facts(&name.kept_image())? else {
         return Ok(None);
     };
-    Ok(kept_layer_of(&top, |b| cli::image_facts(b))?)
+    kept_layer_of(&top, cli::image_facts)
 }
 
 /// The kept layer of the image `top`, measured against its
@@ -284,37 +283,19 @@ pub fn drop_layer(name: &SessionName, clean: &str) -> Result<Option<KeptLayer>> 
 }
 
 /// `ccy rm`: removes session `name`'s image (its kept layer) and the kept
-/// images before it. Returns whether it had a kept layer.
+/// images before it. Returns the kept layer it removed, if any.
 ///
 /// # Errors
 /// When Podman fails.
-pub fn remove_image(name: &SessionName) -> Result<bool> {
+pub fn remove_image(name: &SessionName) -> Result<Option<KeptLayer>> {
     let image = name.kept_image();
     let Some(top) = cli::image_facts(&image)? else {
-        return Ok(false);
+        return Ok(None);
     };
-    let had = kept_layer_of(&top, |b| cli::image_facts(b))?.is_some();
+    let had = kept_layer_of(&top, cli::image_facts)?;
     cli::remove_image(&image)?;
     let _ = cli::prune_images(LABEL_KEPT_SESSION, name.as_str());
     Ok(had)
-}
-
-/// `2.1 MB`-style size for people (decimal units, as Podman prints them).
-#[must_use]
-pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    #[expect(clippy::cast_precision_loss, reason = "a size for display")]
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit < UNITS.len() - 1 {
-        v /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
 }
 
 #[cfg(test)]
@@ -385,7 +366,10 @@ mod tests {
             })
         );
         let orphan = facts("k", 1500, 5, Some("gone"));
-        assert_eq!(kept_layer_of(&orphan, inspect).unwrap().unwrap().bytes, 1500);
+        assert_eq!(
+            kept_layer_of(&orphan, inspect).unwrap().unwrap().bytes,
+            1500
+        );
     }
 
     #[test]
@@ -399,7 +383,12 @@ mod tests {
             names: names.iter().map(|n| (*n).to_owned()).collect(),
         };
         let list = [
-            img("c", 1000, None, &["localhost/ccy:latest", "localhost/ccy-kept:clean"]),
+            img(
+                "c",
+                1000,
+                None,
+                &["localhost/ccy:latest", "localhost/ccy-kept:clean"],
+            ),
             img("k", 1500, Some("c"), &["localhost/ccy-kept:Dirty"]),
             img("k0", 1200, Some("c"), &[]),
             img("o", 10, None, &["localhost/other:1"]),
@@ -408,13 +397,5 @@ mod tests {
         assert_eq!(sizes.len(), 2, "{sizes:?}");
         assert_eq!(sizes["clean"], 0);
         assert_eq!(sizes["Dirty"], 500);
-    }
-
-    #[test]
-    fn sizes_for_people() {
-        assert_eq!(human_size(0), "0 B");
-        assert_eq!(human_size(999), "999 B");
-        assert_eq!(human_size(200_000_000), "200.0 MB");
-        assert_eq!(human_size(1_500), "1.5 kB");
     }
 }

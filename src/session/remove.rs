@@ -163,8 +163,7 @@ pub async fn remove_sessions(
     let to_remove: Vec<String> = stopped
         .iter()
         .filter(|d| matches!(d.volume, VolumeFate::Remove(_)))
-        .map(|d| state_volume(d.info))
-        .filter(|v| existing.contains(v))
+        .flat_map(|d| session_volumes(d.info, &existing))
         .collect();
     let removed_volumes: Vec<(String, Result<()>)> = futures_util::stream::iter(to_remove)
         .map(|v| async move {
@@ -182,6 +181,7 @@ pub async fn remove_sessions(
     }
     for d in &stopped {
         let volume = state_volume(d.info);
+        report_image_and_earlier_volumes(d, &existing, &mut volume_errors);
         let state = if !existing.contains(&volume) {
             VolumeState::Absent
         } else if let Some(e) = volume_errors.remove(&volume) {
@@ -204,6 +204,77 @@ enum VolumeState {
     Absent,
     Present,
     Failed(Error),
+}
+
+/// Every agent-state volume session `info` ever had that exists: its
+/// current one, `NAME-state`, and the `NAME-state-K` that `ccy attach
+/// --reset` made.
+fn session_volumes(
+    info: &SessionInfo,
+    existing: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    let base = info.name.state_volume();
+    let current = state_volume(info);
+    existing
+        .iter()
+        .filter(|v| {
+            **v == current
+                || **v == base
+                || v.strip_prefix(&base)
+                    .and_then(|r| r.strip_prefix('-'))
+                    .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Removes the session's image ([`kept_image_fate`]) and says so, and
+/// what happened to its earlier `--reset` volumes (removed with
+/// `--volumes`, else kept).
+fn report_image_and_earlier_volumes(
+    d: &Doomed<'_>,
+    existing: &std::collections::BTreeSet<String>,
+    errors: &mut BTreeMap<String, Error>,
+) {
+    if let Some(line) = kept_image_fate(d.info) {
+        crate::outln!("{line}");
+    }
+    let current = state_volume(d.info);
+    for v in session_volumes(d.info, existing)
+        .iter()
+        .filter(|v| **v != current)
+    {
+        match (&d.volume, errors.remove(v)) {
+            (_, Some(e)) => crate::outln!("  kept earlier volume {v}: {}", e.message()),
+            (VolumeFate::Remove(_), None) => {
+                crate::outln!("  removed earlier volume {v} (from 'ccy attach --reset')");
+            }
+            (VolumeFate::Keep(why), None) => crate::outln!("  kept earlier volume {v} ({why})"),
+        }
+    }
+}
+
+/// Removes the session's image (`localhost/ccy-kept:NAME`, its kept
+/// layer); the line to print when it had one, or when it could not go.
+fn kept_image_fate(info: &SessionInfo) -> Option<String> {
+    let has = info.meta.as_ref().is_some_and(|m| m.kept_image.is_some());
+    if !has {
+        return None;
+    }
+    match crate::session::keep::remove_image(&info.name) {
+        Ok(Some(layer)) => Some(format!(
+            "  removed the kept layer of {} ({}, image {})",
+            info.name,
+            crate::ui::bytes(layer.bytes),
+            info.name.kept_image()
+        )),
+        Ok(None) => None,
+        Err(e) => Some(format!(
+            "  kept image {}: {}",
+            info.name.kept_image(),
+            e.message()
+        )),
+    }
 }
 
 /// The session's current agent-state volume: `NAME-state`, or the one

@@ -7,10 +7,10 @@ use std::path::Path;
 use crate::ctx::notice;
 use crate::error::{Context, Error, ExitKind, Result};
 use crate::host::systemd::JobResult;
+use crate::names::SessionName;
 use crate::quadlet::spec::SessionMeta;
 use crate::quadlet::{meta, render};
 use crate::session::find::{SessionInfo, State};
-use crate::names::SessionName;
 use crate::session::{Host, keep, start};
 
 /// The unit file of a session that --fresh or --reset can act on.
@@ -45,7 +45,7 @@ pub async fn fresh(host: &Host<'_>, info: &SessionInfo, max_running: u32) -> Res
         match keep::drop_layer(name, &meta.image)? {
             Some(layer) => notice(&format!(
                 "dropped the kept layer of session {name}: {} in {} (everything written outside its volumes since it was created or last made fresh)",
-                keep::human_size(layer.bytes),
+                crate::ui::bytes(layer.bytes),
                 name.kept_image()
             )),
             None => notice(&format!(

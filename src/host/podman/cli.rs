@@ -626,7 +626,12 @@ pub fn parse_diff(json: &str) -> std::result::Result<Vec<crate::host::podman::Fs
 /// # Errors
 /// When podman cannot run or fails (no such container).
 pub fn diff(what: &str, against: Option<&str>) -> Result<Vec<crate::host::podman::FsChange>> {
-    let mut args: Vec<&std::ffi::OsStr> = vec!["diff".as_ref(), "--format".as_ref(), "json".as_ref(), what.as_ref()];
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "diff".as_ref(),
+        "--format".as_ref(),
+        "json".as_ref(),
+        what.as_ref(),
+    ];
     if let Some(a) = against {
         args.push(a.as_ref());
     }
@@ -754,7 +759,11 @@ pub fn rebase(
         if p.is_empty() {
             continue;
         }
-        let list = if c.kind == 'D' { &mut deleted } else { &mut copied };
+        let list = if c.kind == 'D' {
+            &mut deleted
+        } else {
+            &mut copied
+        };
         list.extend_from_slice(p.as_bytes());
         list.push(0);
     }
