@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use crate::contract::{
     HISTORY_MOUNT, KEPT_IMAGE_REPO, LABEL_KEPT_BASE, LABEL_KEPT_SESSION, MAX_KEPT_LAYERS,
-    QUIET_FILE, QUIET_SIGNAL, RESERVED_DESTINATIONS, RUNTIME_PATHS,
+    QUIET_FILE, QUIET_SIGNAL, READY_FILE, RESERVED_DESTINATIONS, RUNTIME_PATHS,
 };
 use crate::ctx::notice;
 use crate::error::Result;
@@ -33,6 +33,9 @@ use crate::host::podman::api::PodmanApi;
 use crate::host::podman::cli::{self, ImageFacts};
 use crate::host::podman::{FsChange, ImageSummary};
 use crate::names::SessionName;
+
+/// How long [`keep_layer`] waits for a starting session's tmux to be ready.
+const READY_WAIT: Duration = Duration::from_secs(5);
 
 /// How long [`keep_layer`] waits for the session's tmux to end.
 const QUIET_TIMEOUT: Duration = Duration::from_secs(15);
@@ -87,6 +90,13 @@ pub fn keep_layer(name: &SessionName, state_dir: &Path) -> Result<Kept> {
     let container = name.as_str();
     let quiet = state_dir.join(QUIET_FILE);
     let _ = std::fs::remove_file(&quiet);
+    // A session stopped while it starts: `/etc/ccy/start` traps the signal
+    // before its tmux reports ready.
+    let ready = state_dir.join(READY_FILE);
+    let deadline = Instant::now() + READY_WAIT;
+    while !ready.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     crate::trace::mark("keep-layer: quieting");
     if cli::signal(container, QUIET_SIGNAL).is_ok() {
         let deadline = Instant::now() + QUIET_TIMEOUT;

@@ -15,6 +15,7 @@ mod errors;
 mod faults;
 mod idle;
 mod image;
+mod keep;
 mod manpages;
 mod partial;
 mod prune;

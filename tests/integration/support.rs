@@ -181,7 +181,9 @@ impl Drop for Repo {
         for name in self.session_names() {
             sh(&format!(
                 "systemctl --user stop {n}.service {n}-volume.service; \
-                 rm -f {dir}/{n}.container {dir}/{n}.volume; podman volume rm -f {n}-state",
+                 rm -f {dir}/{n}.container {dir}/{n}.volume; podman volume rm -f {n}-state; \
+                 podman rmi -i localhost/ccy-kept:{n} >/dev/null; \
+                 podman image prune -f --filter label=ccy.kept.session={n} >/dev/null",
                 n = q(&name),
                 dir = q(quadlet_dir().to_str().unwrap())
             ));
