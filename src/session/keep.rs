@@ -292,7 +292,29 @@ pub fn drop_layer(name: &SessionName, clean: &str) -> Result<Option<KeptLayer>> 
     Ok(layer)
 }
 
-/// `ccy rm`: removes session `name`'s image (its kept layer) and the kept
+/// `ccy rm` and `ccy prune`: removes the images of the sessions `names`
+/// (their kept layers) in one API call, then the kept images nothing uses
+/// any more. Returns the kept-layer size of every session that had an
+/// image, measured before ([`kept_sizes`]).
+///
+/// # Errors
+/// When the API fails.
+pub async fn remove_images(
+    api: &PodmanApi,
+    names: &[SessionName],
+) -> Result<BTreeMap<String, u64>> {
+    if names.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut sizes = kept_sizes(api).await?;
+    sizes.retain(|k, _| names.iter().any(|n| n.as_str() == k));
+    let images: Vec<String> = names.iter().map(SessionName::kept_image).collect();
+    api.remove_images(&images).await?;
+    api.prune_images_labelled(LABEL_KEPT_SESSION).await?;
+    Ok(sizes)
+}
+
+/// Removes session `name`'s image (its kept layer) and the kept
 /// images before it. Returns the kept layer it removed, if any.
 ///
 /// # Errors

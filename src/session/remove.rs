@@ -179,9 +179,18 @@ pub async fn remove_sessions(
             volume_errors.insert(v, e);
         }
     }
+    let images = crate::session::keep::remove_images(
+        api,
+        &stopped
+            .iter()
+            .filter(|d| d.info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()))
+            .map(|d| d.info.name.clone())
+            .collect::<Vec<_>>(),
+    )
+    .await;
     for d in &stopped {
         let volume = state_volume(d.info);
-        report_image_and_earlier_volumes(d, &existing, &mut volume_errors);
+        report_image_and_earlier_volumes(d, &images, &existing, &mut volume_errors);
         let state = if !existing.contains(&volume) {
             VolumeState::Absent
         } else if let Some(e) = volume_errors.remove(&volume) {
@@ -233,11 +242,25 @@ fn session_volumes(
 /// `--volumes`, else kept).
 fn report_image_and_earlier_volumes(
     d: &Doomed<'_>,
+    images: &Result<BTreeMap<String, u64>>,
     existing: &std::collections::BTreeSet<String>,
     errors: &mut BTreeMap<String, Error>,
 ) {
-    if let Some(line) = kept_image_fate(d.info) {
-        crate::outln!("{line}");
+    let name = &d.info.name;
+    match images {
+        Ok(kept) => {
+            if let Some(bytes) = kept.get(name.as_str()).filter(|b| **b > 0) {
+                crate::outln!(
+                    "  removed the kept layer of {name} ({}, image {})",
+                    crate::ui::bytes(*bytes),
+                    name.kept_image()
+                );
+            }
+        }
+        Err(e) if d.info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) => {
+            crate::outln!("  kept image {}: {}", name.kept_image(), e.message());
+        }
+        Err(_) => {}
     }
     let current = state_volume(d.info);
     for v in session_volumes(d.info, existing)
@@ -251,29 +274,6 @@ fn report_image_and_earlier_volumes(
             }
             (VolumeFate::Keep(why), None) => crate::outln!("  kept earlier volume {v} ({why})"),
         }
-    }
-}
-
-/// Removes the session's image (`localhost/ccy-kept:NAME`, its kept
-/// layer); the line to print when it had one, or when it could not go.
-fn kept_image_fate(info: &SessionInfo) -> Option<String> {
-    let has = info.meta.as_ref().is_some_and(|m| m.kept_image.is_some());
-    if !has {
-        return None;
-    }
-    match crate::session::keep::remove_image(&info.name) {
-        Ok(Some(layer)) => Some(format!(
-            "  removed the kept layer of {} ({}, image {})",
-            info.name,
-            crate::ui::bytes(layer.bytes),
-            info.name.kept_image()
-        )),
-        Ok(None) => None,
-        Err(e) => Some(format!(
-            "  kept image {}: {}",
-            info.name.kept_image(),
-            e.message()
-        )),
     }
 }
 

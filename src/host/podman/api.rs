@@ -224,6 +224,52 @@ impl PodmanApi {
             .map_err(|e| api_error(&format!("cannot tag image {image} as {repo}:{tag}"), &e))
     }
 
+    /// Removes the image names `names` at once (`DELETE
+    /// /libpod/images/remove?ignore=true`): an image goes when no other
+    /// name, container or child image needs it, with its parents that
+    /// nothing else needs; otherwise only the name goes. Missing names are
+    /// ignored.
+    ///
+    /// # Errors
+    /// When the API call fails (an image in use by a container).
+    pub async fn remove_images(&self, names: &[String]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let opts = podman_api::opts::ImagesRemoveOpts::builder()
+            .ignore(true)
+            .images(names.iter().cloned())
+            .build();
+        let report = self
+            .api
+            .images()
+            .remove(&opts)
+            .await
+            .map_err(|e| api_error("cannot remove images", &e))?;
+        match report.errors.unwrap_or_default().first() {
+            Some(e) => Err(Error::failure(format!("cannot remove an image: {e}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes the dangling images (no name, no child) that carry the
+    /// label `key` and that no container uses (`POST
+    /// /libpod/images/prune?filters={"label":["KEY"]}`).
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn prune_images_labelled(&self, key: &str) -> Result<()> {
+        let opts = podman_api::opts::ImagePruneOpts::builder()
+            .filter([podman_api::opts::ImagePruneFilter::LabelKey(key.to_owned())])
+            .build();
+        self.api
+            .images()
+            .prune(&opts)
+            .await
+            .map(|_| ())
+            .map_err(|e| api_error("cannot remove unused images", &e))
+    }
+
     /// Every image in local storage, intermediate ones included
     /// (`GET /libpod/images/json?all=true`).
     ///
