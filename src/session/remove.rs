@@ -179,15 +179,7 @@ pub async fn remove_sessions(
             volume_errors.insert(v, e);
         }
     }
-    let images = crate::session::keep::remove_images(
-        api,
-        &stopped
-            .iter()
-            .filter(|d| d.info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()))
-            .map(|d| d.info.name.clone())
-            .collect::<Vec<_>>(),
-    )
-    .await;
+    let images = remove_kept_images(api, &stopped).await;
     for d in &stopped {
         let volume = state_volume(d.info);
         report_image_and_earlier_volumes(d, &images, &existing, &mut volume_errors);
@@ -237,7 +229,22 @@ fn session_volumes(
         .collect()
 }
 
-/// Removes the session's image ([`kept_image_fate`]) and says so, and
+/// Removes the images of the `stopped` sessions that keep their layer
+/// (`localhost/ccy-kept:NAME`); the kept-layer size of each, by name.
+async fn remove_kept_images(
+    api: &PodmanApi,
+    stopped: &[&Doomed<'_>],
+) -> Result<BTreeMap<String, u64>> {
+    let names: Vec<_> = stopped
+        .iter()
+        .filter(|d| d.info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()))
+        .map(|d| d.info.name.clone())
+        .collect();
+    crate::session::keep::remove_images(api, &names).await
+}
+
+/// Says what happened to the session's kept layer (removed by
+/// [`remove_kept_images`]) and
 /// what happened to its earlier `--reset` volumes (removed with
 /// `--volumes`, else kept).
 fn report_image_and_earlier_volumes(
