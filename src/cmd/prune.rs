@@ -25,12 +25,14 @@ use crate::ui;
 /// activity is older than the age; and removing it loses no work (as `ccy
 /// rm` checks: uncommitted changes or untracked files in its worktree,
 /// commits on no remote branch, or without a remote not on the main
-/// branch) unless --force. The last activity is the latest tmux activity
+/// branch, or a kept layer: what it wrote outside its volumes) unless
+/// --force. The last activity is the latest tmux activity
 /// the session recorded (input, output or a client; its state directory's
 /// `status` file), or when it never ran, its creation time.
 ///
-/// Removal is `ccy rm`'s: unit files, state directory, `.session-id`, one
-/// reload of your systemd user manager for the whole run. A session's
+/// Removal is `ccy rm`'s: unit files, state directory, `.session-id`, the
+/// session's image `localhost/ccy-kept:NAME`, one reload of your systemd
+/// user manager for the whole run. A session's
 /// agent-state volume goes with it when its project keeps another session
 /// (one not pruned now), or with --volumes; otherwise the volume of the
 /// project's most recently active pruned session is kept and ccy says so.
@@ -59,7 +61,7 @@ pub struct PruneArgs {
     pub dry_run: bool,
 
     /// Remove sessions even when work would be lost (uncommitted changes,
-    /// unpushed commits).
+    /// unpushed commits, a kept layer).
     #[arg(short, long)]
     pub force: bool,
 

@@ -24,13 +24,17 @@ use crate::session::stop::refuse_foreign;
 /// Nothing is removed when work would be lost, unless --force: uncommitted
 /// changes in the session's worktree (untracked files included), commits
 /// of its HEAD on no remote branch (in a repository without a remote: not
-/// on the main branch, the one checked out in the main worktree), or files
-/// a running container wrote outside its volumes and mounts (podman diff;
-/// they go when the container stops). ccy lists what would be lost.
+/// on the main branch, the one checked out in the main worktree), files
+/// a running container wrote outside its volumes and mounts (podman diff),
+/// or the session's kept layer (what earlier runs wrote outside the
+/// volumes, kept at each stop in its image `localhost/ccy-kept:NAME`). ccy
+/// lists what would be lost.
 ///
-/// The agent-state volume (`NAME-state`: settings, and conversation history
-/// when the project has no shared history volume) is kept unless --volumes
-/// is given. A git worktree made by `ccy new --worktree` is removed (`git
+/// The session's image (`localhost/ccy-kept:NAME`, its kept layer) is
+/// removed with it. The agent-state volume (`NAME-state`: settings, and
+/// conversation history when the project has no shared history volume) is
+/// kept unless --volumes is given, which also removes the earlier volumes
+/// `ccy attach --reset` gave the session (`NAME-state-2`, …). A git worktree made by `ccy new --worktree` is removed (`git
 /// worktree remove`) when no other session uses it, it has no uncommitted
 /// changes and its branch is merged into the main branch or pushed;
 /// otherwise it is kept, saying why. ccy says what it removed and what it
@@ -48,14 +52,14 @@ pub struct RmArgs {
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
 
-    /// Also remove each session's volume (the agent's state); it cannot be
-    /// recovered.
+    /// Also remove each session's volumes (the agent's state, and the
+    /// earlier ones from `attach --reset`); they cannot be recovered.
     #[arg(long)]
     pub volumes: bool,
 
     /// Remove even when work would be lost (uncommitted changes, unpushed
-    /// commits, container writes), and sessions with attached clients
-    /// without asking.
+    /// commits, container writes, a kept layer), and sessions with attached
+    /// clients without asking.
     #[arg(short, long)]
     pub force: bool,
 }
