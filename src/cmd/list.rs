@@ -53,7 +53,8 @@ use crate::ui;
 ///   container_id  string, the full container id, or null when there is
 ///                 no container (a stopped session has none)
 ///   image         string, the image the session runs, or null when
-///                 unknown
+///                 unknown; for a session that keeps its layer, the clean
+///                 image its own image (localhost/ccy-kept:NAME) grew from
 ///   kept_layer_bytes  number, the size in bytes of the session's kept
 ///                 layer (what its containers wrote outside the volumes,
 ///                 kept across stops; 0: none), or null for a session

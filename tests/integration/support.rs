@@ -388,6 +388,22 @@ pub fn new_session(dir: &Path, args: &[&str]) -> String {
     name
 }
 
+/// Asserts that the container `c` (`podman inspect`) of session `name`
+/// runs the session's own image `localhost/ccy-kept:NAME` and that it is
+/// still the clean `image` (nothing kept yet: the same image id).
+pub fn assert_runs_clean(c: &serde_json::Value, name: &str, image: &str) {
+    assert_eq!(c["ImageName"], format!("localhost/ccy-kept:{name}"));
+    let id = sh_ok(&format!(
+        "podman image inspect --format '{{{{.Id}}}}' {}",
+        q(image)
+    ));
+    assert_eq!(
+        c["Image"].as_str(),
+        Some(id.trim()),
+        "{name} does not run {image}"
+    );
+}
+
 /// The `LoadState` of a user unit.
 pub fn load_state(unit: &str) -> String {
     sh_ok(&format!("systemctl --user show -P LoadState {}", q(unit)))

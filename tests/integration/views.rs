@@ -429,7 +429,8 @@ fn status_matches_podman_and_systemd() {
     assert_eq!(s["branch"], "main");
     assert_eq!(s["worktree"], repo.dir.to_str().unwrap());
     assert_eq!(s["container_id"], c["Id"]);
-    assert_eq!(s["image"], c["ImageName"]);
+    assert_eq!(s["image"], TEST_IMAGE);
+    crate::support::assert_runs_clean(&c, s["name"].as_str().unwrap(), TEST_IMAGE);
     assert_eq!(s["unit"], c["Config"]["Labels"]["PODMAN_SYSTEMD_UNIT"]);
     assert_eq!(s["created"], c["Config"]["Labels"]["ccy.created"]);
     let show = |p: &str| sh_ok(&format!("systemctl --user show -P {p} {}", q(&unit)));
