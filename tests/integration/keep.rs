@@ -66,7 +66,7 @@ fn write_everywhere(name: &str, tag: &str) {
     in_container(
         name,
         &format!(
-            "set -e; mkdir -p /root/.config/gh; echo 'token: {tag}' > /root/.config/gh/hosts.yml; \
+            "set -e; mkdir -p /root/.config/gh; echo 'token: {tag}' > /root/.config/gh/hosts-{tag}.yml; \
              printf '#!/bin/sh\\necho tool-{tag}\\n' > /usr/local/bin/ktool-{tag}; \
              chmod +x /usr/local/bin/ktool-{tag}; \
              d=$(mktemp -d); mkdir -p $d/DEBIAN $d/usr/share/kpkg; \
@@ -99,7 +99,7 @@ fn assert_kept(name: &str, tag: &str, how: &str) {
     let out = in_container(
         name,
         &format!(
-            "cat /root/.config/gh/hosts.yml; ktool-{tag}; dpkg-query -W -f '${{Status}}\\n' kpkg-{tag}; \
+            "cat /root/.config/gh/hosts-{tag}.yml; ktool-{tag}; dpkg-query -W -f '${{Status}}\\n' kpkg-{tag}; \
              cat /usr/share/kpkg/{tag}; grep -c 'echo history-{tag}' /root/.bash_history || true"
         ),
     );
@@ -299,9 +299,10 @@ fn attach_fresh_drops_the_kept_layer_and_says_so() {
     ));
     assert_eq!(kept_layers(&name), 1);
     let term = Term::spawn(&repo.dir, &format!("ccy attach --fresh {name}"));
-    let screen = term.wait_for("root@", 60);
+    term.wait_for("root@", 60);
     term.detach();
-    term.wait_for("[exited 0]", 30);
+    // Back from tmux's screen, the terminal shows what ccy printed.
+    let screen = term.wait_for("[exited 0]", 30);
     drop(term);
     assert!(
         screen.contains(&format!(
