@@ -135,11 +135,13 @@ pub fn keep_layer(name: &SessionName, state_dir: &Path) -> Result<Kept> {
             let work = tempfile::tempdir().map_err(|e| {
                 crate::error::Error::failure("cannot create a temporary directory").with_source(e)
             })?;
+            // A scratch container whose name no session can have (session
+            // names have no '.'): the rebase removes it first.
             cli::rebase(
                 &b,
                 &image,
                 &image,
-                &format!("{container}-rebase"),
+                &format!("ccy-rebase.{container}"),
                 work.path(),
                 &labels,
             )?;
