@@ -152,6 +152,12 @@ pub const LABEL_KEPT_BASE: &str = "ccy.kept.base";
 /// history) when it is committed.
 pub const QUIET_FILE: &str = "quiet";
 
+/// The file in the session's state directory where `ccy keep-layer`
+/// records the size of the kept layer after each commit (decimal bytes
+/// and a newline), so `ccy list` and `ccy status` show it without asking
+/// Podman.
+pub const KEPT_SIZE_FILE: &str = "kept-layer";
+
 /// The signal `ccy keep-layer` sends the container's init (forwarded to
 /// `/etc/ccy/start`) to end tmux without ending the container.
 pub const QUIET_SIGNAL: &str = "USR1";

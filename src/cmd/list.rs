@@ -89,25 +89,21 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
     } else {
         None
     };
-    let (sessions, kept) = ctx.block_on(async {
+    let sessions = ctx.block_on(async {
         let host = Host::connect(ctx).await?;
         let (mgr, api) = (&host.mgr, host.api().await?);
-        let sessions = find::all_sessions(&ctx.paths, mgr, api).await?;
-        // Only JSON shows the kept layers: the table stays one API call.
-        let kept = if args.json {
-            crate::session::keep::kept_sizes(api).await?
-        } else {
-            std::collections::BTreeMap::new()
-        };
-        Ok::<_, crate::error::Error>((sessions, kept))
+        find::all_sessions(&ctx.paths, mgr, api).await
     })?;
     let entries: Vec<Entry> = sessions
         .iter()
         .filter(|s| here.as_deref().is_none_or(|wt| in_worktree(s, wt)))
         .map(|s| {
             let mut e = Entry::from_info(s);
-            if s.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
-                e.kept_layer_bytes = Some(kept.get(s.name.as_str()).copied().unwrap_or(0));
+            // Recorded by the session's last stop: no Podman request.
+            if args.json && s.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
+                e.kept_layer_bytes = Some(crate::session::keep::recorded_size(
+                    &ctx.paths.session_state_dir(s.name.as_str()),
+                ));
             }
             e
         })

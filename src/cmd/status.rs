@@ -122,8 +122,10 @@ async fn gather(ctx: &Ctx, query: Option<&str>) -> Result<Status> {
     let stats = stats.and_then(Result::ok);
     let mut out = Status::new(info, &details?, stats);
     if info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
-        let kept = crate::session::keep::kept_sizes(api).await?;
-        out.kept_layer_bytes = Some(kept.get(info.name.as_str()).copied().unwrap_or(0));
+        // Recorded by the session's last stop.
+        out.kept_layer_bytes = Some(crate::session::keep::recorded_size(
+            &ctx.paths.session_state_dir(info.name.as_str()),
+        ));
     }
     Ok(out)
 }

@@ -24,8 +24,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::contract::{
-    HISTORY_MOUNT, KEPT_IMAGE_REPO, LABEL_KEPT_BASE, LABEL_KEPT_SESSION, MAX_KEPT_LAYERS,
-    QUIET_FILE, QUIET_SIGNAL, READY_FILE, RESERVED_DESTINATIONS, RUNTIME_PATHS,
+    HISTORY_MOUNT, KEPT_IMAGE_REPO, KEPT_SIZE_FILE, LABEL_KEPT_BASE, LABEL_KEPT_SESSION,
+    MAX_KEPT_LAYERS, QUIET_FILE, QUIET_SIGNAL, READY_FILE, RESERVED_DESTINATIONS, RUNTIME_PATHS,
 };
 use crate::ctx::notice;
 use crate::error::Result;
@@ -55,20 +55,23 @@ pub enum Kept {
 }
 
 /// Whether a change of a container's layer is worth keeping: not under
-/// [`RUNTIME_PATHS`], not one of ccy's mount points or a parent of one
-/// (Podman creates those on every start of a clean image).
+/// [`RUNTIME_PATHS`], not a mount point (ccy's own and `mounts`, the
+/// container's) or a parent of one (Podman creates those on every start
+/// of a clean image).
 #[must_use]
-pub fn worth_keeping(change: &FsChange) -> bool {
+pub fn worth_keeping(change: &FsChange, mounts: &[String]) -> bool {
     let under =
         |p: &str, base: &str| p == base || p.strip_prefix(base).is_some_and(|r| r.starts_with('/'));
     let p = change.path.as_str();
     if RUNTIME_PATHS.iter().any(|r| under(p, r)) {
         return false;
     }
-    let mounts = RESERVED_DESTINATIONS.iter().chain([&HISTORY_MOUNT]);
-    let mount_or_parent = mounts
-        .clone()
-        .any(|m| p == *m || m.strip_prefix(p).is_some_and(|r| r.starts_with('/')));
+    let mount_or_parent = RESERVED_DESTINATIONS
+        .iter()
+        .copied()
+        .chain([HISTORY_MOUNT])
+        .chain(mounts.iter().map(String::as_str))
+        .any(|m| p == m || m.strip_prefix(p).is_some_and(|r| r.starts_with('/')));
     if mount_or_parent && change.kind != 'D' {
         return false;
     }
@@ -98,6 +101,9 @@ pub fn keep_layer(name: &SessionName, state_dir: &Path) -> Result<Kept> {
         std::thread::sleep(Duration::from_millis(20));
     }
     crate::trace::mark("keep-layer: quieting");
+    // The mount points (a linked worktree's git directory, the user's
+    // mounts) are asked for while tmux ends.
+    let mounts = cli::start_mount_destinations(container)?;
     if cli::signal(container, QUIET_SIGNAL).is_ok() {
         let deadline = Instant::now() + QUIET_TIMEOUT;
         while !quiet.exists() && Instant::now() < deadline {
@@ -106,8 +112,9 @@ pub fn keep_layer(name: &SessionName, state_dir: &Path) -> Result<Kept> {
     }
     crate::trace::mark("keep-layer: quiet");
     let changes = cli::diff(container, None)?;
+    let mounts = cli::mount_destinations_of(mounts);
     crate::trace::mark("keep-layer: diffed");
-    if !changes.iter().any(worth_keeping) {
+    if !changes.iter().any(|c| worth_keeping(c, &mounts)) {
         return Ok(Kept::Unchanged);
     }
     let image = name.kept_image();
@@ -153,7 +160,34 @@ pub fn keep_layer(name: &SessionName, state_dir: &Path) -> Result<Kept> {
     // Earlier kept images that nothing needs any more (after a rebase, or
     // `attach --fresh`); the one the container runs goes next time.
     let _ = cli::prune_images(LABEL_KEPT_SESSION, container);
+    let bytes = kept_layer(name)?.map_or(0, |k| k.bytes);
+    record_size(state_dir, Some(bytes));
     Ok(kept)
+}
+
+/// Records the kept layer's size in the session's state directory
+/// ([`KEPT_SIZE_FILE`]); `None` removes the record (no kept layer). A
+/// failure only costs the figure `ccy list` shows.
+pub fn record_size(state_dir: &Path, bytes: Option<u64>) {
+    let file = state_dir.join(KEPT_SIZE_FILE);
+    match bytes {
+        Some(b) => {
+            let _ = crate::host::fs::write_atomic(&file, format!("{b}\n").as_bytes(), 0o644);
+        }
+        None => {
+            let _ = std::fs::remove_file(&file);
+        }
+    }
+}
+
+/// The kept layer's size recorded in the session's state directory by its
+/// last stop ([`record_size`]); 0 when there is no record.
+#[must_use]
+pub fn recorded_size(state_dir: &Path) -> u64 {
+    std::fs::read_to_string(state_dir.join(KEPT_SIZE_FILE))
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 /// The number of layers `image` has above the image `base` (0 when `base`
@@ -360,7 +394,17 @@ mod tests {
             ch('A', "/root/.ssh"),
             ch('A', "/root/.ssh/ccy-keys"),
         ];
-        assert!(!fresh.iter().any(worth_keeping));
+        assert!(!fresh.iter().any(|c| worth_keeping(c, &[])));
+        // A linked worktree's git directory, mounted at its own path.
+        let linked = [
+            ch('C', "/home"),
+            ch('A', "/home/dev"),
+            ch('A', "/home/dev/src"),
+            ch('A', "/home/dev/src/app/.git"),
+        ];
+        let mounts = ["/home/dev/src/app/.git".to_owned()];
+        assert!(!linked.iter().any(|c| worth_keeping(c, &mounts)));
+        assert!(linked.iter().any(|c| worth_keeping(c, &[])));
         for kept in [
             ch('A', "/root/.config/gh/hosts.yml"),
             ch('A', "/root/.bash_history"),
@@ -371,7 +415,7 @@ mod tests {
             ch('A', "/var/tmp/x"),
             ch('A', "/tmpfile"),
         ] {
-            assert!(worth_keeping(&kept), "{kept:?}");
+            assert!(worth_keeping(&kept, &[]), "{kept:?}");
         }
     }
 

@@ -42,7 +42,9 @@ pub async fn fresh(host: &Host<'_>, info: &SessionInfo, max_running: u32) -> Res
     let name = &info.name;
     if meta.kept_image.is_some() {
         stop_unit(&host.mgr, name).await?;
-        match keep::drop_layer(name, &meta.image)? {
+        let dropped = keep::drop_layer(name, &meta.image)?;
+        keep::record_size(&host.paths().session_state_dir(name.as_str()), None);
+        match dropped {
             Some(layer) => notice(&format!(
                 "dropped the kept layer of session {name}: {} in {} (everything written outside its volumes since it was created or last made fresh)",
                 crate::ui::bytes(layer.bytes),

@@ -217,6 +217,7 @@ async fn ensure_kept_image(
         "the image {image} of session {name} is gone (its kept layer with it); starting from {}",
         file.meta.image
     ));
+    crate::session::keep::record_size(&paths.session_state_dir(name.as_str()), None);
     crate::session::keep::start_clean(api, name, &file.meta.image).await
 }
 

@@ -263,6 +263,7 @@ fn list_shows_every_session_with_its_state() {
                 "container_id",
                 "created",
                 "image",
+                "kept_layer_bytes",
                 "last_active",
                 "name",
                 "project",
@@ -289,6 +290,7 @@ fn list_shows_every_session_with_its_state() {
         );
         assert_eq!(e["container_id"], c["Id"]);
         assert_eq!(e["image"], TEST_IMAGE);
+        assert_eq!(e["kept_layer_bytes"], 0, "a new session has kept nothing");
         // The status file is written once tmux is up.
         let la = rfc3339_secs(e["last_active"].as_str().unwrap());
         assert!(la <= now() && la + 300 > now(), "{e}");

@@ -639,6 +639,46 @@ pub fn diff(what: &str, against: Option<&str>) -> Result<Vec<crate::host::podman
     parse_diff(&out).map_err(|e| Error::failure(format!("cannot read the changes of {what}: {e}")))
 }
 
+/// Starts `podman container inspect` for the mount destinations of
+/// `container` (one per line), to be read with [`mount_destinations_of`]
+/// while the caller does something else.
+///
+/// # Errors
+/// When podman cannot run.
+pub fn start_mount_destinations(container: &str) -> Result<std::process::Child> {
+    Command::new("podman")
+        .args([
+            "container",
+            "inspect",
+            "--format",
+            "{{range .Mounts}}{{.Destination}}\n{{end}}",
+            container,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| Error::environment("cannot run podman").with_source(e))
+}
+
+/// The mount destinations [`start_mount_destinations`] printed (none when
+/// it failed).
+#[must_use]
+pub fn mount_destinations_of(child: std::process::Child) -> Vec<String> {
+    child
+        .wait_with_output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Sends `signal` (`USR1`) to `container`'s main process (`podman kill
 /// --signal`).
 ///
