@@ -16,6 +16,7 @@ pub mod idle;
 pub mod image;
 pub mod import;
 pub mod keep;
+pub mod keep_layer;
 pub mod list;
 pub mod logs;
 pub mod new;
@@ -95,6 +96,8 @@ pub enum Command {
     Idle(idle::IdleArgs),
     Timer(timer::TimerArgs),
     Image(image::ImageArgs),
+    #[command(name = "keep-layer", hide = true)]
+    KeepLayer(keep_layer::KeepLayerArgs),
 }
 
 /// Runs the command line `cli`.
@@ -131,5 +134,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Idle(args)) => idle::run(&ctx, &args),
         Some(Command::Timer(args)) => timer::run(&ctx, &args),
         Some(Command::Image(args)) => image::run(&ctx, &args),
+        Some(Command::KeepLayer(args)) => keep_layer::run(&ctx, &args),
     }
 }

@@ -133,3 +133,62 @@ pub mod worktree {
     /// The project's ccy configuration.
     pub const CONFIG: &str = ".claude/ccy/config.toml";
 }
+
+/// The image repository of the sessions' kept layers: session `NAME` runs
+/// the image `localhost/ccy-kept:NAME` (see
+/// [`crate::names::SessionName::kept_image`]). A session name is a valid
+/// tag (`[A-Za-z0-9][A-Za-z0-9_-]{0,62}`), and a repository name must be
+/// lowercase, so the name is the tag. Spelled in `units/session.container`
+/// through the rendered `Image=`.
+pub const KEPT_IMAGE_REPO: &str = "localhost/ccy-kept";
+
+/// Label on a kept-layer image (committed by `ccy keep-layer`): the
+/// session's name.
+pub const LABEL_KEPT_SESSION: &str = "ccy.kept.session";
+
+/// Label on a kept-layer image: the id of the clean image its layers sit
+/// on (the session's image when it was created or last made fresh), which
+/// the layer count and the kept size are measured against.
+pub const LABEL_KEPT_BASE: &str = "ccy.kept.base";
+
+/// The file `/etc/ccy/start` creates in [`RUN_DIR`] once it has saved the
+/// panes and ended tmux on SIGUSR1 (asked by `ccy keep-layer` on every
+/// stop), so the container's layer is quiet (shells have written their
+/// history) when it is committed.
+pub const QUIET_FILE: &str = "quiet";
+
+/// The file in the session's state directory where `ccy keep-layer`
+/// records the size of the kept layer after each commit (decimal bytes
+/// and a newline), so `ccy list` and `ccy status` show it without asking
+/// Podman.
+pub const KEPT_SIZE_FILE: &str = "kept-layer";
+
+/// The signal `ccy keep-layer` sends the container's init (forwarded to
+/// `/etc/ccy/start`) to end tmux without ending the container.
+pub const QUIET_SIGNAL: &str = "USR1";
+
+/// The hidden verb the session unit's `ExecStop=` runs:
+/// `ccy keep-layer NAME STATE_DIR` (`units/session.container`).
+pub const KEEP_LAYER_VERB: &str = "keep-layer";
+
+/// How many kept layers a session's image may have above its clean image
+/// before `ccy keep-layer` rebases them into one: overlay refuses images of
+/// more than about 128 layers, and each layer keeps old copies of the
+/// files changed again above it.
+pub const MAX_KEPT_LAYERS: usize = 10;
+
+/// Paths of a container whose changes alone are no reason to commit a
+/// kept layer: runtime places (recreated on every start) and the mount
+/// points ccy makes (with their parents, see `ccy keep-layer`).
+pub const RUNTIME_PATHS: &[&str] = &[
+    "/tmp",
+    "/run",
+    "/var/run",
+    "/dev",
+    "/proc",
+    "/sys",
+    "/etc/hosts",
+    "/etc/hostname",
+    "/etc/resolv.conf",
+    "/.containerenv",
+];

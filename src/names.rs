@@ -161,6 +161,13 @@ impl SessionName {
         format!("{}{VOLUME_UNIT_SUFFIX}.service", self.0)
     }
 
+    /// The image the session runs, holding its kept layer:
+    /// `localhost/ccy-kept:NAME` ([`crate::contract::KEPT_IMAGE_REPO`]).
+    #[must_use]
+    pub fn kept_image(&self) -> String {
+        format!("{}:{}", crate::contract::KEPT_IMAGE_REPO, self.0)
+    }
+
     /// The Podman volume holding the agent's state, `NAME-state`.
     #[must_use]
     pub fn state_volume(&self) -> String {

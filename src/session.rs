@@ -15,6 +15,7 @@ pub mod checks;
 pub mod create;
 pub mod find;
 pub mod image;
+pub mod keep;
 pub mod options;
 pub mod orphans;
 pub mod remove;

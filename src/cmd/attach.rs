@@ -17,12 +17,15 @@ use crate::session::{Host, attach, find, reset, start};
 /// unit, through your systemd user manager) and ccy waits for its tmux
 /// before attaching. Detach with Ctrl-b d; the session keeps running.
 ///
-/// With --fresh, the session's container is recreated first (its unit is
-/// restarted through your user manager: a new container from the image,
-/// the same volumes and worktree), for a clean agent process. With
-/// --reset, the session also gets a new, empty agent-state volume
-/// (`NAME-state-2`, `-3`, …; settings, prompt history): the old volume is
-/// kept, and ccy prints its name. Both work on a stopped session too, and
+/// Every stop keeps what the session wrote outside its volumes (its home,
+/// installed tools, shell history) in its own image; --fresh is the one
+/// way back to the clean image: the session is stopped, its kept layer is
+/// dropped (ccy says so, with its size) and it starts in a new container
+/// from the clean image (a rebuilt `image.name` is picked up here), with
+/// the same volumes and worktree. With --reset, the session gets a new,
+/// empty agent-state volume (`NAME-state-2`, `-3`, …; settings, prompt
+/// history) and a new container; its kept layer stays, and the old volume
+/// is kept (ccy prints its name). Both work on a stopped session too, and
 /// both disconnect the session's attached clients.
 ///
 /// Exit status: that of the attached client (0 after a detach); 2 NAME
@@ -45,8 +48,8 @@ pub struct AttachArgs {
     #[arg(long)]
     pub exclusive: bool,
 
-    /// Recreate the session's container first (restart its unit), keeping
-    /// its volumes.
+    /// Drop the session's kept layer (everything written outside its
+    /// volumes) and start it from the clean image, keeping its volumes.
     #[arg(long, conflicts_with = "reset")]
     pub fresh: bool,
 

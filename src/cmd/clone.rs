@@ -144,12 +144,12 @@ async fn clone(ctx: &Ctx, args: &CloneArgs, new_name: Option<SessionName>) -> Re
         if let Some(options) = &meta.options {
             loader = options.layer(loader, &format!("session {}", src.name))?;
         }
-        let loaded = args.create.apply(loader)?.finish()?;
+        let finished = args.create.apply(loader)?.finish()?;
         // Without options (an older session) the project file's keys apply.
         if meta.options.is_none() {
-            trust::check_project(&ctx.paths, &loaded, &worktree)?;
+            trust::check_project(&ctx.paths, &finished, &worktree)?;
         }
-        let cfg = loaded.config;
+        let cfg = finished.config;
         let _lock = find::lock_worktree(&ctx.paths, &worktree)?;
         let new = NewSession {
             created_worktree: Some(CreatedWorktree {

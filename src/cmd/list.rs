@@ -53,7 +53,12 @@ use crate::ui;
 ///   container_id  string, the full container id, or null when there is
 ///                 no container (a stopped session has none)
 ///   image         string, the image the session runs, or null when
-///                 unknown
+///                 unknown; for a session that keeps its layer, the clean
+///                 image its own image (localhost/ccy-kept:NAME) grew from
+///   kept_layer_bytes  number, the size in bytes of the session's kept
+///                 layer (what its containers wrote outside the volumes,
+///                 kept across stops; 0: none), or null for a session
+///                 made before ccy kept layers
 ///
 /// Exit status: 0 on success, also with no sessions; 3 when your user
 /// manager or Podman cannot be reached, or with `--here` outside a git
@@ -92,7 +97,16 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
     let entries: Vec<Entry> = sessions
         .iter()
         .filter(|s| here.as_deref().is_none_or(|wt| in_worktree(s, wt)))
-        .map(Entry::from_info)
+        .map(|s| {
+            let mut e = Entry::from_info(s);
+            // Recorded by the session's last stop: no Podman request.
+            if args.json && s.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
+                e.kept_layer_bytes = Some(crate::session::keep::recorded_size(
+                    &ctx.paths.session_state_dir(s.name.as_str()),
+                ));
+            }
+            e
+        })
         .collect();
     if args.json {
         let mut text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
@@ -137,6 +151,9 @@ pub struct Entry {
     pub container_id: Option<String>,
     /// The image.
     pub image: Option<String>,
+    /// The size of the kept layer, bytes; `None` for a session that keeps
+    /// no layer (made before ccy kept layers).
+    pub kept_layer_bytes: Option<u64>,
 }
 
 #[expect(
@@ -174,6 +191,7 @@ impl Entry {
                 .as_ref()
                 .and_then(|c| non_empty(c.id.clone())),
             image: non_empty(info.image()),
+            kept_layer_bytes: None,
         }
     }
 }
@@ -243,6 +261,7 @@ mod tests {
                 created_worktree: None,
                 options: None,
                 state_volume: None,
+                kept_image: None,
             }),
             file: Some(format!("/home/dev/.config/containers/systemd/{name}.container").into()),
             container: None,
@@ -333,7 +352,8 @@ mod tests {
           "unit": "ccy-app-0123abcd.service",
           "unit_file": "/home/dev/.config/containers/systemd/ccy-app-0123abcd.container",
           "container_id": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-          "image": "localhost/ccy:latest"
+          "image": "localhost/ccy:latest",
+          "kept_layer_bytes": null
         }
         "#);
         let v = serde_json::to_value(&entries).unwrap();

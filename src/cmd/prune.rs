@@ -24,13 +24,15 @@ use crate::ui;
 /// it is not labelled keep (`ccy keep`, `ccy new --keep`); its last
 /// activity is older than the age; and removing it loses no work (as `ccy
 /// rm` checks: uncommitted changes or untracked files in a worktree ccy
-/// created for it, which would go with it) unless --force. Your own
-/// worktree is never touched, so its state does not hold a session back. The last activity is the latest tmux activity
+/// created for it, which would go with it, or a kept layer: what it wrote
+/// outside its volumes) unless --force. Your own worktree is never
+/// touched, so its state does not hold a session back. The last activity is the latest tmux activity
 /// the session recorded (input, output or a client; its state directory's
 /// `status` file), or when it never ran, its creation time.
 ///
-/// Removal is `ccy rm`'s: unit files, state directory, `.session-id`, one
-/// reload of your systemd user manager for the whole run. A session's
+/// Removal is `ccy rm`'s: unit files, state directory, `.session-id`, the
+/// session's image `localhost/ccy-kept:NAME`, one reload of your systemd
+/// user manager for the whole run. A session's
 /// agent-state volume goes with it when its project keeps another session
 /// (one not pruned now), or with --volumes; otherwise the volume of the
 /// project's most recently active pruned session is kept and ccy says so.
@@ -65,7 +67,7 @@ pub struct PruneArgs {
     pub dry_run: bool,
 
     /// Remove sessions even when work would be lost (uncommitted changes in
-    /// a worktree ccy created for them).
+    /// a worktree ccy created for them, a kept layer).
     #[arg(short, long)]
     pub force: bool,
 
@@ -426,6 +428,7 @@ mod tests {
             created_worktree: None,
             options: None,
             state_volume: None,
+            kept_image: None,
         };
         let file = dir.join(format!("{name}.container"));
         std::fs::write(&file, "[Container]\nImage=i\n").unwrap();

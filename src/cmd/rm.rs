@@ -23,18 +23,23 @@ use crate::session::stop::refuse_foreign;
 ///
 /// rm refuses, unless --force, only for what it would delete: uncommitted
 /// changes (untracked files included) in a git worktree ccy created for
-/// the session (`ccy new --worktree`) that would go with it, or files a
-/// running container wrote outside its volumes and mounts (podman diff;
-/// they go when the container stops). ccy lists what would be lost. Your
-/// own worktree is never touched, so its changes and commits do not count.
+/// the session (`ccy new --worktree`) that would go with it, files a
+/// running container wrote outside its volumes and mounts (podman diff),
+/// or the session's kept layer (what earlier runs wrote outside the
+/// volumes, kept at each stop in its image `localhost/ccy-kept:NAME`). ccy
+/// lists what would be lost. Your own worktree is never touched, so its
+/// changes and commits do not count.
 ///
-/// The agent-state volume (`NAME-state`: settings, and conversation history
-/// when the project has no shared history volume) is kept unless --volumes
-/// is given. A git worktree made by `ccy new --worktree` is removed (`git
-/// worktree remove`) when no other session uses it; its branch always
-/// stays, and ccy says how many commits it has that are on no remote
-/// branch (without a remote: not on the main branch). ccy says what it
-/// removed and what it kept. Without NAME, the session of the worktree you are in is removed
+/// The session's image (`localhost/ccy-kept:NAME`, its kept layer) is
+/// removed with it. The agent-state volume (`NAME-state`: settings, and
+/// conversation history when the project has no shared history volume) is
+/// kept unless --volumes is given, which also removes the earlier volumes
+/// `ccy attach --reset` gave the session (`NAME-state-2`, …). A git
+/// worktree made by `ccy new --worktree` is removed (`git worktree
+/// remove`) when no other session uses it; its branch always stays, and
+/// ccy says how many commits it has that are on no remote branch (without
+/// a remote: not on the main branch). ccy says what it removed and what it
+/// kept. Without NAME, the session of the worktree you are in is removed
 /// (when it has several, name them).
 ///
 /// Exit status: 0 all removed; 2 NAME matches several sessions, or the
@@ -48,13 +53,13 @@ pub struct RmArgs {
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
 
-    /// Also remove each session's volume (the agent's state); it cannot be
-    /// recovered.
+    /// Also remove each session's volumes (the agent's state, and the
+    /// earlier ones from `attach --reset`); they cannot be recovered.
     #[arg(long)]
     pub volumes: bool,
 
     /// Remove even when work would be lost (uncommitted changes in a
-    /// worktree ccy created, container writes), and sessions with attached
+    /// worktree ccy created, container writes, a kept layer), and sessions with attached
     /// clients without asking.
     #[arg(short, long)]
     pub force: bool,

@@ -25,7 +25,8 @@ use crate::ui;
 ///
 /// Shows the state (and the unit's own state), uptime (since the container
 /// started, or since the unit became active), project, branch at creation,
-/// worktree, creation time, image, the systemd unit, its Quadlet file and
+/// worktree, creation time, image, the size of its kept layer (what it
+/// wrote outside its volumes, kept across stops), the systemd unit, its Quadlet file and
 /// the service Quadlet generated from it, the container id, attached tmux
 /// clients, the last activity tmux reported and, while it runs, memory and
 /// CPU use from the Podman API (one sample, like `podman stats
@@ -55,6 +56,10 @@ use crate::ui;
 ///                       container started, or null when not running
 ///   cpu_seconds         number, CPU time used, or null when not running
 ///   pids                number, or null when not running or unknown
+///   kept_layer_bytes    number, the size in bytes of the session's kept
+///                       layer (what its containers wrote outside the
+///                       volumes, kept across stops; 0: none), or null
+///                       for a session made before ccy kept layers
 ///   warnings            array of strings: what deserves a look (a mount
 ///                       of / or of your home directory; panes that could
 ///                       not be saved when it last stopped); empty when
@@ -121,6 +126,12 @@ async fn gather(ctx: &Ctx, query: Option<&str>) -> Result<Status> {
     let stats = stats.and_then(Result::ok);
     let mut report = Status::new(info, &details?, stats);
     report.warnings = warnings(ctx, info);
+    if info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
+        // Recorded by the session's last stop.
+        report.kept_layer_bytes = Some(crate::session::keep::recorded_size(
+            &ctx.paths.session_state_dir(info.name.as_str()),
+        ));
+    }
     Ok(report)
 }
 
@@ -226,6 +237,9 @@ pub struct Status {
     pub cpu_seconds: Option<f64>,
     /// Processes and threads.
     pub pids: Option<u64>,
+    /// The size of the kept layer, bytes; `None` for a session that keeps
+    /// no layer.
+    pub kept_layer_bytes: Option<u64>,
     /// What deserves a look (broad mounts, a failed save of the panes).
     pub warnings: Vec<String>,
     /// Seconds since the epoch behind `started` (for the text view).
@@ -294,6 +308,7 @@ impl Status {
             )]
             cpu_seconds: sample.map(|s| s.cpu_nanos as f64 / 1e9),
             pids: sample.map(|s| s.pids).filter(|p| *p > 0),
+            kept_layer_bytes: None,
             warnings: Vec::new(),
             started_epoch,
             last_active_epoch,
@@ -337,6 +352,18 @@ pub fn render(s: &Status, now: u64, home: &Path) -> String {
                 }),
         ),
         ("image", s.image.clone()),
+        (
+            "kept layer",
+            match s.kept_layer_bytes {
+                None => "- (made before ccy kept layers: changes outside the volumes go at a stop)"
+                    .to_owned(),
+                Some(0) => "none (nothing written outside the volumes)".to_owned(),
+                Some(b) => format!(
+                    "{} (what it wrote outside the volumes; 'ccy attach --fresh' drops it)",
+                    ui::bytes(b)
+                ),
+            },
+        ),
         ("unit", s.unit.clone()),
         ("unit file", s.unit_file.as_deref().map_or_else(dash, path)),
         (
@@ -413,6 +440,7 @@ mod tests {
                 created_worktree: None,
                 options: None,
                 state_volume: None,
+                kept_image: None,
             }),
             file: Some(format!("/home/dev/.config/containers/systemd/{name}.container").into()),
             container: container.then(|| ContainerInfo {
@@ -478,6 +506,7 @@ mod tests {
         worktree:    ~/src/app
         created:     2026-11-20T05:00:00Z (1d ago)
         image:       localhost/ccy:latest
+        kept layer:  - (made before ccy kept layers: changes outside the volumes go at a stop)
         unit:        ccy-app-0123abcd.service
         unit file:   ~/.config/containers/systemd/ccy-app-0123abcd.container
         generated:   /run/user/1000/systemd/generator/ccy-app-0123abcd.service
@@ -527,6 +556,7 @@ mod tests {
         worktree:    ~/src/app
         created:     2026-11-20T05:00:00Z (1d ago)
         image:       localhost/ccy:latest
+        kept layer:  - (made before ccy kept layers: changes outside the volumes go at a stop)
         unit:        ccy-app-0123abcd.service
         unit file:   ~/.config/containers/systemd/ccy-app-0123abcd.container
         generated:   /run/user/1000/systemd/generator/ccy-app-0123abcd.service
@@ -558,6 +588,7 @@ mod tests {
           "cpu_percent": null,
           "cpu_seconds": null,
           "pids": null,
+          "kept_layer_bytes": null,
           "warnings": []
         }
         "#);

@@ -11,9 +11,11 @@ use crate::session::stop::{self, refuse_foreign, stop_one};
 /// Stop sessions: the container ends, the unit files and volumes stay.
 ///
 /// Each session's unit is stopped through your systemd user manager
-/// (`StopUnit`) and ccy waits for the job; Quadlet then removes the
-/// container. `ccy`, `ccy attach` or `ccy new` start it again with its
-/// agent state (the volume) kept. Without NAME, the sessions of the
+/// (`StopUnit`) and ccy waits for the job: the unit saves the panes, keeps
+/// what the container wrote outside its volumes in the session's image
+/// (`localhost/ccy-kept:NAME`; nothing is committed when nothing changed),
+/// and Quadlet removes the container. `ccy`, `ccy attach` or `ccy new`
+/// start it again with its home, installed tools and agent state kept. Without NAME, the sessions of the
 /// worktree you are in are stopped.
 ///
 /// A session with attached clients (someone is looking at it) is stopped

@@ -51,6 +51,19 @@ pub struct FsChange {
     pub path: String,
 }
 
+/// An image as the API lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ImageSummary {
+    /// The full image id.
+    pub id: String,
+    /// The size of all its layers, bytes.
+    pub size: u64,
+    /// Its labels.
+    pub labels: BTreeMap<String, String>,
+    /// Its names (`localhost/ccy:latest`); empty for an intermediate image.
+    pub names: Vec<String>,
+}
+
 /// A container's resource use, one sample (libpod's `ContainerStats`,
 /// pkg/domain/entities/types).
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]

@@ -97,6 +97,7 @@ struct ContainerCtx {
     pids_limit: Option<u32>,
     podman_args: Option<String>,
     autostart: bool,
+    keep_layer: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -161,7 +162,10 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
         name: escape::resource_name("session name", name)?,
         version: env!("CARGO_PKG_VERSION"),
         meta_line,
-        image: escape::image("image", &spec.image)?,
+        image: escape::image(
+            "image",
+            spec.keep_layer.as_ref().map_or(&spec.image, |k| &k.image),
+        )?,
         labels,
         workspace_mount: escape::bind_mount("worktree path", worktree, WORKSPACE, &["rw"])?,
         state_volume: escape::named_volume(
@@ -178,11 +182,49 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
         pids_limit: limits.pids,
         podman_args: limit_args(limits)?,
         autostart: spec.autostart,
+        keep_layer: spec
+            .keep_layer
+            .as_ref()
+            .map(|k| keep_layer_stop(k, name, &spec.state_dir))
+            .transpose()?,
     };
     Ok(SessionUnits {
         container: render_template("session.container", SESSION_CONTAINER, &ctx)?,
         volume: state_volume(&spec.name, &spec.name.state_volume(), &spec.project)?,
     })
+}
+
+/// The `ExecStop=` command line (after its `-`) that keeps the layer:
+/// `CCY keep-layer NAME STATE_DIR`.
+fn keep_layer_stop(
+    keep: &crate::quadlet::spec::KeepLayer,
+    name: &str,
+    state_dir: &std::path::Path,
+) -> Result<String, RenderError> {
+    let ccy = utf8("ccy binary path", &keep.ccy)?;
+    refuse_dollar_in_executable(ccy)?;
+    let state_dir = utf8("state directory", state_dir)?;
+    Ok(escape::exec_args(
+        "keep-layer command",
+        &[ccy, crate::contract::KEEP_LAYER_VERB, name, state_dir],
+    )?)
+}
+
+/// systemd substitutes variables in arguments but not in the executable
+/// path, so `$$` would stay doubled there.
+fn refuse_dollar_in_executable(ccy: &str) -> Result<(), RenderError> {
+    if ccy.contains('$') {
+        return Err(RenderError::Value {
+            field: "ccy binary path",
+            source: escape::EscapeError::Value {
+                field: "ccy binary path".to_owned(),
+                value: ccy.chars().take(64).collect(),
+                position: "ExecStart=",
+                reason: "systemd does not unescape '$$' in the executable path",
+            },
+        });
+    }
+    Ok(())
 }
 
 /// The jobs ccy's timers run: each is a `ccy VERB` run by its own
@@ -296,19 +338,7 @@ struct TaskTimerCtx {
 /// for a template bug.
 pub fn task_timer(spec: &TimerSpec) -> Result<TimerUnits, RenderError> {
     let ccy = utf8("ccy binary path", &spec.ccy)?;
-    if ccy.contains('$') {
-        // systemd substitutes variables in arguments but not in the
-        // executable path, so `$$` would stay doubled there.
-        return Err(RenderError::Value {
-            field: "ccy binary path",
-            source: escape::EscapeError::Value {
-                field: "ccy binary path".to_owned(),
-                value: ccy.chars().take(64).collect(),
-                position: "ExecStart=",
-                reason: "systemd does not unescape '$$' in the executable path",
-            },
-        });
-    }
+    refuse_dollar_in_executable(ccy)?;
     let environment = spec
         .environment
         .iter()
@@ -475,6 +505,10 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
         token_secret: Some("ccy-token-work".into()),
         history_volume: Some("ccy-history-app".into()),
         keep: false,
+        keep_layer: Some(crate::quadlet::spec::KeepLayer {
+            image: "localhost/ccy-kept:ccy-app-0123abcd".into(),
+            ccy: "/home/dev/.local/bin/ccy".into(),
+        }),
     };
     let odd = SessionSpec {
         name: name("odd_one"),
@@ -509,6 +543,10 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
         },
         token_secret: None,
         history_volume: None,
+        keep_layer: Some(crate::quadlet::spec::KeepLayer {
+            image: "localhost/ccy-kept:odd_one".into(),
+            ccy: "/home/dev/my tools/ccy".into(),
+        }),
         ..base.clone()
     };
     let limited = SessionSpec {
@@ -538,6 +576,7 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
             known_hosts: Some("/home/dev/.ssh/known_hosts".into()),
         },
         keep: true,
+        keep_layer: None,
         ..base.clone()
     };
     vec![

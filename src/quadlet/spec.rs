@@ -39,6 +39,11 @@ pub struct SessionMeta {
     /// by `ccy attach --reset`, which gives the session a new volume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_volume: Option<String>,
+    /// The image the unit runs when the session keeps its container layer
+    /// (`localhost/ccy-kept:NAME`; [`SessionMeta::image`] is then its clean
+    /// image). Absent for sessions made before ccy kept layers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_image: Option<String>,
 }
 
 impl SessionMeta {
@@ -238,6 +243,21 @@ pub struct SessionSpec {
     /// Label the session `ccy.keep=true` (`ccy new --keep`): `ccy prune`
     /// never removes it.
     pub keep: bool,
+    /// Keep the container's layer on every stop: the unit runs the
+    /// session's own image and commits into it from `ExecStop=`
+    /// (`crate::session::keep`). `None`: the unit runs [`SessionSpec::image`]
+    /// and loses its layer on a stop (sessions made by older ccy versions).
+    pub keep_layer: Option<KeepLayer>,
+}
+
+/// How a session keeps its container layer (see [`SessionSpec::keep_layer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeepLayer {
+    /// The image the unit runs, `localhost/ccy-kept:NAME`.
+    pub image: String,
+    /// The absolute path of the ccy binary that `ExecStop=` runs
+    /// (`ccy keep-layer NAME STATE_DIR`).
+    pub ccy: PathBuf,
 }
 
 impl SessionSpec {
@@ -254,6 +274,7 @@ impl SessionSpec {
             created_worktree: self.created_worktree.clone(),
             options: Some(SessionOptions::from_spec(self)),
             state_volume: None,
+            kept_image: self.keep_layer.as_ref().map(|k| k.image.clone()),
         }
     }
 }
@@ -291,6 +312,7 @@ pub(crate) fn example_meta(name: &str) -> SessionMeta {
         created_worktree: None,
         options: None,
         state_volume: None,
+        kept_image: None,
     }
 }
 

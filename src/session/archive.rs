@@ -412,6 +412,7 @@ mod tests {
                 created_worktree: None,
                 options: None,
                 state_volume: None,
+                kept_image: None,
             },
             state_volume: "s-state".into(),
             live: false,

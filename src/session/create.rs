@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Config;
 use crate::contract::LABEL_HISTORY;
 use crate::ctx::{Ctx, notice};
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{Context, Error, ExitKind, Result};
 use crate::host::git::Worktree;
 use crate::host::podman::api::PodmanApi;
 use crate::host::podman::cli as podman_cli;
@@ -19,13 +19,13 @@ use crate::names::{ProjectName, SessionName};
 use crate::paths::{Paths, display_home};
 use crate::quadlet::render;
 use crate::quadlet::runopts::RunOptions;
-use crate::quadlet::spec::{CreatedWorktree, SessionSpec};
+use crate::quadlet::spec::{CreatedWorktree, KeepLayer, SessionSpec};
 use crate::session::checks::{
     check_capacity, check_limits_supported, check_name_free, check_network,
 };
 use crate::session::image::{self, ImageSpec};
 use crate::session::start::start_unit;
-use crate::session::{Host, options, store, token};
+use crate::session::{Host, keep, options, store, token};
 
 /// What a new session is made from, besides the configuration.
 #[derive(Debug, Clone, Default)]
@@ -152,8 +152,10 @@ pub async fn create(
         token_secret,
         history_volume: Some(history_volume_name(&project)),
         keep: new.keep,
+        keep_layer: Some(keep_layer(&name)?),
     };
     let units = render::session(&spec)?;
+    keep::start_clean(api, &name, &spec.image).await?;
     let mut made = Made {
         state_dir: !spec.state_dir.exists(),
         volume: !volume_existed,
@@ -162,6 +164,7 @@ pub async fn create(
             .await?
             .then(|| history_volume_name(&project)),
         files: Vec::new(),
+        image: true,
     };
     let result = match install_and_start(
         ctx,
@@ -209,6 +212,20 @@ async fn keep_or_undo(
     undo_create(ctx, mgr, api, name, made).await.apply(err)
 }
 
+/// How session `name` keeps its layer: its own image, and the absolute
+/// path of the running ccy binary, which the unit's `ExecStop=` runs
+/// (`ccy keep-layer`). The image starts as the clean image
+/// ([`keep::start_clean`]).
+fn keep_layer(name: &SessionName) -> Result<KeepLayer> {
+    let ccy = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .context("cannot find the path of the ccy binary (for the unit's ExecStop=)")?;
+    Ok(KeepLayer {
+        image: name.kept_image(),
+        ccy,
+    })
+}
+
 /// Whether `name`'s state volume exists already (the agent state of an
 /// earlier session of that name), saying it is reused when it does.
 ///
@@ -237,6 +254,8 @@ struct Made {
     history: Option<String>,
     /// Unit files written, in order.
     files: Vec<PathBuf>,
+    /// The session's image (`localhost/ccy-kept:NAME`) was tagged.
+    image: bool,
 }
 
 /// Creates the session's state directory, writes its unit files
@@ -417,6 +436,11 @@ async fn undo_create(
     }
     if let Some(history) = &made.history
         && let Err(e) = api.remove_volume(history).await
+    {
+        problems.push(e.message().to_owned());
+    }
+    if made.image
+        && let Err(e) = keep::remove_image(name)
     {
         problems.push(e.message().to_owned());
     }

@@ -236,11 +236,14 @@ impl SessionInfo {
         self.field(|m| m.created.clone(), LABEL_CREATED)
     }
 
-    /// The image: the container's when there is one, else the one the
+    /// The image: for a session that keeps its layer, the clean image its
+    /// own image (`localhost/ccy-kept:NAME`) grew from, as its unit file
+    /// records it; else the container's when there is one, else the one the
     /// unit file names (empty when neither is known).
     #[must_use]
     pub fn image(&self) -> String {
         match (&self.container, &self.meta) {
+            (_, Some(m)) if m.kept_image.is_some() => m.image.clone(),
             (Some(c), _) if !c.image.is_empty() => c.image.clone(),
             (_, Some(m)) => m.image.clone(),
             _ => String::new(),
@@ -642,6 +645,7 @@ mod tests {
                 created_worktree: None,
                 options: None,
                 state_volume: None,
+                kept_image: None,
             },
             path: format!("/q/{name}.container").into(),
         }

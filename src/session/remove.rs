@@ -165,11 +165,13 @@ pub async fn remove_sessions(
     // run again finishes, never files nothing lists.
     let gone: Vec<&str> = stopped.iter().map(|d| d.info.name.as_str()).collect();
     let (existing, mut volume_errors) = remove_volumes(api, &stopped).await?;
+    let images = remove_kept_images(api, &stopped).await;
     let mut reports = Vec::new();
     for d in &stopped {
+        let notes = image_and_earlier_volumes(d, &images, &existing, &mut volume_errors);
         let state = VolumeState::of(&state_volume(d.info), &existing, &mut volume_errors);
         match remove_parts(ctx, all, &gone, d, state, checker) {
-            Ok(report) => reports.push((d, report)),
+            Ok((removed, kept)) => reports.push((d, (removed, kept, notes))),
             Err(e) => {
                 crate::errln!(
                     "ccy: {e}\nccy: kept the unit files of {}: run the removal again to finish it",
@@ -189,8 +191,11 @@ pub async fn remove_sessions(
         }
     });
     mgr.reload().await?;
-    for ((removed, kept), name) in reports.into_iter().map(|(d, r)| (r, &d.info.name)) {
+    for ((removed, kept, notes), name) in reports.into_iter().map(|(d, r)| (r, &d.info.name)) {
         crate::outln!("removed {name}: {}", removed.join(", "));
+        for n in notes {
+            crate::outln!("  {n}");
+        }
         for k in kept {
             crate::outln!("  kept {k}");
         }
@@ -215,8 +220,7 @@ async fn remove_volumes(
     let to_remove: Vec<String> = stopped
         .iter()
         .filter(|d| matches!(d.volume, VolumeFate::Remove(_)))
-        .map(|d| state_volume(d.info))
-        .filter(|v| existing.contains(v))
+        .flat_map(|d| session_volumes(d.info, &existing))
         .collect();
     let removed_volumes: Vec<(String, Result<()>)> = futures_util::stream::iter(to_remove)
         .map(|v| async move {
@@ -263,6 +267,89 @@ impl VolumeState {
             Self::Present
         }
     }
+}
+
+/// Every agent-state volume session `info` ever had that exists: its
+/// current one, `NAME-state`, and the `NAME-state-K` that `ccy attach
+/// --reset` made.
+fn session_volumes(
+    info: &SessionInfo,
+    existing: &std::collections::BTreeSet<String>,
+) -> Vec<String> {
+    let base = info.name.state_volume();
+    let current = state_volume(info);
+    existing
+        .iter()
+        .filter(|v| {
+            **v == current
+                || **v == base
+                || v.strip_prefix(&base)
+                    .and_then(|r| r.strip_prefix('-'))
+                    .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .cloned()
+        .collect()
+}
+
+/// Removes the images of the `stopped` sessions that keep their layer
+/// (`localhost/ccy-kept:NAME`); the kept-layer size of each, by name.
+async fn remove_kept_images(
+    api: &PodmanApi,
+    stopped: &[&Doomed<'_>],
+) -> Result<BTreeMap<String, u64>> {
+    let names: Vec<_> = stopped
+        .iter()
+        .filter(|d| d.info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()))
+        .map(|d| d.info.name.clone())
+        .collect();
+    crate::session::keep::remove_images(api, &names).await
+}
+
+/// What happened to the session's kept layer (removed by
+/// [`remove_kept_images`]) and to its earlier `--reset` volumes (removed
+/// with the current one, else kept): one report line each. The earlier
+/// volumes' removal errors are taken out of `errors`.
+fn image_and_earlier_volumes(
+    d: &Doomed<'_>,
+    images: &Result<BTreeMap<String, u64>>,
+    existing: &std::collections::BTreeSet<String>,
+    errors: &mut BTreeMap<String, Error>,
+) -> Vec<String> {
+    let name = &d.info.name;
+    let mut lines = Vec::new();
+    match images {
+        Ok(kept) => {
+            if let Some(bytes) = kept.get(name.as_str()).filter(|b| **b > 0) {
+                lines.push(format!(
+                    "removed the kept layer of {name} ({}, image {})",
+                    crate::ui::bytes(*bytes),
+                    name.kept_image()
+                ));
+            }
+        }
+        Err(e) if d.info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) => {
+            lines.push(format!("kept image {}: {}", name.kept_image(), e.message()));
+        }
+        Err(_) => {}
+    }
+    let current = state_volume(d.info);
+    for v in session_volumes(d.info, existing)
+        .iter()
+        .filter(|v| **v != current)
+    {
+        match (&d.volume, errors.remove(v)) {
+            (_, Some(e)) => lines.push(format!("kept earlier volume {v}: {}", e.message())),
+            (VolumeFate::Remove(_), None) => {
+                lines.push(format!(
+                    "removed earlier volume {v} (from 'ccy attach --reset')"
+                ));
+            }
+            (VolumeFate::Keep(why), None) => {
+                lines.push(format!("kept earlier volume {v} ({why})"));
+            }
+        }
+    }
+    lines
 }
 
 /// The session's current agent-state volume: `NAME-state`, or the one

@@ -1,15 +1,17 @@
-//! Taking a session back to a clean start: `--fresh` recreates its
-//! container, `--reset` also gives it a new, empty agent-state volume.
+//! Taking a session back to a clean start: `--fresh` drops its kept layer
+//! and recreates its container from the clean image, `--reset` gives it a
+//! new, empty agent-state volume (its kept layer stays).
 
 use std::path::Path;
 
 use crate::ctx::notice;
 use crate::error::{Context, Error, ExitKind, Result};
 use crate::host::systemd::JobResult;
+use crate::names::SessionName;
 use crate::quadlet::spec::SessionMeta;
 use crate::quadlet::{meta, render};
 use crate::session::find::{SessionInfo, State};
-use crate::session::{Host, start};
+use crate::session::{Host, keep, start};
 
 /// The unit file of a session that --fresh or --reset can act on.
 fn unit_file(info: &SessionInfo) -> Result<(&Path, &SessionMeta)> {
@@ -26,22 +28,58 @@ fn unit_file(info: &SessionInfo) -> Result<(&Path, &SessionMeta)> {
     }
 }
 
-/// `--fresh`: restarts the running session's unit (a new container), or
-/// starts the stopped one.
+/// `--fresh`: the one way back to the clean image. Stops the session
+/// (its stop keeps the container's layer, as every stop does), drops the
+/// kept layer, saying what it drops (the image and its size), and starts
+/// the session in a new container from the clean image. A session made
+/// before ccy kept layers is restarted (a new container) or started.
 /// # Errors
-/// A session without a ccy unit file ([`ExitKind::Session`]); as
-/// [`start::start_session`] and [`start::restart_unit`].
+/// A session without a ccy unit file ([`ExitKind::Session`]); a stop job
+/// that fails; Podman errors; as [`start::start_session`] and
+/// [`start::restart_unit`].
 pub async fn fresh(host: &Host<'_>, info: &SessionInfo, max_running: u32) -> Result<()> {
     let (_, meta) = unit_file(info)?;
-    if info.state() == State::Stopped {
-        let _ = meta;
-        start::start_session(host, &info.name, max_running).await?;
-        notice(&format!("started session {} in a new container", info.name));
+    let name = &info.name;
+    if meta.kept_image.is_some() {
+        stop_unit(&host.mgr, name).await?;
+        let dropped = keep::drop_layer(name, &meta.image)?;
+        keep::record_size(&host.paths().session_state_dir(name.as_str()), None);
+        match dropped {
+            Some(layer) => notice(&format!(
+                "dropped the kept layer of session {name}: {} in {} (everything written outside its volumes since it was created or last made fresh)",
+                crate::ui::bytes(layer.bytes),
+                name.kept_image()
+            )),
+            None => notice(&format!(
+                "session {name} had no kept layer (nothing written outside its volumes)"
+            )),
+        }
+        start::start_session(host, name, max_running).await?;
+        notice(&format!(
+            "started session {name} in a new container from its clean image {}",
+            meta.image
+        ));
+    } else if info.state() == State::Stopped {
+        start::start_session(host, name, max_running).await?;
+        notice(&format!("started session {name} in a new container"));
     } else {
-        start::restart_unit(&host.mgr, host.paths(), &info.name).await?;
-        notice(&format!("recreated the container of session {}", info.name));
+        start::restart_unit(&host.mgr, host.paths(), name).await?;
+        notice(&format!("recreated the container of session {name}"));
     }
     Ok(())
+}
+
+/// Stops `name`'s unit and waits for the job.
+async fn stop_unit(mgr: &crate::host::systemd::UserManager, name: &SessionName) -> Result<()> {
+    let unit = name.service_unit();
+    match mgr.stop(&unit).await? {
+        JobResult::Done | JobResult::Skipped => Ok(()),
+        result => Err(Error::new(
+            ExitKind::Session,
+            format!("cannot stop {unit} (job {})", result.as_str()),
+        )
+        .hint(format!("see 'journalctl --user -u {unit}'"))),
+    }
 }
 
 /// `--reset`: points the session's `NAME.volume` unit at a new Podman
@@ -73,17 +111,7 @@ pub async fn reset(host: &Host<'_>, info: &SessionInfo, max_running: u32) -> Res
     let container = meta::replace_meta(&text, &new_meta)
         .ok_or_else(|| Error::failure(format!("{} has no ccy metadata line", file.display())))?;
     let volume = render::state_volume(name, &new, &meta.project)?;
-    let unit = name.service_unit();
-    match mgr.stop(&unit).await? {
-        JobResult::Done | JobResult::Skipped => {}
-        result => {
-            return Err(Error::new(
-                ExitKind::Session,
-                format!("cannot stop {unit} (job {})", result.as_str()),
-            )
-            .hint(format!("see 'journalctl --user -u {unit}'")));
-        }
-    }
+    stop_unit(mgr, name).await?;
     // The volume unit is a oneshot that stays active: stop it so that the
     // next start runs it again and creates the new volume.
     let _ = mgr.stop(&name.volume_unit()).await;

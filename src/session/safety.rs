@@ -12,8 +12,12 @@
 //! - **container writes outside its volumes**: for a running container, the
 //!   files it added or changed in its own layer since it was created
 //!   (podman-diff(1) through the API; volumes and bind mounts such as
-//!   `/workspace` are not in that layer). Scratch places nobody expects to
-//!   keep ([`SCRATCH_PATHS`]) are not counted.
+//!   `/workspace` are not in that layer). A stop keeps them in the kept
+//!   layer; removing the session drops them. Scratch places nobody expects
+//!   to keep ([`SCRATCH_PATHS`]) are not counted;
+//! - **a kept layer**: what earlier runs wrote outside the volumes, kept in
+//!   the session's image `localhost/ccy-kept:NAME` (`crate::session::keep`),
+//!   when it is not empty.
 //!
 //! The commits a branch has beyond its remote (or, without one, beyond the
 //! main branch) are still read: the removal report names them beside the
@@ -67,6 +71,15 @@ pub enum Loss {
         /// `A /path` (added) or `C /path` (changed) lines.
         paths: Vec<String>,
     },
+    /// The session's kept layer: what its containers wrote outside the
+    /// volumes in earlier runs, kept in its image `localhost/ccy-kept:NAME`
+    /// (`crate::session::keep`).
+    KeptLayer {
+        /// The image.
+        image: String,
+        /// Its size above the clean image, bytes.
+        bytes: u64,
+    },
 }
 
 impl Loss {
@@ -83,8 +96,12 @@ impl Loss {
                 crate::paths::display_home(worktree, home)
             ),
             Self::ContainerWrites { container, paths } => format!(
-                "{} written in container {container} outside its volumes (lost when it stops)",
+                "{} written in container {container} outside its volumes",
                 plural(paths.len(), "file", "files")
+            ),
+            Self::KeptLayer { image, bytes } => format!(
+                "a kept layer of {} in {image} (what earlier runs wrote outside the volumes)",
+                crate::ui::bytes(*bytes)
             ),
         }
     }
@@ -96,6 +113,7 @@ impl Loss {
         let all = match self {
             Self::Uncommitted { files, .. } => files,
             Self::ContainerWrites { paths, .. } => paths,
+            Self::KeptLayer { .. } => return Vec::new(),
         };
         let mut out: Vec<String> = all.iter().take(SHOWN).cloned().collect();
         if all.len() > SHOWN {
@@ -287,6 +305,8 @@ fn is_ccy_file(line: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct Checker {
     worktrees: HashMap<PathBuf, WorktreeGit>,
+    /// Kept-layer sizes by session, from one image list, on first use.
+    kept: Option<std::collections::BTreeMap<String, u64>>,
     /// How many worktrees git was run for (for tests and benchmarks).
     pub git_reads: usize,
 }
@@ -336,6 +356,22 @@ impl Checker {
         } else {
             Vec::new()
         };
+        if info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
+            if self.kept.is_none() {
+                self.kept = Some(crate::session::keep::kept_sizes(api).await?);
+            }
+            let bytes = self
+                .kept
+                .as_ref()
+                .and_then(|k| k.get(info.name.as_str()).copied())
+                .unwrap_or(0);
+            if bytes > 0 {
+                out.push(Loss::KeptLayer {
+                    image: info.name.kept_image(),
+                    bytes,
+                });
+            }
+        }
         if info.state() == State::Running && info.container.is_some() {
             let name = info.name.as_str();
             let (changes, mounts) =

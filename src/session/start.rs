@@ -191,6 +191,7 @@ pub async fn start_session(host: &Host<'_>, name: &SessionName, max_running: u32
     check_capacity(paths, mgr, api, max_running, Some(name)).await?;
     token::refresh_secrets(api, &paths.home).await;
     ensure_image(host, name).await?;
+    ensure_kept_image(api, paths, name).await?;
     // Read before the start: the marker stays until a save works.
     let save_failed = panes_save_failed(paths, name);
     start_unit(mgr, paths, name).await?;
@@ -217,7 +218,8 @@ pub async fn start_session(host: &Host<'_>, name: &SessionName, max_running: u32
 /// to pull a local image from a registry. The image is ccy's agent image
 /// (or the project's, built on it from `.claude/ccy/Dockerfile`) as the
 /// configuration of the session's worktree describes it now; a session
-/// whose image that configuration no longer names is refused.
+/// whose image that configuration no longer names is refused. A session
+/// whose kept image ([`ensure_kept_image`]) exists needs nothing.
 ///
 /// # Errors
 /// When the API fails, the configuration is invalid, the build fails, or
@@ -229,6 +231,14 @@ async fn ensure_image(host: &Host<'_>, name: &SessionName) -> Result<()> {
         return Ok(());
     };
     let (image, worktree) = (&file.meta.image, &file.meta.worktree);
+    // A session that keeps its layer runs its own image, which holds the
+    // clean one's layers: only when that is gone too is a build needed
+    // (then ensure_kept_image starts it from the rebuilt clean image).
+    if let Some(kept) = &file.meta.kept_image
+        && api.image_exists(kept).await?
+    {
+        return Ok(());
+    }
     if api.image_exists(image).await? {
         return Ok(());
     }
@@ -275,6 +285,35 @@ pub fn panes_save_failed(paths: &Paths, name: &SessionName) -> bool {
         .join(PANES_FAILED)
         .symlink_metadata()
         .is_ok()
+}
+
+/// Makes sure a session that keeps its layer has its image before its
+/// unit starts: one removed by hand (`podman rmi`, `podman image prune
+/// -a`) is the clean image again, saying so (the unit would fail to pull
+/// it otherwise).
+///
+/// # Errors
+/// When the unit file cannot be read or the API fails.
+async fn ensure_kept_image(
+    api: &crate::host::podman::api::PodmanApi,
+    paths: &Paths,
+    name: &SessionName,
+) -> Result<()> {
+    let Some(file) = crate::session::store::read_session(&paths.quadlet_dir, name)? else {
+        return Ok(());
+    };
+    let Some(image) = &file.meta.kept_image else {
+        return Ok(());
+    };
+    if api.image_exists(image).await? {
+        return Ok(());
+    }
+    notice(&format!(
+        "the image {image} of session {name} is gone (its kept layer with it); starting from {}",
+        file.meta.image
+    ));
+    crate::session::keep::record_size(&paths.session_state_dir(name.as_str()), None);
+    crate::session::keep::start_clean(api, name, &file.meta.image).await
 }
 
 /// The directory where a session's panes are saved when it stops, on the

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import termios
 import time
+import urllib.parse
 from pathlib import Path
 
 HOME = Path.home()
@@ -267,6 +268,15 @@ class Reference:
         (STATE / new).mkdir(parents=True, exist_ok=True)
         (QUADLET / f"{new}.volume").write_text(v)
         (QUADLET / f"{new}.container").write_text(c)
+        if f"Image=localhost/ccy-kept:{new}" in c:
+            # Each session runs its own image (its kept layer), which ccy
+            # tags from the clean image when it creates the session.
+            tag_image(self.clean_image, "localhost/ccy-kept", new)
+
+    @property
+    def clean_image(self):
+        return json.loads(next(l for l in self.container.splitlines()
+                               if l.startswith("# ccy-session-v1 "))[17:])["image"]
 
 
 class _UnixHTTP(http.client.HTTPConnection):
@@ -277,6 +287,19 @@ class _UnixHTTP(http.client.HTTPConnection):
     def connect(self):
         self.sock = socket.socket(socket.AF_UNIX)
         self.sock.connect(self.unix_path)
+
+
+def tag_image(image, repo, tag):
+    """`podman tag IMAGE REPO:TAG` through Podman's API (300 processes
+    would take a while)."""
+    c = _UnixHTTP(os.environ["XDG_RUNTIME_DIR"] + "/podman/podman.sock")
+    q = urllib.parse.urlencode({"repo": repo, "tag": tag})
+    c.request("POST", f"/v5.0.0/libpod/images/{urllib.parse.quote(image, safe='')}/tag?{q}")
+    r = c.getresponse()
+    r.read()
+    c.close()
+    if r.status != 201:
+        raise RuntimeError(f"tag {image} as {repo}:{tag}: HTTP {r.status}")
 
 
 def create_state_volumes(names, project):
@@ -323,6 +346,8 @@ def remove_sessions(names):
     sh("systemctl --user daemon-reload && systemctl --user reset-failed", check=False)
     vols = " ".join(f"{n}-state" for n in names)
     sh(f"podman volume rm -f {vols} >/dev/null 2>&1", check=False)
+    images = " ".join(f"localhost/ccy-kept:{n}" for n in names)
+    sh(f"podman rmi -i {images} >/dev/null 2>&1", check=False)
 
 
 def wait_ready(names, timeout=600):
@@ -457,6 +482,9 @@ def p2(res, runs, ref):
         n = f"ccy-naive-{i:02d}"
         (tmp / "v").write_text(ref.volume.replace(ref.name, n))
         (tmp / "c").write_text(ref.container.replace(ref.name, n))
+        # ccy tags the session's own image when it creates a session: not
+        # part of the naive steps, done before the clock starts.
+        tag_image(ref.clean_image, "localhost/ccy-kept", n)
         t = pty_attach(["bash", str(tmp / "naive.sh"), n, str(tmp / "v"), str(tmp / "c")],
                        f"[ccy {n}]".encode(), WORK)
         settle()
@@ -548,6 +576,57 @@ def p3_p4(res, runs, ref, total=300, running=100):
     for i in range(0, len(rest), 20):
         sh("systemctl --user stop " + " ".join(f"{n}.service" for n in rest[i:i + 20]))
     return names
+
+
+def p7_p8(res, runs):
+    """P7: `ccy stop` of a session that wrote 200 MB outside its volumes
+    (the stop commits them into its kept layer). P8: starting a stopped
+    session (`ccy` without a terminal: start, wait for tmux) with a kept
+    layer of 200 MB in 3 layers, against a clean one."""
+    log("P7: ccy stop after a 200 MB change in the container's layer")
+    repo = git_repo(WORK / "p7")
+    sh(f"cd {repo} && ccy new --detach </dev/null")
+    name = [s["name"] for s in ccy_sessions() if s["worktree"] == str(repo)][0]
+    clean = json.loads(sh(f"ccy status --json {name}"))["image"]
+    clean = sh(f"podman image inspect --format '{{{{.Id}}}}' {clean}").strip()
+    stop_t = []
+    for i in range(runs):
+        sh(f"ccy stop {name} >/dev/null")
+        # Back to the clean image (what `attach --fresh` does), so that each
+        # run commits 200 MB onto the same image.
+        sh(f"podman tag {clean} localhost/ccy-kept:{name}")
+        sh(f"podman image prune -f --filter label=ccy.kept.session={name} >/dev/null")
+        sh(f"cd {repo} && ccy </dev/null >/dev/null")
+        sh(f"podman exec {name} sh -c 'head -c 200000000 /dev/urandom >/root/big'")
+        settle()
+        stop_t.append(timed(["ccy", "stop", name]))
+    res["P7"] = {"ccy": stats(stop_t)}
+
+    log("P8: start with a 200 MB kept layer (3 layers) vs a clean session")
+    # The kept session: P7's, whose last stop kept 200 MB; two more layers.
+    for f in ("a", "b"):
+        sh(f"cd {repo} && ccy </dev/null >/dev/null")
+        sh(f"podman exec {name} sh -c 'echo {f} >/root/{f}'")
+        sh(f"ccy stop {name} >/dev/null")
+    layers = json.loads(sh(f"ccy status --json {name}"))["kept_layer_bytes"]
+    other = git_repo(WORK / "p8")
+    sh(f"cd {other} && ccy new --detach </dev/null")
+    plain = [s["name"] for s in ccy_sessions() if s["worktree"] == str(other)][0]
+    sh(f"ccy stop {plain} >/dev/null")
+    kept_t, plain_t = [], []
+    for i in range(runs + 1):
+        def start(r, n):
+            def go():
+                t = timed(["ccy"], cwd=r)
+                sh(f"ccy stop {n} >/dev/null")
+                return t
+            return go
+        a, b = in_turn(i, start(repo, name), start(other, plain))
+        if i > 0:
+            kept_t.append(a)
+            plain_t.append(b)
+    res["P8"] = {"ccy": stats(kept_t), "raw": stats(plain_t), "kept_bytes": layers}
+    sh(f"ccy rm --force {name} {plain} >/dev/null")
 
 
 def p5(res, runs, ref, names):
@@ -650,6 +729,16 @@ def report(res):
               f"{cell(base)} | {ratio:.2f}× | ≤ 3×, exactly 1 reload | "
               f"{verdict(ratio <= 3 and one)} (reloads per run: {r['reloads']}; sessions left: {r['left']}; "
               f"state volumes left: {r['volumes_left']}) |")
+    if "P7" in res:
+        r = res["P7"]
+        w(f"| P7 `ccy stop` after writing 200 MB outside the volumes (kept: one `podman commit`) | "
+          f"{cell(r['ccy'])} | | | none (P4 is the stop with nothing changed) | |")
+    if "P8" in res:
+        r = res["P8"]
+        ratio = r["ccy"]["median"] / r["raw"]["median"]
+        w(f"| P8 start a stopped session with a kept layer ({r['kept_bytes'] / 1e6:.0f} MB in 3 layers; "
+          f"raw: the same start of a clean session) | {cell(r['ccy'])} | {cell(r['raw'])} | {ratio:.2f}× | "
+          f"≤ 1.2× | {verdict(ratio <= 1.2)} |")
     for key, label, goal in [("P6_version", "P6 `ccy --version`", 5), ("P6_list_empty", "P6 `ccy list`, no sessions", 30)]:
         if key in res:
             r = res[key]
@@ -687,7 +776,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick-runs", type=int, default=20)
     ap.add_argument("--out", default=str(HOME / "bench-out"))
-    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6")
+    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P8")
     ap.add_argument("--commit", default="")
     a = ap.parse_args()
     only = set(a.only.split(","))
@@ -713,6 +802,8 @@ def main():
             profile(res, "with the 300 fixture sessions (stopped)")
         if "P5" in only:
             p5(res, a.runs, ref, names)
+    if only & {"P7", "P8"}:
+        p7_p8(res, a.runs)
     res["detach_fallbacks"] = DETACH_FALLBACKS
     res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     (out / "results.json").write_text(json.dumps(res, indent=1))

@@ -554,6 +554,7 @@ fn limits_reach_podman() {
         token_secret: None,
         history_volume: None,
         keep: false,
+        keep_layer: None,
         created_worktree: None,
     };
     let units = ccy::quadlet::render::session(&spec).unwrap();
@@ -720,7 +721,7 @@ fn project_dockerfile_builds_the_project_image() {
     term.line("cat /etc/ccy-project-marker");
     term.wait_for("marker-v1", 10);
     let c = inspect("container", &name).unwrap();
-    assert_eq!(c["ImageName"], tag);
+    crate::support::assert_runs_clean(&c, &name, tag);
     let label = |t: &str| {
         sh_ok(&format!(
             "podman image inspect --format '{{{{index .Labels \"ccy.image.project-hash\"}}}}' {t}"
@@ -766,10 +767,7 @@ fn project_dockerfile_builds_the_project_image() {
     )
     .unwrap();
     let (term, name) = start(&repo, "ccy");
-    assert_eq!(
-        inspect("container", &name).unwrap()["ImageName"],
-        TEST_IMAGE
-    );
+    crate::support::assert_runs_clean(&inspect("container", &name).unwrap(), &name, TEST_IMAGE);
     term.detach();
     let screen = term.wait_for("[exited 0]", 30);
     assert!(

@@ -351,7 +351,9 @@ fn attach_fresh_and_reset() {
     term.detach();
     let screen = term.wait_for("[exited 0]", 20);
     assert!(
-        screen.contains(&format!("recreated the container of session {name}")),
+        screen.contains(&format!(
+            "started session {name} in a new container from its clean image"
+        )),
         "{screen}"
     );
     drop(term);

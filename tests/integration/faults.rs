@@ -202,7 +202,7 @@ fn failing_project_dockerfile_falls_back_to_the_base_image() {
     let names = repo.session_names();
     assert_eq!(names.len(), 1);
     let c = inspect("container", &names[0]).unwrap();
-    assert_eq!(c["ImageName"], "localhost/ccy-test:latest");
+    crate::support::assert_runs_clean(&c, &names[0], "localhost/ccy-test:latest");
     assert!(
         !sh("podman image exists localhost/ccy-project-fault-projimg:latest")
             .status

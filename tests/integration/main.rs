@@ -16,6 +16,7 @@ mod faults;
 mod idle;
 mod image;
 mod interrupts;
+mod keep;
 mod manpages;
 mod partial;
 mod private;

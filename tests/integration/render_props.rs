@@ -417,6 +417,7 @@ fn prepare(case: &Case, fallback: &str, stats: &mut Stats) -> Result<Prepared, S
         token_secret: None,
         history_volume: None,
         keep: false,
+        keep_layer: None,
     };
     let mut refused = Vec::new();
     let mut audits = Vec::new();
@@ -711,6 +712,7 @@ impl Baseline {
                 token_secret: None,
                 history_volume: None,
                 keep: false,
+                keep_layer: None,
             };
             write_units(tmp.path(), &spec, &render::session(&spec).unwrap());
             specs.push(spec);

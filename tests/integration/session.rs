@@ -43,7 +43,7 @@ fn new_session_is_rendered_started_and_attached() {
     assert_eq!(labels["ccy.branch"], "main");
     assert!(labels["ccy.created"].as_str().unwrap().ends_with('Z'));
     assert_eq!(labels["PODMAN_SYSTEMD_UNIT"], format!("{name}.service"));
-    assert_eq!(c["ImageName"], TEST_IMAGE);
+    crate::support::assert_runs_clean(&c, name, TEST_IMAGE);
     let mounts = c["Mounts"].as_array().unwrap();
     let ws = mounts
         .iter()

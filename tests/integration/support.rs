@@ -182,7 +182,9 @@ impl Drop for Repo {
             sh(&format!(
                 "systemctl --user stop {n}.service {n}-volume.service; \
                  rm -f {dir}/{n}.container {dir}/{n}.volume; podman volume rm -f {n}-state; \
-                 rm -rf {state}",
+                 rm -rf {state}; \
+                 podman rmi -i localhost/ccy-kept:{n} >/dev/null; \
+                 podman image prune -f --filter label=ccy.kept.session={n} >/dev/null",
                 n = q(&name),
                 dir = q(quadlet_dir().to_str().unwrap()),
                 state = q(home()
@@ -390,6 +392,22 @@ pub fn new_session(dir: &Path, args: &[&str]) -> String {
         .to_owned();
     assert_eq!(active_state(&format!("{name}.service")), "active");
     name
+}
+
+/// Asserts that the container `c` (`podman inspect`) of session `name`
+/// runs the session's own image `localhost/ccy-kept:NAME` and that it is
+/// still the clean `image` (nothing kept yet: the same image id).
+pub fn assert_runs_clean(c: &serde_json::Value, name: &str, image: &str) {
+    assert_eq!(c["ImageName"], format!("localhost/ccy-kept:{name}"));
+    let id = sh_ok(&format!(
+        "podman image inspect --format '{{{{.Id}}}}' {}",
+        q(image)
+    ));
+    assert_eq!(
+        c["Image"].as_str(),
+        Some(id.trim()),
+        "{name} does not run {image}"
+    );
 }
 
 /// The `LoadState` of a user unit.

@@ -42,6 +42,30 @@ fn rendered_examples_pass_the_generator_and_verify() {
         );
     }
 
+    // Issue 11 §2 rests on this: ccy's ExecStop= (keep-layer) comes out
+    // before Quadlet's own `podman rm`, so it runs while the container runs.
+    for (label, spec) in ccy::quadlet::render::examples() {
+        let Some(keep) = &spec.keep_layer else {
+            continue;
+        };
+        let text = &services
+            .iter()
+            .find(|(n, _)| *n == spec.name.service_unit())
+            .unwrap()
+            .1;
+        let stops: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("ExecStop="))
+            .collect();
+        assert_eq!(stops.len(), 2, "{label}: {text}");
+        assert!(
+            stops[0].contains("keep-layer") && stops[0].contains(keep.ccy.to_str().unwrap()),
+            "{label}: {stops:?}"
+        );
+        assert!(stops[1].contains(" rm "), "{label}: {stops:?}");
+        assert!(text.contains(&keep.image), "{label}: {text}");
+    }
+
     let out_dir = tempfile::tempdir().unwrap();
     for (unit, text) in &services {
         std::fs::write(out_dir.path().join(unit), text).unwrap();

@@ -263,6 +263,7 @@ fn list_shows_every_session_with_its_state() {
                 "container_id",
                 "created",
                 "image",
+                "kept_layer_bytes",
                 "last_active",
                 "name",
                 "project",
@@ -289,6 +290,7 @@ fn list_shows_every_session_with_its_state() {
         );
         assert_eq!(e["container_id"], c["Id"]);
         assert_eq!(e["image"], TEST_IMAGE);
+        assert_eq!(e["kept_layer_bytes"], 0, "a new session has kept nothing");
         // The status file is written once tmux is up.
         let la = rfc3339_secs(e["last_active"].as_str().unwrap());
         assert!(la <= now() && la + 300 > now(), "{e}");
@@ -429,7 +431,8 @@ fn status_matches_podman_and_systemd() {
     assert_eq!(s["branch"], "main");
     assert_eq!(s["worktree"], repo.dir.to_str().unwrap());
     assert_eq!(s["container_id"], c["Id"]);
-    assert_eq!(s["image"], c["ImageName"]);
+    assert_eq!(s["image"], TEST_IMAGE);
+    crate::support::assert_runs_clean(&c, s["name"].as_str().unwrap(), TEST_IMAGE);
     assert_eq!(s["unit"], c["Config"]["Labels"]["PODMAN_SYSTEMD_UNIT"]);
     assert_eq!(s["created"], c["Config"]["Labels"]["ccy.created"]);
     let show = |p: &str| sh_ok(&format!("systemctl --user show -P {p} {}", q(&unit)));

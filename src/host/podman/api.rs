@@ -12,7 +12,9 @@ use podman_api::opts::{ContainerListFilter, ContainerListOpts};
 
 use crate::contract::LABEL_PROJECT;
 use crate::error::{Error, Result};
-use crate::host::podman::{ContainerInfo, ContainerStats, FsChange, MIN_PODMAN, parse_version};
+use crate::host::podman::{
+    ContainerInfo, ContainerStats, FsChange, ImageSummary, MIN_PODMAN, parse_version,
+};
 use crate::host::systemd::{JobResult, UserManager};
 use crate::paths::Paths;
 
@@ -202,6 +204,94 @@ impl PodmanApi {
     /// When the API call fails for another reason than absence.
     pub async fn image_id(&self, image: &str) -> Result<Option<String>> {
         Ok(self.inspect_image(image).await?.and_then(|i| i.id))
+    }
+
+    /// Gives `image` (a name or id) the name `repo:tag` too, moving the
+    /// name when another image had it (`POST /libpod/images/ID/tag`).
+    ///
+    /// # Errors
+    /// When the API call fails (no such image).
+    pub async fn tag_image(&self, image: &str, repo: &str, tag: &str) -> Result<()> {
+        let opts = podman_api::opts::ImageTagOpts::builder()
+            .repo(repo)
+            .tag(tag)
+            .build();
+        self.api
+            .images()
+            .get(image)
+            .tag(&opts)
+            .await
+            .map_err(|e| api_error(&format!("cannot tag image {image} as {repo}:{tag}"), &e))
+    }
+
+    /// Removes the image names `names` at once (`DELETE
+    /// /libpod/images/remove?ignore=true`): an image goes when no other
+    /// name, container or child image needs it, with its parents that
+    /// nothing else needs; otherwise only the name goes. Missing names are
+    /// ignored.
+    ///
+    /// # Errors
+    /// When the API call fails (an image in use by a container).
+    pub async fn remove_images(&self, names: &[String]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let opts = podman_api::opts::ImagesRemoveOpts::builder()
+            .ignore(true)
+            .images(names.iter().cloned())
+            .build();
+        let report = self
+            .api
+            .images()
+            .remove(&opts)
+            .await
+            .map_err(|e| api_error("cannot remove images", &e))?;
+        match report.errors.unwrap_or_default().first() {
+            Some(e) => Err(Error::failure(format!("cannot remove an image: {e}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Removes the dangling images (no name, no child) that carry the
+    /// label `key` and that no container uses (`POST
+    /// /libpod/images/prune?filters={"label":["KEY"]}`).
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn prune_images_labelled(&self, key: &str) -> Result<()> {
+        let opts = podman_api::opts::ImagePruneOpts::builder()
+            .filter([podman_api::opts::ImagePruneFilter::LabelKey(key.to_owned())])
+            .build();
+        self.api
+            .images()
+            .prune(&opts)
+            .await
+            .map(|_| ())
+            .map_err(|e| api_error("cannot remove unused images", &e))
+    }
+
+    /// Every image in local storage, intermediate ones included
+    /// (`GET /libpod/images/json?all=true`).
+    ///
+    /// # Errors
+    /// When the API call fails.
+    pub async fn images(&self) -> Result<Vec<ImageSummary>> {
+        let opts = podman_api::opts::ImageListOpts::builder().all(true).build();
+        let list = self
+            .api
+            .images()
+            .list(&opts)
+            .await
+            .map_err(|e| api_error("cannot list images", &e))?;
+        Ok(list
+            .into_iter()
+            .map(|i| ImageSummary {
+                id: i.id.unwrap_or_default(),
+                size: i.size.and_then(|s| u64::try_from(s).ok()).unwrap_or(0),
+                labels: i.labels.unwrap_or_default().into_iter().collect(),
+                names: i.repo_tags.unwrap_or_default(),
+            })
+            .collect())
     }
 
     /// Whether the Podman network `name` exists.
