@@ -381,6 +381,57 @@ fn list_follows_clients_and_activity() {
     eventually(10, "no client in ccy list", || get()["clients"] == 0);
 }
 
+/// Two clients that vanish at the same moment (a logout ends every login
+/// of the user: the scopes' processes get SIGTERM together) leave the
+/// agent's pane as it was. Both detach hooks then run at once; before the
+/// fix they raced on one temporary status file, one failed, and tmux put
+/// "'...' returned 1" into the pane's view mode, which swallowed the keys
+/// typed next (the reboot test's phase 2 found it).
+#[test]
+fn clients_that_vanish_together_leave_the_pane_as_it_was() {
+    let _g = shared();
+    first_session_output();
+    let repo = Repo::new("views-vanish");
+    let name = new_session(&repo.dir, &[], || repo.session_names());
+    let socket = home()
+        .join(".local/state/ccy/sessions")
+        .join(&name)
+        .join("tmux-0/default");
+    let inner = |cmd: &str| {
+        sh_ok(&format!("tmux -S {} {cmd}", q(socket.to_str().unwrap())))
+            .trim()
+            .to_owned()
+    };
+    let clients = || inner("list-clients -t main").lines().count();
+    for round in 0..3 {
+        let a = Term::spawn(&repo.dir, &format!("ccy attach {name}"));
+        let b = Term::spawn(&repo.dir, &format!("ccy attach {name}"));
+        eventually(30, "two clients", || clients() == 2);
+        // Both clients at once, as a logout does ("[t]" keeps pkill's own
+        // shell out of the match).
+        sh_ok(&format!(
+            "pkill -TERM -f -- {}",
+            q(&format!("[t]mux -u -S {} ", socket.display()))
+        ));
+        eventually(10, "no client left", || clients() == 0);
+        // The hooks run 0.1 s after the detach; give them time to finish.
+        std::thread::sleep(Duration::from_secs(1));
+        assert_eq!(
+            inner("display -p -t main '#{pane_in_mode} #{pane_mode}'"),
+            "0",
+            "round {round}: the pane went into a mode"
+        );
+        drop((a, b));
+    }
+    // And the agent still gets what is typed.
+    let m = marker("vanish");
+    inner(&format!("send-keys -t main -l {}", q(&format!("echo {m}"))));
+    inner("send-keys -t main Enter");
+    eventually(10, "the agent answers", || {
+        inner("capture-pane -p -J -t main").lines().any(|l| l == m)
+    });
+}
+
 /// Colour only on a terminal, and never with `NO_COLOR`: piped output has
 /// no escape codes; inside a terminal the header is bold; with `NO_COLOR`
 /// set it is plain again.
