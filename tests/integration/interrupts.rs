@@ -122,3 +122,90 @@ fn a_signal_during_new_leaves_nothing_or_a_whole_session() {
     eprintln!("interrupts: {none} left nothing, {whole} a whole session");
     ccy(&repo.dir, &["rm", "--force", "--volumes", &keep]);
 }
+
+/// The same for `ccy import --yes`: a signal at any moment after the
+/// approval leaves nothing of the imported session (its volume, filled
+/// from the archive, included) or the whole session, said so on stdout
+/// ("imported session NAME") and listed.
+#[test]
+fn a_signal_during_import_leaves_nothing_or_a_whole_session() {
+    let _g = exclusive();
+    first_session_output();
+    let repo = Repo::new("intr-import");
+    let src = crate::support::new_session(&repo.dir, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("src.tar");
+    let out = ccy(&repo.dir, &["export", &src, archive.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let before = secrets_and_volumes();
+    let delays_ms = [20, 60, 100, 150, 200, 300, 500, 900];
+    let (mut none, mut whole) = (0, 0);
+    for (i, ms) in delays_ms.iter().enumerate() {
+        let name = format!("intr-imp-{}-{i}", std::process::id());
+        let signal = if i % 2 == 0 { "INT" } else { "TERM" };
+        let child = Command::new(ccy_bin())
+            .args(["import", archive.to_str().unwrap(), &name, "--yes"])
+            .current_dir(&repo.dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(*ms));
+        sh_ok(&format!(
+            "kill -{signal} {} 2>/dev/null || true",
+            child.id()
+        ));
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let what = format!(
+            "SIG{signal} after {ms} ms: {:?}\nstdout: {stdout}\nstderr: {stderr}",
+            out.status
+        );
+        assert!(!stderr.contains("panicked"), "{what}");
+        if quadlet_dir().join(format!("{name}.container")).exists() {
+            whole += 1;
+            assert!(
+                stdout.contains(&format!("imported session {name}")),
+                "a session was made but not announced; {what}"
+            );
+            assert!(matches!(out.status.code(), Some(0 | 130)), "{what}");
+            let list = ccy(&repo.dir, &["list"]);
+            assert!(list.stdout.contains(&name), "not listed; {what}");
+            assert_eq!(active_state(&format!("{name}.service")), "active", "{what}");
+            let rm = ccy(&repo.dir, &["rm", "--force", "--volumes", &name]);
+            assert_eq!(rm.code, 0, "{}{}; {what}", rm.stdout, rm.stderr);
+        } else {
+            none += 1;
+            assert_ne!(
+                out.status.code(),
+                Some(0),
+                "exit 0 without a session; {what}"
+            );
+            assert!(
+                !quadlet_dir().join(format!("{name}.volume")).exists(),
+                "a .volume file without its .container; {what}"
+            );
+            assert!(
+                !home()
+                    .join(".local/state/ccy/sessions")
+                    .join(&name)
+                    .exists(),
+                "state directory left; {what}"
+            );
+            assert_eq!(
+                load_state(&format!("{name}.service")),
+                "not-found",
+                "{what}"
+            );
+            assert_eq!(
+                secrets_and_volumes(),
+                before,
+                "a secret or volume left; {what}"
+            );
+        }
+    }
+    eprintln!("import interrupts: {none} left nothing, {whole} a whole session");
+    ccy(&repo.dir, &["rm", "--force", "--volumes", &src]);
+}
