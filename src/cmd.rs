@@ -145,7 +145,16 @@ pub fn run(cli: Cli) -> Result<()> {
     }
     if let Some(host) = remote_host(&cli)? {
         let ctx = Ctx::from_env()?;
-        let raw: Vec<String> = std::env::args().skip(1).collect();
+        let raw = std::env::args_os()
+            .skip(1)
+            .map(std::ffi::OsString::into_string)
+            .collect::<std::result::Result<Vec<String>, _>>()
+            .map_err(|a| {
+                crate::error::Error::usage(format!(
+                    "argument {} is not UTF-8 and cannot be sent to host {host}",
+                    a.display()
+                ))
+            })?;
         return forward(&ctx, &host, &forward_args(&raw, &host));
     }
     let ctx = Ctx::from_env()?;
