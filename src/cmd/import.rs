@@ -57,7 +57,10 @@ use crate::session::trust;
 /// than this ccy, the worktree is missing or not a git worktree, no user
 /// manager or Podman; 4 the image build or the unit failed (with its
 /// journal); 5 no such token or network; 6 you answered no, or
-/// `session.max_running` sessions already run.
+/// `session.max_running` sessions already run; 130 interrupted (SIGINT,
+/// SIGTERM, SIGHUP) after you approved: ccy took back what it had made of
+/// the session, or, when the signal came after the session was whole,
+/// says that it was imported.
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The archive (`ccy export NAME FILE.tar`).
@@ -142,6 +145,10 @@ pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
         cfg.session.network.clone_from(net);
     }
     approve(ctx, args, &file, &manifest_bytes, &name, &worktree, &cfg)?;
+    // From here (after the question, which Ctrl-C must still end) SIGINT,
+    // SIGTERM and SIGHUP make ccy finish the import or take it back, never
+    // leave half a session.
+    crate::host::signal::catch()?;
     let name = ctx.block_on(async {
         let host = Host::connect(ctx).await?;
         let _lock = find::lock_worktree(&ctx.paths, &worktree)?;
@@ -159,6 +166,15 @@ pub fn run(ctx: &Ctx, args: &ImportArgs) -> Result<()> {
         if args.no_start { "stopped" } else { "running" },
         display_home(&worktree.root, &ctx.paths.home)
     );
+    if let Some(signal) = crate::host::signal::caught() {
+        return Err(Error::new(
+            ExitKind::Interrupted,
+            format!("interrupted by {signal} after session {name} was imported: it is complete"),
+        )
+        .hint(format!(
+            "attach with 'ccy attach {name}', or remove it with 'ccy rm {name}'"
+        )));
+    }
     notice(&format!("attach with 'ccy attach {name}'"));
     Ok(())
 }

@@ -202,7 +202,7 @@ fn keep_layer_stop(
     state_dir: &std::path::Path,
 ) -> Result<String, RenderError> {
     let ccy = utf8("ccy binary path", &keep.ccy)?;
-    refuse_dollar_in_executable(ccy)?;
+    check_executable(ccy)?;
     let state_dir = utf8("state directory", state_dir)?;
     Ok(escape::exec_args(
         "keep-layer command",
@@ -210,21 +210,30 @@ fn keep_layer_stop(
     )?)
 }
 
-/// systemd substitutes variables in arguments but not in the executable
-/// path, so `$$` would stay doubled there.
-fn refuse_dollar_in_executable(ccy: &str) -> Result<(), RenderError> {
-    if ccy.contains('$') {
-        return Err(RenderError::Value {
-            field: "ccy binary path",
-            source: escape::EscapeError::Value {
-                field: "ccy binary path".to_owned(),
-                value: ccy.chars().take(64).collect(),
-                position: "ExecStart=",
-                reason: "systemd does not unescape '$$' in the executable path",
-            },
-        });
-    }
-    Ok(())
+/// Refuses a ccy path that systemd cannot take as the executable of an
+/// `Exec*=` line: systemd substitutes variables in arguments but not in the
+/// executable, so `$$` would stay doubled there; and it ignores a command
+/// whose executable has a quote, a backslash or a control character
+/// ("Executable name contains special characters", `string_is_safe()` in
+/// systemd's `config_parse_exec`), which for ccy's `ExecStop=` would mean a
+/// stop that silently keeps nothing.
+fn check_executable(ccy: &str) -> Result<(), RenderError> {
+    let reason = if ccy.contains('$') {
+        "systemd does not unescape '$$' in the executable path"
+    } else if ccy.contains(|c: char| c.is_control() || matches!(c, '"' | '\'' | '\\')) {
+        "systemd refuses an executable path with a quote, a backslash or a control character"
+    } else {
+        return Ok(());
+    };
+    Err(RenderError::Value {
+        field: "ccy binary path",
+        source: escape::EscapeError::Value {
+            field: "ccy binary path".to_owned(),
+            value: ccy.chars().take(64).collect(),
+            position: "the executable of ExecStart= or ExecStop=",
+            reason,
+        },
+    })
 }
 
 /// The jobs ccy's timers run: each is a `ccy VERB` run by its own
@@ -338,7 +347,7 @@ struct TaskTimerCtx {
 /// for a template bug.
 pub fn task_timer(spec: &TimerSpec) -> Result<TimerUnits, RenderError> {
     let ccy = utf8("ccy binary path", &spec.ccy)?;
-    refuse_dollar_in_executable(ccy)?;
+    check_executable(ccy)?;
     let environment = spec
         .environment
         .iter()

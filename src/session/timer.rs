@@ -16,6 +16,7 @@ use crate::host::systemd::details::TimerDetails;
 use crate::host::systemd::{JobResult, LoadState};
 use crate::quadlet::render::{self, Task, TimerSpec};
 use crate::session::Host;
+use crate::session::store::UNIT_FILE_MODE;
 
 /// One timer as installed by [`enable`].
 #[derive(Debug, Clone)]
@@ -179,8 +180,8 @@ pub async fn enable(host: &Host<'_>, config: &Config) -> Result<Enabled> {
     let really_removed = remove_turned_off(host, &removed).await?;
     for (task, units) in &texts {
         let (service, timer) = unit_files(&dir, *task);
-        write_atomic(&service, units.service.as_bytes(), 0o644)?;
-        write_atomic(&timer, units.timer.as_bytes(), 0o644)?;
+        write_atomic(&service, units.service.as_bytes(), UNIT_FILE_MODE)?;
+        write_atomic(&timer, units.timer.as_bytes(), UNIT_FILE_MODE)?;
     }
     mgr.reload().await?;
     for (task, _) in &texts {
@@ -351,7 +352,7 @@ pub async fn details(mgr: &crate::host::systemd::UserManager) -> Result<Vec<(Tas
 /// none.
 fn restore(path: &Path, old: Option<&[u8]>) -> Result<()> {
     match old {
-        Some(text) => write_atomic(path, text, 0o644),
+        Some(text) => write_atomic(path, text, UNIT_FILE_MODE),
         None => match std::fs::remove_file(path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(e).with_context(|| format!("cannot remove {}", path.display()))

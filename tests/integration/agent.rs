@@ -15,8 +15,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use crate::fake_anthropic::FakeAnthropic;
-use crate::support::files_under;
-use crate::support::{Repo, Term, exclusive, home, marker, q, quadlet_dir, sh, sh_ok};
+use crate::support::{Repo, Term, exclusive, home, marker, q, sh, sh_ok};
+use crate::support::{assert_secret_nowhere, secret_places};
 
 /// The image ccy builds for these tests, FROM the real-agent image.
 const AGENT_TEST_IMAGE: &str = "localhost/ccy-test-agent:latest";
@@ -144,51 +144,9 @@ fn real_agent_opens_on_its_main_prompt_and_the_token_stays_secret() {
     ));
     assert_eq!(seen, token.token);
 
-    let uid = sh_ok("id -u");
-    let mut places: Vec<(String, String)> = Vec::new();
-    for dir in [
-        quadlet_dir(),
-        home().join(".config/systemd/user"),
-        PathBuf::from(format!("/run/user/{uid}/systemd/generator")),
-    ] {
-        for (p, text) in files_under(&dir) {
-            places.push((p.display().to_string(), text));
-        }
-    }
-    assert!(
-        places
-            .iter()
-            .any(|(p, _)| p.ends_with(&format!("{name}.service"))),
-        "the generator's output holds the session's service"
-    );
-    for (what, cmd) in [
-        (
-            "podman inspect",
-            format!("podman container inspect {}", q(&name)),
-        ),
-        (
-            "podman volume inspect",
-            format!("podman volume inspect {}", q(&format!("{name}-state"))),
-        ),
-        (
-            "systemctl show",
-            format!("systemctl --user show {}", q(&format!("{name}.service"))),
-        ),
-        (
-            "the user journal",
-            format!("journalctl --user --no-pager -o json --since @{since}"),
-        ),
-    ] {
-        places.push((what.to_owned(), sh_ok(&cmd)));
-    }
+    let mut places = secret_places(&name, &since);
     places.push(("the pane".to_owned(), screen));
-    for (what, text) in &places {
-        assert!(!text.contains(&token.token), "the token is in {what}");
-        assert!(
-            !text.contains(&token.token[13..]),
-            "part of the token is in {what}"
-        );
-    }
+    assert_secret_nowhere(&places, &token.token);
 
     term.detach();
     term.wait_for("[exited 0]", 30);

@@ -555,6 +555,16 @@ fn the_first_new_session_installs_the_timers_and_doctor_checks_them() {
         "{stderr}"
     );
     assert!(prune_timer.exists() && idle_timer.exists());
+    // Private, as every unit file ccy writes (issue 12 item 4).
+    for task in ["prune", "idle"] {
+        let (service, timer) = timer_files(task);
+        for f in [service, timer] {
+            let mode = std::os::unix::fs::PermissionsExt::mode(
+                &std::fs::metadata(&f).unwrap().permissions(),
+            );
+            assert_eq!(mode & 0o777, 0o600, "{}", f.display());
+        }
+    }
     for t in ["ccy-prune.timer", "ccy-idle.timer"] {
         assert_eq!(active_state(t), "active", "{t}");
         assert_eq!(

@@ -422,7 +422,10 @@ fn a_full_disk_keeps_the_previous_panes_and_says_so() {
 }
 
 /// A removed image is built again when a stopped session starts (before:
-/// the start tried to pull `localhost/…` from a registry and failed).
+/// the start tried to pull `localhost/…` from a registry and failed). A
+/// session runs its own image `localhost/ccy-kept:NAME` (issue 11 §2), so
+/// removing only the clean image needs no build; with both gone, ccy
+/// builds the clean image again and starts from it, saying so.
 #[test]
 fn a_removed_image_is_rebuilt_on_start() {
     let _g = crate::support::shared();
@@ -436,14 +439,43 @@ fn a_removed_image_is_rebuilt_on_start() {
         .replace(crate::support::TEST_IMAGE, &image);
     std::fs::write(&config, text).unwrap();
     let name = new_session(&repo.dir, &[]);
+    let kept = format!("localhost/ccy-kept:{name}");
+    let shell = || crate::support::ccy(&repo.dir, &["shell", &name, "--", "echo", "alive"]);
+
+    // Only the clean image: the session's own image still runs it.
     sh_ok(&format!("systemctl --user stop {name}.service"));
     sh_ok(&format!("podman rmi {}", q(&image)));
-    let out = crate::support::ccy(&repo.dir, &["shell", &name, "--", "echo", "alive"]);
+    let only_clean = shell();
+    // Both: built again.
+    sh_ok(&format!("systemctl --user stop {name}.service"));
+    sh_ok(&format!("podman rmi {}", q(&kept)));
+    let both = shell();
+    let rebuilt = sh(&format!("podman image exists {}", q(&image)))
+        .status
+        .success();
     crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
     sh(&format!("podman rmi {}", q(&image)));
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("alive"), "{}{}", out.stdout, out.stderr);
-    assert!(out.stderr.contains("building it again"), "{}", out.stderr);
+
+    assert_eq!(
+        only_clean.code, 0,
+        "{}{}",
+        only_clean.stdout, only_clean.stderr
+    );
+    assert!(only_clean.stdout.contains("alive"), "{}", only_clean.stdout);
+    assert!(
+        !only_clean.stderr.contains("building it again"),
+        "{}",
+        only_clean.stderr
+    );
+    assert_eq!(both.code, 0, "{}{}", both.stdout, both.stderr);
+    assert!(
+        both.stdout.contains("alive"),
+        "{}{}",
+        both.stdout,
+        both.stderr
+    );
+    assert!(both.stderr.contains("building it again"), "{}", both.stderr);
+    assert!(rebuilt, "{image} was not built again");
 }
 
 /// A token file others can read is handled one way everywhere: `ccy

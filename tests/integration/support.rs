@@ -451,3 +451,70 @@ pub fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
     }
     out
 }
+
+/// Everywhere a secret of session `name` must never show up, with the
+/// text there: every file under the Quadlet directory, the user's unit
+/// directory and the generator's output (which must hold the session's
+/// service, else the search proves nothing), `podman container inspect`,
+/// `podman volume inspect` of its state volume, `systemctl show` of its
+/// service, its unit's journal and the whole user journal since `since`
+/// (unix seconds). Each entry: (where, text).
+pub fn secret_places(name: &str, since: &str) -> Vec<(String, String)> {
+    let uid = sh_ok("id -u");
+    let mut places: Vec<(String, String)> = Vec::new();
+    let generator = PathBuf::from(format!("/run/user/{uid}/systemd/generator"));
+    assert!(
+        files_under(&generator)
+            .iter()
+            .any(|(p, _)| p.ends_with(format!("{name}.service"))),
+        "the generator's output holds the session's service"
+    );
+    for dir in [
+        quadlet_dir(),
+        home().join(".config/systemd/user"),
+        generator,
+    ] {
+        for (p, text) in files_under(&dir) {
+            places.push((p.display().to_string(), text));
+        }
+    }
+    let service = format!("{name}.service");
+    for (what, cmd) in [
+        (
+            "podman inspect",
+            format!("podman container inspect {}", q(name)),
+        ),
+        (
+            "podman volume inspect",
+            format!("podman volume inspect {}", q(&format!("{name}-state"))),
+        ),
+        (
+            "systemctl show",
+            format!("systemctl --user show {}", q(&service)),
+        ),
+        (
+            "the unit's journal",
+            format!("journalctl --user --no-pager -o json -u {}", q(&service)),
+        ),
+        (
+            "the user journal",
+            format!("journalctl --user --no-pager -o json --since @{since}"),
+        ),
+    ] {
+        places.push((what.to_owned(), sh_ok(&cmd)));
+    }
+    places
+}
+
+/// Asserts that neither `secret` nor its part after the first 13 bytes
+/// (a token without its `sk-ant-oat01-` prefix) is in any of `places`
+/// ([`secret_places`] plus what the caller adds).
+pub fn assert_secret_nowhere(places: &[(String, String)], secret: &str) {
+    for (what, text) in places {
+        assert!(!text.contains(secret), "the token is in {what}");
+        assert!(
+            !text.contains(&secret[13..]),
+            "part of the token is in {what}"
+        );
+    }
+}

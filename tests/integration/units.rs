@@ -80,3 +80,103 @@ fn rendered_examples_pass_the_generator_and_verify() {
         assert!(v.status.success(), "{unit} does not verify:\n{text}");
     }
 }
+
+/// The keep-layer `ExecStop=` (issue 11 §2) carries any ccy path and state
+/// directory a user can have to `ccy keep-layer NAME STATE_DIR` exactly,
+/// as systemd parses it from what Quadlet generates (specifiers, quoting,
+/// `$`), with the `-` prefix so a failed commit never fails the stop; a
+/// ccy path with `$` (systemd does not unescape `$$` in the executable) is
+/// refused with a hint instead of rendered wrong.
+#[test]
+fn keep_layer_exec_stop_carries_odd_paths_exactly() {
+    use crate::unitparse::{self, Specifiers};
+    use ccy::quadlet::render;
+
+    let (_, base) = render::examples()
+        .into_iter()
+        .find(|(_, s)| s.keep_layer.is_some())
+        .unwrap();
+    let odd = [
+        "/home/dev/my tools/ccy",
+        "/opt/per%cent/%h/ccy",
+        "/opt/semi;colon/ccy",
+        "/opt/ünï cödé/ccy",
+        "/opt/a=b,c:d/ccy",
+    ];
+    let state_dirs = [
+        "/home/dev/.local/state/ccy/sessions/x",
+        "/home/d ev/st'ate/%n/$HOME/$$/${X}",
+        "/st\\ate/\"q\"/;/ü",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let mut cases = Vec::new();
+    for (i, ccy_path) in odd.iter().enumerate() {
+        for (j, state) in state_dirs.iter().enumerate() {
+            let name = ccy::names::SessionName::parse(&format!("keepodd{i}x{j}")).unwrap();
+            let mut spec = base.clone();
+            spec.name = name.clone();
+            spec.state_dir = (*state).into();
+            let keep = spec.keep_layer.as_mut().unwrap();
+            keep.ccy = (*ccy_path).into();
+            keep.image = format!("localhost/ccy-kept:{name}");
+            let units =
+                render::session(&spec).unwrap_or_else(|e| panic!("{ccy_path} {state}: {e}"));
+            std::fs::write(dir.path().join(name.container_file()), &units.container).unwrap();
+            std::fs::write(dir.path().join(name.volume_file()), &units.volume).unwrap();
+            cases.push((name, *ccy_path, *state));
+        }
+    }
+    // What systemd cannot take as an executable (`$`, which it does not
+    // unescape there; a quote, backslash or control character, for which
+    // it ignores the command): refused, with a hint, for the session's
+    // ExecStop= and the timers' ExecStart= alike.
+    for bad in [
+        "/opt/$x/ccy",
+        "/opt/q'uote/ccy",
+        "/opt/q\"uote/ccy",
+        "/opt/back\\slash/ccy",
+        "/opt/tab\there/ccy",
+    ] {
+        let mut spec = base.clone();
+        spec.keep_layer.as_mut().unwrap().ccy = bad.into();
+        let err: ccy::error::Error = render::session(&spec).unwrap_err().into();
+        assert!(!err.hints().is_empty(), "{bad}: {err}");
+        let timer = render::TimerSpec {
+            task: render::Task::Prune,
+            ccy: bad.into(),
+            schedule: "daily".into(),
+            randomized_delay_secs: 0,
+            accuracy_secs: 1,
+            environment: Vec::new(),
+        };
+        assert!(render::task_timer(&timer).is_err(), "{bad}");
+    }
+
+    let out = sh(&format!(
+        "QUADLET_UNIT_DIRS={} /usr/libexec/podman/quadlet -dryrun -user",
+        q(dir.path().to_str().unwrap())
+    ));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let services = ccy::quadlet::dryrun::split(&String::from_utf8_lossy(&out.stdout)).unwrap();
+    for (name, ccy_path, state) in cases {
+        let unit = name.service_unit();
+        let text = &services.iter().find(|(n, _)| *n == unit).unwrap().1;
+        let file = unitparse::UnitFile::parse(text).unwrap();
+        let stops = file.values("Service", "ExecStop");
+        assert_eq!(stops.len(), 2, "{unit}: {stops:?}");
+        let specs = Specifiers::quadlet_user(&unit, "/run/user/1000", "/home/dev");
+        let cmd = &unitparse::parse_exec(stops[0], &specs).unwrap()[0];
+        assert!(cmd.ignore_failure, "{unit}: {}", stops[0]);
+        assert_eq!(cmd.path, ccy_path, "{unit}: {}", stops[0]);
+        assert_eq!(
+            cmd.exec_argv().unwrap(),
+            [ccy_path, "keep-layer", name.as_str(), state],
+            "{unit}: {}",
+            stops[0]
+        );
+    }
+}
