@@ -64,10 +64,44 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// Run the command on workstation HOST over SSH (given before the
+    /// verb; also `CCY_HOST`): a name of [hosts] in your configuration, or
+    /// an ssh destination. ccy runs there; its exit status and output pass
+    /// through. `HOST:NAME` as a session name does the same for one
+    /// command (`ccy attach lab1:reviewer`).
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
+
     /// Options of the default action (attach to or create this worktree's
     /// session).
     #[command(flatten)]
     pub here: here::HereArgs,
+}
+
+impl Cli {
+    /// Parses ccy's command line `args` (with the program name first).
+    /// `--host HOST` (or `--host=HOST`) before the verb is taken out
+    /// first, since clap lets no option of ccy's own stand beside a verb;
+    /// without it, `CCY_HOST` (when not empty) gives the host.
+    #[must_use]
+    pub fn parse_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Self {
+        let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+        let mut host = None;
+        if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
+            if first == "--host" && args.len() > 2 {
+                host = args.get(2).map(|h| h.to_string_lossy().into_owned());
+                args.drain(1..3);
+            } else if let Some(h) = first.strip_prefix("--host=") {
+                host = Some(h.to_owned());
+                args.remove(1);
+            }
+        }
+        let mut cli = Self::parse_from(args);
+        cli.host = host
+            .or(cli.host)
+            .or_else(|| std::env::var("CCY_HOST").ok().filter(|h| !h.is_empty()));
+        cli
+    }
 }
 
 /// ccy's verbs. Each variant's help is its `…Args` struct's doc comment.
@@ -109,6 +143,20 @@ pub fn run(cli: Cli) -> Result<()> {
     if let Some(Command::Completions(args)) = &cli.command {
         return completions::run(args, Cli::command());
     }
+    if let Some(host) = remote_host(&cli)? {
+        let ctx = Ctx::from_env()?;
+        let raw = std::env::args_os()
+            .skip(1)
+            .map(std::ffi::OsString::into_string)
+            .collect::<std::result::Result<Vec<String>, _>>()
+            .map_err(|a| {
+                crate::error::Error::usage(format!(
+                    "argument {} is not UTF-8 and cannot be sent to host {host}",
+                    a.display()
+                ))
+            })?;
+        return forward(&ctx, &host, &forward_args(&raw, &host));
+    }
     let ctx = Ctx::from_env()?;
     crate::trace::mark("context ready");
     match cli.command {
@@ -135,5 +183,139 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Timer(args)) => timer::run(&ctx, &args),
         Some(Command::Image(args)) => image::run(&ctx, &args),
         Some(Command::KeepLayer(args)) => keep_layer::run(&ctx, &args),
+    }
+}
+
+/// The session names `command` takes, as given (each may be `HOST:NAME`).
+fn session_names(command: Option<&Command>) -> Vec<&str> {
+    match command {
+        Some(Command::Attach(a)) => vec![a.name.as_str()],
+        Some(Command::Shell(a)) => vec![a.name.as_str()],
+        Some(Command::Logs(a)) => vec![a.name.as_str()],
+        Some(Command::Export(a)) => vec![a.name.as_str()],
+        Some(Command::Status(a)) => a.name.iter().map(String::as_str).collect(),
+        Some(Command::Stop(a)) => a.names.iter().map(String::as_str).collect(),
+        Some(Command::Rm(a)) => a.names.iter().map(String::as_str).collect(),
+        Some(Command::Keep(a)) => a.names.iter().map(String::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The host the command runs on when it is not this machine: `--host`
+/// (or `CCY_HOST`), or the `HOST` of `HOST:NAME` session names.
+///
+/// # Errors
+/// [`crate::error::ExitKind::Usage`] when the names address several hosts,
+/// or mix this machine and another, or a host other than `--host`'s.
+fn remote_host(cli: &Cli) -> Result<Option<String>> {
+    let names = session_names(cli.command.as_ref());
+    let addressed: Vec<&str> = names
+        .iter()
+        .filter_map(|n| crate::session::remote::split_address(n).map(|(h, _)| h))
+        .collect();
+    let mut host = cli.host.clone().filter(|h| !h.is_empty());
+    for h in &addressed {
+        match &host {
+            Some(prev) if prev != h => {
+                return Err(crate::error::Error::usage(format!(
+                    "the session names address two hosts, {prev} and {h}"
+                ))
+                .hint("run one command per host"));
+            }
+            Some(_) => {}
+            None => host = Some((*h).to_owned()),
+        }
+    }
+    if !addressed.is_empty() && addressed.len() != names.len() && cli.host.is_none() {
+        return Err(
+            crate::error::Error::usage("some session names have a HOST: and some do not")
+                .hint("run one command per host"),
+        );
+    }
+    Ok(host)
+}
+
+/// The arguments for ccy on `host`, from this ccy's `raw` arguments
+/// (without the program name): `--host HOST` / `--host=HOST` left out,
+/// `HOST:NAME` made `NAME`. Everything after `--` is left as it is.
+#[must_use]
+pub fn forward_args(raw: &[String], host: &str) -> Vec<String> {
+    let prefix = format!("{host}:");
+    let mut out = Vec::with_capacity(raw.len());
+    let mut it = raw.iter();
+    while let Some(a) = it.next() {
+        if a == "--" {
+            out.push(a.clone());
+            out.extend(it.by_ref().cloned());
+            break;
+        }
+        if a == "--host" {
+            it.next();
+        } else if a.starts_with("--host=") {
+        } else if let Some(name) = a.strip_prefix(&prefix) {
+            out.push(name.to_owned());
+        } else {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
+/// Runs ccy with `args` on `host` over SSH, after checking that it
+/// answers and runs a ccy recent enough; replaces this process with
+/// `ssh` (a terminal, `ssh -t`, when ccy has one), so the remote exit
+/// status is ccy's.
+fn forward(ctx: &Ctx, host: &str, args: &[String]) -> Result<()> {
+    use crate::session::remote;
+    let hosts = ctx.config(None)?.finish()?.config.hosts;
+    let host = remote::resolve(&hosts, host)?;
+    ctx.block_on(remote::check(&host, remote::timeout(&hosts)))?;
+    Err(crate::host::ssh::exec(
+        &host.target,
+        &remote::command_line(&host, args),
+        ctx.interactive,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn forwarded_arguments() {
+        assert_eq!(
+            forward_args(&words("--host lab1 list --json"), "lab1"),
+            words("list --json")
+        );
+        assert_eq!(
+            forward_args(&words("attach lab1:rev"), "lab1"),
+            words("attach rev")
+        );
+        assert_eq!(
+            forward_args(&words("--host=lab1 stop lab1:a b -- --host lab1:c"), "lab1"),
+            words("stop a b -- --host lab1:c")
+        );
+    }
+
+    #[test]
+    fn host_from_names() {
+        let host = |s: &str| {
+            remote_host(&Cli::parse_args(words(s).into_iter().map(Into::into)))
+                .map_err(|e| e.kind())
+        };
+        assert_eq!(host("ccy list"), Ok(None));
+        assert_eq!(host("ccy --host lab1 list"), Ok(Some("lab1".into())));
+        assert_eq!(host("ccy --host=lab1 stop a"), Ok(Some("lab1".into())));
+        assert_eq!(host("ccy --host lab1"), Ok(Some("lab1".into())));
+        assert_eq!(host("ccy attach lab1:rev"), Ok(Some("lab1".into())));
+        assert_eq!(host("ccy stop lab1:a lab1:b"), Ok(Some("lab1".into())));
+        let usage = Err(crate::error::ExitKind::Usage);
+        assert_eq!(host("ccy stop lab1:a lab2:b"), usage);
+        assert_eq!(host("ccy stop lab1:a b"), usage);
+        assert_eq!(host("ccy --host lab2 stop lab1:a"), usage);
     }
 }

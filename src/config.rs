@@ -137,6 +137,42 @@ impl IdleConfig {
     }
 }
 
+/// `[hosts]`: other workstations ccy reaches over SSH (`ccy --host H`,
+/// `H:NAME`, `ccy list --all-hosts`). Read from the user's own file and
+/// `CCY_HOSTS_TIMEOUT` only, never from a project file.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct HostsConfig {
+    /// Seconds to wait for a host's answer (connecting included).
+    pub timeout: f64,
+    /// The configured hosts: name → how to reach it (`[hosts.NAME]`).
+    #[serde(flatten)]
+    pub named: BTreeMap<String, HostEntry>,
+}
+
+/// `[hosts.NAME]`: one workstation.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostEntry {
+    /// The ssh destination (`[user@]host` or a `Host` of `~/.ssh/config`);
+    /// empty: the name.
+    #[serde(default)]
+    pub ssh: String,
+    /// Extra `ssh` options before the destination (`["-p", "2222"]`).
+    #[serde(default)]
+    pub options: Vec<String>,
+    /// The ccy command on that host, as its shell reads it (a path such
+    /// as `~/.local/bin/ccy` works); default `ccy` (on its `PATH`).
+    #[serde(default = "default_remote_ccy")]
+    pub ccy: String,
+}
+
+fn default_remote_ccy() -> String {
+    "ccy".to_owned()
+}
+
+/// The key names a `[hosts.NAME]` table may hold.
+const HOST_ENTRY_KEYS: [&str; 3] = ["ssh", "options", "ccy"];
+
 /// The effective configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -151,6 +187,8 @@ pub struct Config {
     pub prune: PruneConfig,
     /// `[idle]`.
     pub idle: IdleConfig,
+    /// `[hosts]`.
+    pub hosts: HostsConfig,
 }
 
 /// The built-in defaults, as TOML (the one place they are written down),
@@ -250,6 +288,19 @@ warn = "1h"
 # [prune] schedule). Installed only while stop is not "off". After a
 # change, run 'ccy timer enable' again.
 schedule = "hourly"
+
+[hosts]
+# Seconds to wait for a host's answer over SSH, connecting included
+# ('ccy --host', HOST:NAME, 'ccy list --all-hosts'); a host that does not
+# answer in time is reported unreachable.
+timeout = 3.0
+# Each other workstation is a table [hosts.NAME]; 'ccy --host NAME' and
+# NAME:SESSION use it ('ccy list --all-hosts' asks them all). ssh runs with
+# your ~/.ssh/config, keys and agent. Read from your own file only.
+#   [hosts.lab1]
+#   ssh = "dev@lab1.example.org"   # the ssh destination ("": the name)
+#   options = ["-p", "2222"]       # extra ssh options
+#   ccy = "ccy"                    # the ccy command there (default: on PATH)
 "#;
 
 /// A configuration with the source of every key.
@@ -405,6 +456,13 @@ impl Loader {
         let Some((bytes, layer)) = read_layer(path)? else {
             return Ok(self);
         };
+        if layer.contains_key("hosts") {
+            return Err(Error::usage(format!(
+                "invalid configuration in {}: [hosts] is read from your own configuration only",
+                path.display()
+            ))
+            .hint("move [hosts] to ~/.config/ccy/config.toml"));
+        }
         let widening = widening_keys(&layer);
         let mut loader = self.overlay(layer, &Source::File(path.to_path_buf()))?;
         loader.project = Some(ProjectFile {
@@ -523,7 +581,7 @@ impl Loader {
         let known = dotted_keys(&self.table);
         for key in &keys {
             let is_section = self.table.contains_key(key.as_str());
-            if !is_section && !known.contains(key) {
+            if !is_section && !known.contains(key) && !is_host_key(key) {
                 return Err(unknown_key_error(key, source, &known));
             }
         }
@@ -548,6 +606,13 @@ impl Default for Loader {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Whether `key` is `hosts.NAME.KEY` for a key of [`HostEntry`]: the
+/// one section whose tables are named by the user.
+fn is_host_key(key: &str) -> bool {
+    let parts: Vec<&str> = key.split('.').collect();
+    matches!(parts.as_slice(), ["hosts", name, k] if *name != "timeout" && HOST_ENTRY_KEYS.contains(k))
 }
 
 /// The bytes and the table of the TOML file at `path`, or `None` when it

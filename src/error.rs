@@ -26,6 +26,11 @@ pub enum ExitKind {
     NotFound,
     /// The user declined a prompt, or a refusal that `--force` overrides: exit 6.
     Refused,
+    /// A remote host (`--host`, `HOST:NAME`, `list --all-hosts`) did not
+    /// answer over SSH within `hosts.timeout`, refused the login, or has
+    /// no ccy or one too old; `list --all-hosts` still lists the hosts
+    /// that answered: exit 7.
+    Remote,
     /// SIGINT, SIGTERM or SIGHUP arrived while ccy made a session; it
     /// finished or took back what it was doing and said which: exit 130
     /// (128 + SIGINT, as a shell reports a process SIGINT ended).
@@ -34,13 +39,14 @@ pub enum ExitKind {
 
 impl ExitKind {
     /// Every kind, in the order of their exit codes.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::Failure,
         Self::Usage,
         Self::Environment,
         Self::Session,
         Self::NotFound,
         Self::Refused,
+        Self::Remote,
         Self::Interrupted,
     ];
 
@@ -64,6 +70,9 @@ impl ExitKind {
             Self::Refused => {
                 "refused (declined prompt, a refusal `--force` overrides, `session.max_running` reached)"
             }
+            Self::Remote => {
+                "a remote host did not answer over SSH within hosts.timeout, refused the login, or has no ccy or one too old (`list --all-hosts` still lists the others)"
+            }
             Self::Interrupted => {
                 "interrupted (SIGINT, SIGTERM or SIGHUP) while making a session: ccy took it back, or finished it, and said which"
             }
@@ -80,6 +89,7 @@ impl ExitKind {
             Self::Session => 4,
             Self::NotFound => 5,
             Self::Refused => 6,
+            Self::Remote => 7,
             Self::Interrupted => 130,
         }
     }
@@ -226,7 +236,7 @@ mod tests {
     #[test]
     fn all_kinds_in_code_order() {
         let codes: Vec<u8> = ExitKind::ALL.iter().map(|k| k.code()).collect();
-        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 130]);
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6, 7, 130]);
     }
 
     #[test]

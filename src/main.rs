@@ -2,11 +2,9 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     ccy::trace::init();
-    let cli = ccy::cmd::Cli::parse();
+    let cli = ccy::cmd::Cli::parse_args(std::env::args_os());
     match ccy::cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -18,6 +18,7 @@ pub mod image;
 pub mod keep;
 pub mod options;
 pub mod orphans;
+pub mod remote;
 pub mod remove;
 pub mod reset;
 pub mod safety;

@@ -405,6 +405,12 @@ fn environment_section(roff: &mut Roff) {
     );
     tagged(
         roff,
+        "CCY_HOST",
+        "When set and not empty, and no `--host` is given, the host every command runs on \
+         over SSH (as `--host`).",
+    );
+    tagged(
+        roff,
         "HOME",
         "Your home directory (from the password database when unset).",
     );

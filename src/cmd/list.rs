@@ -6,11 +6,12 @@ use clap::Args;
 use serde::{Serialize, Serializer};
 
 use crate::ctx::Ctx;
-use crate::error::Result;
+use crate::error::{Error, ExitKind, Result};
 use crate::host::git::Worktree;
 use crate::paths::display_home;
 use crate::session::Host;
 use crate::session::find::{self, SessionInfo, State};
+use crate::session::remote;
 use crate::ui;
 
 /// List sessions: state, project, branch, worktree, activity, clients
@@ -60,11 +61,26 @@ use crate::ui;
 ///                 kept across stops; 0: none), or null for a session
 ///                 made before ccy kept layers
 ///
+/// `--all-hosts` asks this machine and every host of `[hosts]` in your
+/// configuration at once, over SSH, in parallel (see `ccy --host`), and
+/// adds a HOST column: `local` for this machine, else the name in
+/// `[hosts]`. A host that does not answer within `hosts.timeout` (3 s by
+/// default), refuses the login, or has no ccy or one too old is reported
+/// on standard error with the reason, and the others are listed. With
+/// `--json` it prints an object:
+///   hosts     array, one object per host asked: host (string), version
+///             (string, its ccy's, or null), error (string, why it gave
+///             no answer, or null)
+///   sessions  array, the objects above with one more field first,
+///             host (string)
+///
 /// Exit status: 0 on success, also with no sessions; 3 when your user
 /// manager or Podman cannot be reached, or with `--here` outside a git
-/// worktree; 1 on any other failure.
+/// worktree; 7 with `--all-hosts` when a host gave no answer (the others
+/// are listed); 1 on any other failure.
 // The doc comment is the `--help` text: field names read better bare.
 #[allow(clippy::doc_markdown)]
+#[expect(clippy::struct_excessive_bools, reason = "clap flags")]
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ListArgs {
@@ -76,6 +92,16 @@ pub struct ListArgs {
     /// Print a JSON array instead of the table (its fields are listed in `--help`).
     #[arg(long)]
     pub json: bool,
+
+    /// Also list the sessions of every host in `[hosts]`, asked in
+    /// parallel, with a HOST column.
+    #[arg(long, conflicts_with = "here")]
+    pub all_hosts: bool,
+
+    /// With `--json`: an object with ccy's version and the array (what
+    /// `--all-hosts` asks other hosts for).
+    #[arg(long, hide = true, requires = "json", conflicts_with = "all_hosts")]
+    pub with_version: bool,
 }
 
 /// Lists the sessions as a table or JSON on standard output.
@@ -84,31 +110,25 @@ pub struct ListArgs {
 /// No user bus or Podman API ([`crate::error::ExitKind::Environment`]);
 /// `--here` outside a git worktree (the same).
 pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
+    if args.all_hosts {
+        return run_all_hosts(ctx, args);
+    }
     let here = if args.here {
         Some(Worktree::discover(&ctx.cwd)?.root)
     } else {
         None
     };
-    let sessions = ctx.block_on(async {
-        let host = Host::connect(ctx).await?;
-        let (mgr, api) = (&host.mgr, host.api().await?);
-        find::all_sessions(&ctx.paths, mgr, api).await
-    })?;
-    let entries: Vec<Entry> = sessions
-        .iter()
-        .filter(|s| here.as_deref().is_none_or(|wt| in_worktree(s, wt)))
-        .map(|s| {
-            let mut e = Entry::from_info(s);
-            // Recorded by the session's last stop: no Podman request.
-            if args.json && s.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
-                e.kept_layer_bytes = Some(crate::session::keep::recorded_size(
-                    &ctx.paths.session_state_dir(s.name.as_str()),
-                ));
-            }
-            e
-        })
-        .collect();
-    if args.json {
+    let sessions = ctx.block_on(local_sessions(ctx))?;
+    let entries = entries(ctx, &sessions, here.as_deref(), args.json);
+    if args.with_version {
+        let listing = serde_json::json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "sessions": entries,
+        });
+        let mut text = serde_json::to_string(&listing).unwrap_or_else(|_| "{}".into());
+        text.push('\n');
+        ui::print(&text);
+    } else if args.json {
         let mut text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
         text.push('\n');
         ui::print(&text);
@@ -116,6 +136,185 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
         ui::print(&table(&entries, find::now_epoch(), &ctx.paths.home));
     }
     Ok(())
+}
+
+/// This machine's sessions.
+async fn local_sessions(ctx: &Ctx) -> Result<Vec<SessionInfo>> {
+    let host = Host::connect(ctx).await?;
+    let (mgr, api) = (&host.mgr, host.api().await?);
+    find::all_sessions(&ctx.paths, mgr, api).await
+}
+
+/// What `ccy list` shows of `sessions`, those of worktree `here` only
+/// when given; `json`: with the kept layers' sizes.
+fn entries(ctx: &Ctx, sessions: &[SessionInfo], here: Option<&Path>, json: bool) -> Vec<Entry> {
+    sessions
+        .iter()
+        .filter(|s| here.is_none_or(|wt| in_worktree(s, wt)))
+        .map(|s| {
+            let mut e = Entry::from_info(s);
+            // Recorded by the session's last stop: no Podman request.
+            if json && s.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
+                e.kept_layer_bytes = Some(crate::session::keep::recorded_size(
+                    &ctx.paths.session_state_dir(s.name.as_str()),
+                ));
+            }
+            e
+        })
+        .collect()
+}
+
+/// `--all-hosts`: this machine and every configured host at once.
+fn run_all_hosts(ctx: &Ctx, args: &ListArgs) -> Result<()> {
+    let hosts = ctx.config(None)?.finish()?.config.hosts;
+    let remotes = remote::configured(&hosts)?;
+    let timeout = remote::timeout(&hosts);
+    // The remote hosts first: their ssh processes start before this
+    // machine's listing, and run while it does.
+    let (answers, local) = ctx.block_on(async {
+        futures_util::join!(remote::all_sessions(&remotes, timeout), async {
+            tokio::time::timeout(timeout, local_sessions(ctx)).await
+        })
+    });
+    let local = match local {
+        Ok(Ok(sessions)) => Ok((
+            env!("CARGO_PKG_VERSION").to_owned(),
+            entries(ctx, &sessions, None, args.json)
+                .iter()
+                .filter_map(|e| match serde_json::to_value(e) {
+                    Ok(serde_json::Value::Object(m)) => Some(m),
+                    _ => None,
+                })
+                .collect(),
+        )),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", timeout.as_secs_f64())),
+    };
+    let mut all = vec![remote::HostSessions {
+        host: remote::LOCAL.to_owned(),
+        answer: local,
+    }];
+    all.extend(answers);
+    let mut rows = Vec::new();
+    let mut report = Vec::new();
+    let mut failed = Vec::new();
+    for h in &all {
+        match &h.answer {
+            Ok((version, sessions)) => {
+                report.push(serde_json::json!({"host": h.host, "version": version, "error": null}));
+                for s in sessions {
+                    let mut row = serde_json::Map::new();
+                    row.insert("host".into(), h.host.clone().into());
+                    row.extend(s.clone());
+                    rows.push(row);
+                }
+            }
+            Err(why) => {
+                report.push(serde_json::json!({"host": h.host, "version": null, "error": why}));
+                failed.push(h.host.clone());
+                crate::errln!("ccy: host {}: unreachable: {why}", h.host);
+            }
+        }
+    }
+    rows.sort_by(|a, b| {
+        let key = |r: &serde_json::Map<String, serde_json::Value>| {
+            (
+                r.get("host").and_then(|v| v.as_str()).unwrap_or("") != remote::LOCAL,
+                r.get("host")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned(),
+                r.get("name")
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_owned(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    if args.json {
+        let out = serde_json::json!({"hosts": report, "sessions": rows});
+        let mut text = serde_json::to_string_pretty(&out).unwrap_or_else(|_| "{}".into());
+        text.push('\n');
+        ui::print(&text);
+    } else {
+        ui::print(&host_table(&rows, find::now_epoch(), &ctx.paths.home));
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::new(
+            ExitKind::Remote,
+            format!(
+                "{} of {} hosts gave no answer: {}",
+                failed.len(),
+                all.len(),
+                failed.join(", ")
+            ),
+        )
+        .hint("'ccy --host HOST doctor' checks one host; [hosts] in ~/.config/ccy/config.toml sets how ccy reaches it"))
+    }
+}
+
+/// The table of `--all-hosts`: `rows` are `--json` objects with a `host`
+/// field, at time `now`, paths under `home` shown with `~`.
+#[must_use]
+pub fn host_table(
+    rows: &[serde_json::Map<String, serde_json::Value>],
+    now: u64,
+    home: &Path,
+) -> String {
+    let text = |r: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        r.get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+            .to_owned()
+    };
+    let ago = |r: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        r.get(k)
+            .and_then(serde_json::Value::as_str)
+            .and_then(ui::parse_rfc3339)
+            .map_or_else(|| "-".to_owned(), |t| ui::ago(now, t))
+    };
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let state = text(r, "state");
+            let style = match state.as_str() {
+                "running" => ui::GOOD,
+                "failed" => ui::BAD,
+                _ => ui::WARN,
+            };
+            vec![
+                text(r, "host"),
+                text(r, "name"),
+                ui::paint(style, &state),
+                text(r, "project"),
+                text(r, "branch"),
+                display_home(Path::new(&text(r, "worktree")), home),
+                ago(r, "created"),
+                ago(r, "last_active"),
+                r.get("clients")
+                    .and_then(serde_json::Value::as_u64)
+                    .unwrap_or(0)
+                    .to_string(),
+            ]
+        })
+        .collect();
+    ui::table(
+        &[
+            "HOST",
+            "NAME",
+            "STATE",
+            "PROJECT",
+            "BRANCH",
+            "WORKTREE",
+            "CREATED",
+            "LAST ACTIVE",
+            "CLIENTS",
+        ],
+        &rows,
+    )
 }
 
 fn in_worktree(s: &SessionInfo, worktree: &Path) -> bool {
@@ -334,6 +533,29 @@ mod tests {
         let t = table(&[], NOW, Path::new("/home/dev"));
         let plain = anstream::adapter::strip_str(&t).to_string();
         insta::assert_snapshot!(plain, @"NAME  STATE  PROJECT  BRANCH  WORKTREE  CREATED  LAST ACTIVE  CLIENTS");
+    }
+
+    #[test]
+    fn table_of_hosts() {
+        let mut rows: Vec<serde_json::Map<String, serde_json::Value>> = sample()
+            .iter()
+            .map(|e| match serde_json::to_value(e).unwrap() {
+                serde_json::Value::Object(m) => m,
+                _ => unreachable!(),
+            })
+            .collect();
+        for (i, r) in rows.iter_mut().enumerate() {
+            r.insert("host".into(), if i < 2 { "local" } else { "lab1" }.into());
+        }
+        let t = host_table(&rows, NOW, Path::new("/home/dev"));
+        let plain = anstream::adapter::strip_str(&t).to_string();
+        insta::assert_snapshot!(plain, @"
+        HOST   NAME              STATE    PROJECT  BRANCH     WORKTREE   CREATED  LAST ACTIVE  CLIENTS
+        local  ccy-app-0123abcd  running  app      main       ~/src/app  1d ago   3m ago       1
+        local  ccy-app-89abcdef  running  app      feature/x  ~/src/app  1d ago   2h ago       0
+        lab1   ccy-web-00c0ffee  stopped  web      main       ~/src/web  1d ago   -            0
+        lab1   mine              failed   web      fix        ~/src/web  1d ago   -            0
+        ");
     }
 
     #[test]

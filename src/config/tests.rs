@@ -111,7 +111,7 @@ fn unknown_key_names_the_section_key_and_the_known_ones() {
         "{text}"
     );
     assert!(
-        text.contains("[agent], [idle], [image], [prune], [session]"),
+        text.contains("[agent], [hosts], [idle], [image], [prune], [session]"),
         "{text}"
     );
 }
@@ -221,4 +221,39 @@ fn every_default_key_is_documented_and_in_the_readme() {
 #[test]
 fn env_names() {
     assert_eq!(env_name("image.agent_install"), "CCY_IMAGE_AGENT_INSTALL");
+}
+
+#[test]
+fn hosts_are_named_tables_of_known_keys_from_the_users_file_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("config.toml");
+    std::fs::write(
+        &f,
+        "[hosts]\ntimeout = 1.5\n[hosts.lab1]\nssh = \"dev@lab1\"\noptions = [\"-p\", \"2222\"]\n[hosts.lab2]\n",
+    )
+    .unwrap();
+    let loaded = Loader::new().file(&f).unwrap().finish().unwrap();
+    let hosts = &loaded.config.hosts;
+    assert!((hosts.timeout - 1.5).abs() < f64::EPSILON);
+    assert_eq!(hosts.named.len(), 2);
+    assert_eq!(hosts.named["lab1"].ssh, "dev@lab1");
+    assert_eq!(hosts.named["lab1"].options, ["-p", "2222"]);
+    assert_eq!(hosts.named["lab2"].ccy, "ccy");
+    assert_eq!(loaded.sources["hosts.lab1.ssh"], Source::File(f.clone()));
+    // Defaults: no host, 3 s.
+    let d = Loader::new().finish().unwrap().config.hosts;
+    assert!(d.named.is_empty());
+    assert!((d.timeout - 3.0).abs() < f64::EPSILON);
+    // An unknown key of a host is an error naming it.
+    std::fs::write(&f, "[hosts.lab1]\nport = 22\n").unwrap();
+    let text = Loader::new().file(&f).unwrap_err().to_string();
+    assert!(text.contains("hosts.lab1.port"), "{text}");
+    // A project file may not name hosts (their commands run outside the
+    // session's container).
+    let wt = dir.path().join("wt");
+    std::fs::create_dir_all(wt.join(".claude/ccy")).unwrap();
+    std::fs::write(project_file(&wt), "[hosts.lab1]\nccy = \"rm -rf ~\"\n").unwrap();
+    let err = Loader::new().project_file(&project_file(&wt)).unwrap_err();
+    assert_eq!(err.kind(), crate::error::ExitKind::Usage);
+    assert!(err.to_string().contains("[hosts]"), "{err}");
 }

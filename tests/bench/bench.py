@@ -391,6 +391,51 @@ def p6(res, runs):
     res["P6_list_empty_cold_api"] = {"ccy": stats(cold)}
 
 
+PEER_TIMER = """
+import json, subprocess, sys, time
+n = int(sys.argv[1])
+def run():
+    t0 = time.perf_counter()
+    subprocess.run(["ccy", "list", "--json"], stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - t0
+for _ in range(3):
+    run()
+print(json.dumps([run() for _ in range(n)]))
+"""
+
+
+def p9(res, runs, repo):
+    """`ccy list --all-hosts --json` across 2 hosts (this guest and the
+    peer guest, over real ssh) against the slower of the two hosts' own
+    `ccy list --json`, each timed on its host (the peer's by a loop run
+    there, so no ssh in it)."""
+    port = os.environ.get("CCY_BENCH_PEER_SSH_PORT")
+    if not port:
+        log("P9 skipped: no peer guest (CCY_BENCH_PEER_SSH_PORT)")
+        return
+    log("P9: ccy list --all-hosts across 2 hosts vs each host's ccy list --json")
+    cfg = HOME / ".config/ccy/config.toml"
+    saved = cfg.read_text()
+    cfg.write_text(saved + f'\n[hosts.peer]\nssh = "dev@127.0.0.1"\noptions = ["-p", "{port}"]\n')
+    try:
+        for _ in range(3):  # warm both hosts, the page caches, Podman's API services
+            timed(["ccy", "list", "--all-hosts", "--json"], cwd=repo)
+        local, every = [], []
+        for i in range(runs):
+            a, b = in_turn(i, lambda: timed(["ccy", "list", "--json"], cwd=repo),
+                           lambda: timed(["ccy", "list", "--all-hosts", "--json"], cwd=repo))
+            local.append(a)
+            every.append(b)
+        peer = json.loads(subprocess.run(
+            ["ssh", "-T", "-p", port, "-o", "BatchMode=yes", "dev@127.0.0.1", "python3", "-", str(runs)],
+            input=PEER_TIMER, text=True, capture_output=True, check=True).stdout)
+    finally:
+        cfg.write_text(saved)
+    slower = max(stats(local), stats(peer), key=lambda s: s["median"])
+    res["P9"] = {"ccy": stats(every), "raw": slower, "local": stats(local), "peer": stats(peer),
+                 "goal_ratio": 1.3}
+
+
 def make_reference():
     log("reference session (builds the image on first use; not timed)")
     repo = git_repo(WORK / "ref")
@@ -739,6 +784,9 @@ def report(res):
         w(f"| P8 start a stopped session with a kept layer ({r['kept_bytes'] / 1e6:.0f} MB in 3 layers; "
           f"raw: the same start of a clean session) | {cell(r['ccy'])} | {cell(r['raw'])} | {ratio:.2f}× | "
           f"≤ 1.2× | {verdict(ratio <= 1.2)} |")
+    if "P9" in res:
+        ratio_row("P9", "P9 `ccy list --all-hosts --json`, 2 hosts (this guest and the peer over ssh) "
+                  "vs the slower host's own `ccy list --json`", "raw", 1.3)
     for key, label, goal in [("P6_version", "P6 `ccy --version`", 5), ("P6_list_empty", "P6 `ccy list`, no sessions", 30)]:
         if key in res:
             r = res[key]
@@ -757,6 +805,9 @@ def report(res):
             w(f"| {label} | {cell(res[key]['raw'])} |")
     if "P2" in res:
         w(f"| daemon-reloads logged per `ccy` creation (P2) | {res['P2']['ccy_reloads']} |")
+    if "P9" in res:
+        w(f"| P9 `ccy list --json` on this guest / on the peer guest (timed there) | "
+          f"{cell(res['P9']['local'])} / {cell(res['P9']['peer'])} |")
     if "P3_fixture" in res:
         f = res["P3_fixture"]
         w(f"| P3 fixture as `ccy list` saw it | {f['sessions']} sessions, {f['running']} running, "
@@ -776,7 +827,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick-runs", type=int, default=20)
     ap.add_argument("--out", default=str(HOME / "bench-out"))
-    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P8")
+    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P8,P9")
     ap.add_argument("--commit", default="")
     a = ap.parse_args()
     only = set(a.only.split(","))
@@ -791,6 +842,8 @@ def main():
         p6(res, a.quick_runs)
     res["reload_0"] = {"raw": daemon_reloads(a.runs)}
     ref, repo = make_reference()
+    if "P9" in only:
+        p9(res, a.runs, repo)
     if "P1" in only:
         p1(res, a.runs, ref, repo)
     if "P2" in only:

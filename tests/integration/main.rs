@@ -21,6 +21,7 @@ mod manpages;
 mod partial;
 mod private;
 mod prune;
+mod remote;
 mod render_props;
 mod secrets;
 mod security;

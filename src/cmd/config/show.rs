@@ -293,6 +293,7 @@ mod tests {
         # layers, later ones win: defaults, /home/dev/.config/ccy/config.toml (absent), /w/app/.claude/ccy/config.toml, CCY_* environment variables
         agent.command = ["bash", "-l"]                                    # env CCY_AGENT_COMMAND
         agent.token = ""                                                  # default
+        hosts.timeout = 3.0                                               # default
         idle.schedule = "hourly"                                          # default
         idle.stop = "24h"                                                 # default
         idle.warn = "1h"                                                  # default
@@ -346,6 +347,11 @@ mod tests {
               "from": null,
               "source": "default",
               "value": ""
+            },
+            "hosts.timeout": {
+              "from": null,
+              "source": "default",
+              "value": 3.0
             },
             "idle.schedule": {
               "from": null,

@@ -1,0 +1,323 @@
+//! Other workstations over real SSH (issue 14): `ccy --host H VERB`,
+//! `H:NAME`, `ccy list --all-hosts`, and the faults: a host down, a key
+//! it refuses, no ccy there, a ccy too old there, a host that never
+//! answers.
+//!
+//! Two hosts are reached: this guest itself over its own sshd
+//! (`127.0.0.1:CCY_TEST_SSH_PORT`, host `self`: its sessions are the ones
+//! the tests make here) and the harness's second guest, the peer
+//! (`127.0.0.1:CCY_TEST_PEER_SSH_PORT`, host `peer`: both guests share
+//! the host's network namespace; tests/run installs ccy there and
+//! exchanges the keys). The hosts are written into the user's
+//! configuration file, so these tests hold the user state exclusively.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::support::{
+    Repo, Term, active_state, ccy, exclusive, home, new_session, q, sh_ok, ssh_port,
+};
+
+/// The peer guest's sshd port (the harness says; without a peer, the
+/// guest's own, so that the tests still run ssh for real).
+fn peer_port() -> String {
+    std::env::var("CCY_TEST_PEER_SSH_PORT").unwrap_or_else(|_| ssh_port())
+}
+
+/// The user's configuration file with `[hosts]` for the tests; restores
+/// what was there when dropped.
+struct Hosts {
+    path: PathBuf,
+    before: Option<String>,
+    dir: tempfile::TempDir,
+}
+
+impl Hosts {
+    /// Writes `hosts.timeout = timeout` and the hosts `self`, `peer`,
+    /// `down`, `wrongkey`, `missing`, `old` and `hang`.
+    fn write(timeout: f64) -> Self {
+        let path = home().join(".config/ccy/config.toml");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let before = std::fs::read_to_string(&path).ok();
+        let dir = tempfile::tempdir_in(home()).unwrap();
+        let key = dir.path().join("stranger");
+        sh_ok(&format!(
+            "ssh-keygen -q -t ed25519 -N '' -C stranger -f {}",
+            q(key.to_str().unwrap())
+        ));
+        let old = dir.path().join("old-ccy");
+        // What a ccy older than remote hosts answers.
+        std::fs::write(
+            &old,
+            "#!/bin/sh\ncase \"$1\" in --version) echo 'ccy 0.0.9'; exit 0;; esac\n\
+             echo \"error: unexpected argument '$2' found\" >&2\nexit 2\n",
+        )
+        .unwrap();
+        sh_ok(&format!("chmod +x {}", q(old.to_str().unwrap())));
+        let me = ssh_port();
+        let peer = peer_port();
+        let text = format!(
+            r#"[hosts]
+timeout = {timeout:.1}
+
+[hosts.self]
+ssh = "dev@127.0.0.1"
+options = ["-p", "{me}"]
+
+[hosts.peer]
+ssh = "dev@127.0.0.1"
+options = ["-p", "{peer}"]
+
+[hosts.down]
+ssh = "dev@127.0.0.1"
+options = ["-p", "1"]
+
+[hosts.wrongkey]
+ssh = "dev@127.0.0.1"
+options = ["-p", "{me}", "-i", "{key}", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
+
+[hosts.missing]
+ssh = "dev@127.0.0.1"
+options = ["-p", "{me}"]
+ccy = "/nonexistent/ccy"
+
+[hosts.old]
+ssh = "dev@127.0.0.1"
+options = ["-p", "{me}"]
+ccy = "{old}"
+
+[hosts.hang]
+ssh = "dev@127.0.0.1"
+options = ["-o", "ProxyCommand=sleep 60"]
+"#,
+            key = key.display(),
+            old = old.display(),
+        );
+        std::fs::write(&path, text).unwrap();
+        Self { path, before, dir }
+    }
+}
+
+impl Drop for Hosts {
+    fn drop(&mut self) {
+        match &self.before {
+            Some(t) => std::fs::write(&self.path, t).unwrap(),
+            None => std::fs::remove_file(&self.path).unwrap(),
+        }
+        let _ = &self.dir;
+    }
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// `--host` runs the verb there, exit status and `--json` unchanged,
+/// every argument arriving as the same word; `H:NAME` addresses a
+/// session on H (`stop self:NAME` stops it here, through ssh).
+#[test]
+fn host_runs_verbs_there_with_status_json_and_words_unchanged() {
+    let _g = exclusive();
+    let _hosts = Hosts::write(5.0);
+    let repo = Repo::new("remote-verbs");
+    let name = new_session(&repo.dir, &[]);
+
+    let local = ccy(&repo.dir, &["list", "--json"]);
+    let remote = ccy(&repo.dir, &["--host", "self", "list", "--json"]);
+    assert_eq!(remote.code, 0, "{}{}", remote.stdout, remote.stderr);
+    let find = |v: &serde_json::Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name.as_str())
+            .cloned()
+    };
+    let (l, r) = (find(&json(&local.stdout)), find(&json(&remote.stdout)));
+    assert!(r.is_some(), "{name} not in {}", remote.stdout);
+    assert_eq!(l.unwrap()["container_id"], r.unwrap()["container_id"]);
+
+    // The peer guest: a ccy of its own, with no sessions.
+    let peer = ccy(&repo.dir, &["--host", "peer", "list", "--json"]);
+    assert_eq!(peer.code, 0, "{}{}", peer.stdout, peer.stderr);
+    assert!(json(&peer.stdout).is_array(), "{}", peer.stdout);
+
+    // Exit statuses pass through: no such session is 5 there and here.
+    let missing = ccy(&repo.dir, &["--host", "peer", "status", "no-such-session"]);
+    assert_eq!(missing.code, 5, "{}{}", missing.stdout, missing.stderr);
+    let missing = ccy(&repo.dir, &["status", "self:no-such-session"]);
+    assert_eq!(missing.code, 5, "{}{}", missing.stdout, missing.stderr);
+
+    // Words with spaces, quotes and shell syntax arrive unchanged.
+    let words = ["a b", "it's", "$HOME;echo no", "*"];
+    let mut args = vec!["shell", name.as_str(), "--", "printf", "[%s]"];
+    args.extend(words);
+    let mut addressed = args.clone();
+    let self_name = format!("self:{name}");
+    addressed[1] = &self_name;
+    let out = ccy(&repo.dir, &addressed);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout.trim(), "[a b][it's][$HOME;echo no][*]");
+
+    // CCY_HOST does what --host does.
+    let out = sh_ok(&format!(
+        "cd {} && CCY_HOST=self {} status --json {}",
+        q(repo.dir.to_str().unwrap()),
+        crate::support::ccy_bin(),
+        q(&name)
+    ));
+    assert_eq!(json(&out)["name"], name.as_str());
+
+    // Names of two hosts in one command are refused, nothing stopped.
+    let out = ccy(&repo.dir, &["stop", &self_name, "peer:x"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(active_state(&format!("{name}.service")), "active");
+
+    let out = ccy(&repo.dir, &["stop", &self_name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(active_state(&format!("{name}.service")), "inactive");
+}
+
+/// `ccy attach H:NAME` attaches through `ssh -t`: keys reach the pane,
+/// and detaching ends ssh with status 0, back at the local shell.
+#[test]
+fn attach_on_a_host_uses_a_terminal_and_detach_returns() {
+    let _g = exclusive();
+    let _hosts = Hosts::write(5.0);
+    let repo = Repo::new("remote-attach");
+    let name = new_session(&repo.dir, &[]);
+    let term = Term::spawn(
+        &repo.dir,
+        &format!("{} attach self:{name}", crate::support::ccy_bin()),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    term.line("echo REMOTE-$((6*7))");
+    term.wait_for("REMOTE-42", 30);
+    term.detach();
+    term.wait_for("[exited 0]", 30);
+    assert_eq!(active_state(&format!("{name}.service")), "active");
+}
+
+/// `list --all-hosts` asks every host at once: the answers merged with a
+/// host, each fault named with its reason, the command still listing the
+/// others and exiting 7, in about the timeout (not the sum).
+#[test]
+fn list_all_hosts_merges_and_names_every_fault() {
+    let _g = exclusive();
+    let _hosts = Hosts::write(3.0);
+    let repo = Repo::new("remote-list");
+    let name = new_session(&repo.dir, &[]);
+
+    let started = Instant::now();
+    let out = ccy(&repo.dir, &["list", "--all-hosts", "--json"]);
+    let took = started.elapsed();
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(6),
+        "took {took:?}"
+    );
+    let v = json(&out.stdout);
+    let hosts: Vec<(String, serde_json::Value)> = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| (h["host"].as_str().unwrap().to_owned(), h.clone()))
+        .collect();
+    let host = |n: &str| {
+        hosts.iter().find(|(h, _)| h == n).map_or_else(
+            || panic!("no host {n} in {}", out.stdout),
+            |(_, v)| v.clone(),
+        )
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    for ok in ["local", "self", "peer"] {
+        assert_eq!(host(ok)["version"], version, "{ok}: {}", out.stdout);
+        assert!(host(ok)["error"].is_null());
+    }
+    let error = |n: &str| host(n)["error"].as_str().unwrap().to_owned();
+    assert!(
+        error("down").contains("Connection refused"),
+        "{}",
+        error("down")
+    );
+    assert!(
+        error("wrongkey").contains("Permission denied"),
+        "{}",
+        error("wrongkey")
+    );
+    assert!(
+        error("missing").contains("not installed"),
+        "{}",
+        error("missing")
+    );
+    assert!(error("old").contains("too old"), "{}", error("old"));
+    assert!(
+        error("hang").contains("no answer within 3 s"),
+        "{}",
+        error("hang")
+    );
+    for n in ["down", "wrongkey", "missing", "old", "hang"] {
+        assert!(
+            out.stderr
+                .contains(&format!("ccy: host {n}: unreachable: ")),
+            "{n}: {}",
+            out.stderr
+        );
+    }
+    // The session is listed twice: here, and through ssh to this guest.
+    let rows: Vec<&serde_json::Value> = v["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["name"] == name.as_str())
+        .collect();
+    let on: Vec<&str> = rows.iter().map(|s| s["host"].as_str().unwrap()).collect();
+    assert_eq!(on, ["local", "self"], "{}", out.stdout);
+    assert_eq!(rows[0]["container_id"], rows[1]["container_id"]);
+
+    // The table: a HOST column.
+    let out = ccy(&repo.dir, &["list", "--all-hosts"]);
+    assert_eq!(out.code, 7);
+    assert!(out.stdout.starts_with("HOST "), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .lines()
+            .any(|l| l.starts_with("self ") && l.contains(&name)),
+        "{}",
+        out.stdout
+    );
+}
+
+/// `--host` checks the host first: each fault is exit 7 with its reason,
+/// and the verb does not run.
+#[test]
+fn host_faults_are_exit_7_with_the_reason() {
+    let _g = exclusive();
+    let _hosts = Hosts::write(3.0);
+    let repo = Repo::new("remote-faults");
+    for (host, reason) in [
+        ("down", "Connection refused"),
+        ("wrongkey", "Permission denied"),
+        ("missing", "ccy is not installed there"),
+        ("old", "ccy there is too old (0.0.9 < "),
+        ("hang", "no answer within 3 s"),
+    ] {
+        let out = ccy(&repo.dir, &["--host", host, "new", "-d", "x"]);
+        assert_eq!(out.code, 7, "{host}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("ccy: error: host {host} (dev@127.0.0.1): ")),
+            "{host}: {}",
+            out.stderr
+        );
+        assert!(out.stderr.contains(reason), "{host}: {}", out.stderr);
+    }
+    assert!(repo.session_names().is_empty());
+    // An invalid host name is a usage error; ssh never sees it.
+    let out = ccy(
+        &repo.dir,
+        &["--host", "-oProxyCommand=touch /tmp/x", "list"],
+    );
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+}
