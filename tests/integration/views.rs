@@ -72,6 +72,7 @@ fn table_rows(text: &str) -> Vec<BTreeMap<String, String>> {
     let names = [
         "NAME",
         "STATE",
+        "AGENT",
         "PROJECT",
         "BRANCH",
         "WORKTREE",
