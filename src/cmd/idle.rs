@@ -20,8 +20,9 @@ use crate::ui;
 ///
 /// A running session is idle while it has no attached client and its
 /// panes see no input and no output; ccy reads that from the status the
-/// session's tmux writes every 10 s (asking tmux itself only when that
-/// status is stale). With `[idle] stop` set (a duration such as `24h`;
+/// session's tmux writes on its events (clients coming and going, the
+/// panes starting and stopping to print), asking tmux itself when that
+/// status is over a minute old. With `[idle] stop` set (a duration such as `24h`;
 /// the default `off` makes this a no-op), a session idle for `[idle] warn`
 /// (default `1h`) less than that gets a warning in its tmux status line
 /// (seen by whoever attaches next) saying when it stops and that `ccy keep
@@ -203,7 +204,8 @@ fn short_time(epoch: u64) -> String {
 }
 
 /// How long the status file may be old before ccy asks tmux itself: it is
-/// rewritten every 10 s and on every attach and detach.
+/// rewritten on tmux's events only (attach, detach, the panes starting and
+/// stopping to print), never on a timer.
 const STALE_STATUS_SECS: u64 = 60;
 
 /// Applies the idle policy once to every running session.

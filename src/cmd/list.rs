@@ -34,8 +34,10 @@ use crate::ui;
 ///   WORKTREE     the worktree (`~` is your home)
 ///   CREATED      when the session was created
 ///   LAST ACTIVE  the last input, output or client activity tmux reported
-///                (refreshed on attach, detach and every 10 s); `-` when
-///                unknown. A stopped session shows its last report.
+///                (written by tmux's hooks on attach, on detach and when
+///                the panes start and stop printing; asked of tmux while
+///                a client is attached); `-` when unknown. A stopped
+///                session shows its last report.
 ///   CLIENTS      terminals attached to the session's tmux (0 unless
 ///                running)
 ///
@@ -333,6 +335,7 @@ mod tests {
             client_activity: 0,
             clients,
             updated: NOW,
+            pane_busy: None,
         });
         i
     }

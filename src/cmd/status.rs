@@ -517,6 +517,7 @@ mod tests {
                 client_activity: 0,
                 clients: 1,
                 updated: NOW - 2,
+                pane_busy: None,
             }),
             agent: None,
         }

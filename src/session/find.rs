@@ -94,6 +94,9 @@ pub struct TmuxStatus {
     pub clients: u32,
     /// When the file was written, seconds since the epoch.
     pub updated: u64,
+    /// The pane's printing spell as tmux's hooks saw it (`pane=busy` or
+    /// `quiet`); `None` from an image older than the event-driven status.
+    pub pane_busy: Option<bool>,
 }
 
 impl TmuxStatus {
@@ -106,6 +109,14 @@ impl TmuxStatus {
             let Some((k, v)) = line.split_once('=') else {
                 continue;
             };
+            if k.trim() == "pane" {
+                s.pane_busy = match v.trim() {
+                    "busy" => Some(true),
+                    "quiet" => Some(false),
+                    _ => None,
+                };
+                continue;
+            }
             let n = v.trim().parse::<u64>().unwrap_or(0);
             match k.trim() {
                 "activity" => s.activity = n,
@@ -332,6 +343,15 @@ impl SessionInfo {
             };
         }
         match self.tmux {
+            // The hooks' word: busy since the spell began, quiet since the
+            // last output.
+            Some(t) if t.output > 0 && t.pane_busy.is_some() => {
+                if t.pane_busy == Some(true) {
+                    view(AgentState::Busy, Some(t.output), Some(AGENT_SOURCE_PANE))
+                } else {
+                    view(AgentState::Idle, Some(t.output), Some(AGENT_SOURCE_PANE))
+                }
+            }
             Some(t) if t.output > 0 => {
                 if now.saturating_sub(t.output) < PANE_BUSY_SECS {
                     view(AgentState::Busy, None, Some(AGENT_SOURCE_PANE))
@@ -489,6 +509,18 @@ async fn gather(
             info.unit = states.remove(&info.name.service_unit());
         }
         info.tmux = read_status(paths, &info.name);
+        // With a client attached, tmux's activity alerts are off (they
+        // would ring its terminal): ask the server itself, through the
+        // host's tmux client, for the few sessions someone has open.
+        if info.tmux.is_some_and(|t| t.clients > 0) && info.state() == State::Running {
+            let dir = paths.session_state_dir(info.name.as_str());
+            let socket = dir.join(crate::host::tmux::SOCKET_IN_STATE_DIR);
+            if let Some(live) = crate::host::tmux::live_status(&socket) {
+                let mut t = TmuxStatus::parse(&live);
+                t.updated = now_epoch();
+                info.tmux = Some(t);
+            }
+        }
         info.agent = read_agent(paths, &info.name);
     }
     Ok(all)
@@ -594,6 +626,18 @@ pub async fn named_sessions(
     for (info, state) in found.iter_mut().zip(mgr.unit_states(&units).await?) {
         info.unit = Some(state);
         info.tmux = read_status(paths, &info.name);
+        // With a client attached, tmux's activity alerts are off (they
+        // would ring its terminal): ask the server itself, through the
+        // host's tmux client, for the few sessions someone has open.
+        if info.tmux.is_some_and(|t| t.clients > 0) && info.state() == State::Running {
+            let dir = paths.session_state_dir(info.name.as_str());
+            let socket = dir.join(crate::host::tmux::SOCKET_IN_STATE_DIR);
+            if let Some(live) = crate::host::tmux::live_status(&socket) {
+                let mut t = TmuxStatus::parse(&live);
+                t.updated = now_epoch();
+                info.tmux = Some(t);
+            }
+        }
         info.agent = read_agent(paths, &info.name);
     }
     Ok(Some(found))
@@ -801,6 +845,21 @@ mod tests {
             (v.state, v.since, v.source),
             (AgentState::Idle, Some(1000), Some("pane"))
         );
+        // tmux's hooks say when a printing spell began and ended.
+        i.tmux = Some(TmuxStatus {
+            output: 1000,
+            pane_busy: Some(true),
+            ..TmuxStatus::default()
+        });
+        let v = i.agent(9000);
+        assert_eq!((v.state, v.since), (AgentState::Busy, Some(1000)));
+        i.tmux = Some(TmuxStatus {
+            output: 1000,
+            pane_busy: Some(false),
+            ..TmuxStatus::default()
+        });
+        let v = i.agent(1001);
+        assert_eq!((v.state, v.since), (AgentState::Idle, Some(1000)));
         // The hook's record wins over the pane.
         i.agent = Some(r);
         let v = i.agent(5000);
@@ -821,7 +880,7 @@ mod tests {
     #[test]
     fn status_files_parse() {
         let s = TmuxStatus::parse(
-            "activity=100\noutput=250\nclients=2\nclient_activity=200\nupdated=300\njunk\nx=y\n",
+            "activity=100\noutput=250\nclients=2\nclient_activity=200\nupdated=300\npane=busy\njunk\nx=y\n",
         );
         assert_eq!(
             s,
@@ -830,9 +889,11 @@ mod tests {
                 output: 250,
                 client_activity: 200,
                 clients: 2,
-                updated: 300
+                updated: 300,
+                pane_busy: Some(true),
             }
         );
+        assert_eq!(TmuxStatus::parse("pane=quiet\n").pane_busy, Some(false));
         assert_eq!(s.last_active(), 250);
         assert_eq!(TmuxStatus::parse(""), TmuxStatus::default());
     }
