@@ -312,7 +312,8 @@ fn real_agent_state_goes_idle_busy_done_through_its_hooks() {
 }
 
 /// Without bypass mode (`claude --permission-mode default`), a reply that
-/// asks for a tool raises Claude Code's real permission prompt: the agent
+/// asks for a tool that writes (`mkdir`; Claude Code runs a bare `echo`
+/// without asking) raises Claude Code's real permission prompt: the agent
 /// is waiting; answered, it runs the tool and ends its turn: done.
 #[test]
 fn real_agent_permission_prompt_makes_it_waiting() {
@@ -342,8 +343,8 @@ fn real_agent_permission_prompt_makes_it_waiting() {
     // The prompt box is drawn a moment after SessionStart.
     std::thread::sleep(Duration::from_secs(3));
 
-    let word = marker("tool");
-    term.line(&format!("use a tool {word}"));
+    let word = marker("write");
+    term.line(&format!("write with a tool {word}"));
     let waiting = wait_agent(&repo, &name, "waiting", 60, &term);
     let screen = term.screen();
     assert!(
@@ -359,6 +360,7 @@ fn real_agent_permission_prompt_makes_it_waiting() {
     term.keys(&["Enter"]);
     term.wait_for(&format!("tool result seen: fake-tool-output-{word}"), 60);
     wait_agent(&repo, &name, "done", 30, &term);
+    assert!(repo.dir.join(format!("fake-dir-{word}")).is_dir());
 
     term.detach();
     term.wait_for("[exited 0]", 30);
