@@ -27,7 +27,10 @@ pub const RUN_DIR: &str = "/run/ccy";
 pub const READY_FILE: &str = "ready";
 
 /// The file in [`RUN_DIR`] where `status` writes the tmux status
-/// (`key=value` lines).
+/// (`key=value` lines: `activity`, `output`, `clients`, `pane` (`busy`
+/// during a printing spell, else `quiet`), `client_activity`, `updated`).
+/// tmux's hooks in `tmux.conf` run `status` on its events (clients coming
+/// and going, the panes starting and stopping to print), never on a timer.
 pub const STATUS_FILE: &str = "status";
 
 /// The file in [`RUN_DIR`] where the agent's hook (`agent-hook`, run by

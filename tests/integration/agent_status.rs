@@ -13,7 +13,8 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::support::{
-    Repo, active_state, ccy, eventually, home, new_session, q, sh, sh_ok, shared,
+    Repo, active_state, ccy, eventually, first_session_output, home, new_session, q, sh, sh_ok,
+    shared,
 };
 
 /// The session `name`'s object in `ccy list --json`.
@@ -72,6 +73,8 @@ fn status_left(name: &str) -> String {
 #[allow(clippy::too_many_lines)]
 fn agent_state_from_the_pane_then_from_the_hook_in_every_view() {
     let _g = shared();
+    // The run's first session builds the image (session::missing_image_…).
+    first_session_output();
     let repo = Repo::new("agent-state");
     let name = new_session(&repo.dir, &[]);
 
@@ -204,6 +207,7 @@ fn agent_state_from_the_pane_then_from_the_hook_in_every_view() {
 #[test]
 fn idle_never_stops_a_session_whose_agent_is_busy_or_waiting() {
     let _g = shared();
+    first_session_output();
     let repo = Repo::new("agent-idle");
     let cfg = repo.dir.join(".claude/ccy/config.toml");
     let mut text = std::fs::read_to_string(&cfg).unwrap();

@@ -259,6 +259,10 @@ fn list_shows_every_session_with_its_state() {
         assert_eq!(
             keys,
             [
+                "agent_message",
+                "agent_since",
+                "agent_source",
+                "agent_state",
                 "branch",
                 "clients",
                 "container_id",
