@@ -1,6 +1,6 @@
 //! The contract between ccy's Rust code and its image scripts
 //! (`src/session/image/`: `Containerfile`, `tmux.conf`, `start`, `agent`,
-//! `status`, `save-panes`) and unit templates (`units/`), written once.
+//! `status`, `save-panes`, `agent-hook`, `managed-settings.json`) and unit templates (`units/`), written once.
 //!
 //! Every name here is also spelled in those files, which cannot import
 //! Rust constants; each constant says where. A change here is a change of
@@ -27,8 +27,35 @@ pub const RUN_DIR: &str = "/run/ccy";
 pub const READY_FILE: &str = "ready";
 
 /// The file in [`RUN_DIR`] where `status` writes the tmux status
-/// (`key=value` lines).
+/// (`key=value` lines: `activity`, `output`, `clients`, `pane` (`busy`
+/// during a printing spell, else `quiet`), `client_activity`, `updated`).
+/// tmux's hooks in `tmux.conf` run `status` on its events (clients coming
+/// and going, the panes starting and stopping to print), never on a timer.
 pub const STATUS_FILE: &str = "status";
+
+/// The file in [`RUN_DIR`] where the agent's hook (`agent-hook`, run by
+/// Claude Code through `managed-settings.json`) records the agent's state:
+/// one JSON object, replaced by rename,
+/// `{"state":STATE,"since":UNIX_S,"updated":UNIX_S,"event":HOOK_EVENT,
+/// "message":STRING_OR_NULL,"source":"hook"}`, where `since` is when the
+/// state began (a heartbeat of the same state keeps it) and `updated` the
+/// last event. `start` removes it when the container starts. Shared with
+/// the notifier (`ccy-notify`), which watches it.
+pub const AGENT_FILE: &str = "agent.json";
+
+/// The states [`AGENT_FILE`] holds, in the hook's words (`agent-hook`,
+/// `managed-settings.json`): `idle` (`SessionStart`), `busy`
+/// (`UserPromptSubmit`, `PreToolUse`, `PostToolUse`), `waiting`
+/// (`Notification` of a permission prompt or an elicitation dialog,
+/// `PermissionRequest`), `done` (`Stop`), `exited` (`SessionEnd`).
+pub const AGENT_STATES: [&str; 5] = ["idle", "busy", "waiting", "done", "exited"];
+
+/// The `source` of an agent state that came from the agent's hooks.
+pub const AGENT_SOURCE_HOOK: &str = "hook";
+
+/// The `source` of an agent state guessed from the pane's activity (an
+/// agent without ccy's hooks).
+pub const AGENT_SOURCE_PANE: &str = "pane";
 
 /// The directory in [`RUN_DIR`] where `save-panes` writes the panes'
 /// text when the session stops (`YYYYmmddTHHMMSSZ.txt`).

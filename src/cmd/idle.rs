@@ -20,8 +20,9 @@ use crate::ui;
 ///
 /// A running session is idle while it has no attached client and its
 /// panes see no input and no output; ccy reads that from the status the
-/// session's tmux writes every 10 s (asking tmux itself only when that
-/// status is stale). With `[idle] stop` set (a duration such as `24h`;
+/// session's tmux writes on its events (clients coming and going, the
+/// panes starting and stopping to print), asking tmux itself when that
+/// status is over a minute old. With `[idle] stop` set (a duration such as `24h`;
 /// the default `off` makes this a no-op), a session idle for `[idle] warn`
 /// (default `1h`) less than that gets a warning in its tmux status line
 /// (seen by whoever attaches next) saying when it stops and that `ccy keep
@@ -31,7 +32,9 @@ use crate::ui;
 /// no sooner than `[idle] warn` after the warning, and each idle period is
 /// warned about once. Any use — attaching, typing, output — starts a new
 /// idle period and clears the warning. Kept sessions (`ccy keep`) are never
-/// stopped. The settings are read per session: your configuration, the
+/// stopped, and neither is a session whose agent is busy or waiting for
+/// an answer (what its hooks last recorded; see `ccy list`): a long tool
+/// call or an unanswered permission prompt is not idleness. The settings are read per session: your configuration, the
 /// session worktree's `.claude/ccy/config.toml`, `CCY_IDLE_*` variables.
 ///
 /// `ccy timer enable` runs this on the `[prune] schedule` (use an hourly
@@ -201,7 +204,8 @@ fn short_time(epoch: u64) -> String {
 }
 
 /// How long the status file may be old before ccy asks tmux itself: it is
-/// rewritten every 10 s and on every attach and detach.
+/// rewritten on tmux's events only (attach, detach, the panes starting and
+/// stopping to print), never on a timer.
 const STALE_STATUS_SECS: u64 = 60;
 
 /// Applies the idle policy once to every running session.
@@ -305,6 +309,27 @@ fn clear_warning(name: &str, file: &Path) {
     std::fs::remove_file(file).ok();
 }
 
+/// Whether the session's agent is busy or waiting by its hooks, which
+/// keeps the session running; then a warning is withdrawn when `clear`.
+/// The pane's own activity is judged by the idle period; the hooks say
+/// more: a long tool call prints nothing, and a permission prompt waits
+/// silently.
+fn agent_holds(info: &SessionInfo, now: u64, clear: bool, warning_file: &Path) -> bool {
+    let agent = info.agent(now);
+    if agent.source != Some(crate::contract::AGENT_SOURCE_HOOK) || !agent.state.is_active() {
+        return false;
+    }
+    if clear {
+        clear_warning(info.name.as_str(), warning_file);
+        crate::outln!(
+            "{}: its agent is {}; idle warning withdrawn",
+            info.name,
+            agent.state.as_str()
+        );
+    }
+    true
+}
+
 async fn one(
     ctx: &Ctx,
     mgr: &UserManager,
@@ -320,6 +345,9 @@ async fn one(
         .ok()
         .and_then(|t| Warning::parse(&t));
     if info.kept() {
+        return Ok(());
+    }
+    if agent_holds(info, now, warned.is_some() && !dry_run, &warning_file) {
         return Ok(());
     }
     let Some(status) = fresh_status(ctx, info, now) else {

@@ -10,7 +10,7 @@ use crate::error::{Error, ExitKind, Result};
 use crate::host::git::Worktree;
 use crate::paths::display_home;
 use crate::session::Host;
-use crate::session::find::{self, SessionInfo, State};
+use crate::session::find::{self, AgentState, SessionInfo, State};
 use crate::session::remote;
 use crate::ui;
 
@@ -25,13 +25,20 @@ use crate::ui;
 ///   NAME         the session (also its container and `NAME.service`)
 ///   STATE        running, starting, stopping, stopped or failed (the
 ///                unit's state; see `ccy status NAME`)
+///   AGENT        what the agent does and for how long: busy, waiting
+///                (for your answer), done (its turn is over), idle,
+///                exited, from its own hooks (Claude Code); for another
+///                agent, busy or idle from the pane's output; stopped
+///                when the session does not run
 ///   PROJECT      the project (the main worktree's directory name)
 ///   BRANCH       the branch checked out when the session was created
 ///   WORKTREE     the worktree (`~` is your home)
 ///   CREATED      when the session was created
 ///   LAST ACTIVE  the last input, output or client activity tmux reported
-///                (refreshed on attach, detach and every 10 s); `-` when
-///                unknown. A stopped session shows its last report.
+///                (written by tmux's hooks on attach, on detach and when
+///                the panes start and stop printing; asked of tmux while
+///                a client is attached); `-` when unknown. A stopped
+///                session shows its last report.
 ///   CLIENTS      terminals attached to the session's tmux (0 unless
 ///                running)
 ///
@@ -60,6 +67,15 @@ use crate::ui;
 ///                 layer (what its containers wrote outside the volumes,
 ///                 kept across stops; 0: none), or null for a session
 ///                 made before ccy kept layers
+///   agent_state   "idle", "busy", "waiting", "done", "exited" (from the
+///                 agent's hooks), "busy" or "idle" (from the pane),
+///                 "stopped" (the session does not run) or "unknown"
+///   agent_since   string, RFC 3339: when the agent state began, or null
+///                 when unknown
+///   agent_source  "hook" (the agent's own hooks), "pane" (the pane's
+///                 activity: an agent without ccy's hooks) or null
+///   agent_message string, the agent's last message (what a permission
+///                 prompt asks), or null
 ///
 /// `--all-hosts` asks this machine and every host of `[hosts]` in your
 /// configuration at once, over SSH, in parallel (see `ccy --host`), and
@@ -148,11 +164,12 @@ async fn local_sessions(ctx: &Ctx) -> Result<Vec<SessionInfo>> {
 /// What `ccy list` shows of `sessions`, those of worktree `here` only
 /// when given; `json`: with the kept layers' sizes.
 fn entries(ctx: &Ctx, sessions: &[SessionInfo], here: Option<&Path>, json: bool) -> Vec<Entry> {
+    let now = find::now_epoch();
     sessions
         .iter()
         .filter(|s| here.is_none_or(|wt| in_worktree(s, wt)))
         .map(|s| {
-            let mut e = Entry::from_info(s);
+            let mut e = Entry::from_info(s, now);
             // Recorded by the session's last stop: no Podman request.
             if json && s.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
                 e.kept_layer_bytes = Some(crate::session::keep::recorded_size(
@@ -285,10 +302,23 @@ pub fn host_table(
                 "failed" => ui::BAD,
                 _ => ui::WARN,
             };
+            // An older ccy on the host has no agent fields: "-".
+            let agent = match text(r, "agent_state") {
+                w if w.is_empty() => "-".to_owned(),
+                w => match r
+                    .get("agent_since")
+                    .and_then(serde_json::Value::as_str)
+                    .and_then(ui::parse_rfc3339)
+                {
+                    Some(t) => format!("{w} {}", ui::span(now.saturating_sub(t))),
+                    None => w,
+                },
+            };
             vec![
                 text(r, "host"),
                 text(r, "name"),
                 ui::paint(style, &state),
+                agent,
                 text(r, "project"),
                 text(r, "branch"),
                 display_home(Path::new(&text(r, "worktree")), home),
@@ -306,6 +336,7 @@ pub fn host_table(
             "HOST",
             "NAME",
             "STATE",
+            "AGENT",
             "PROJECT",
             "BRANCH",
             "WORKTREE",
@@ -353,6 +384,15 @@ pub struct Entry {
     /// The size of the kept layer, bytes; `None` for a session that keeps
     /// no layer (made before ccy kept layers).
     pub kept_layer_bytes: Option<u64>,
+    /// What the agent does.
+    pub agent_state: AgentState,
+    /// When that began, seconds since the Unix epoch (RFC 3339 in JSON).
+    #[serde(serialize_with = "epoch_as_rfc3339")]
+    pub agent_since: Option<u64>,
+    /// Where the agent state came from: `hook` or `pane`.
+    pub agent_source: Option<&'static str>,
+    /// The agent's last message.
+    pub agent_message: Option<String>,
 }
 
 #[expect(
@@ -371,9 +411,11 @@ fn non_empty(s: String) -> Option<String> {
 }
 
 impl Entry {
-    /// What `ccy list` shows of `info`.
+    /// What `ccy list` shows of `info` at `now` (seconds since the Unix
+    /// epoch).
     #[must_use]
-    pub fn from_info(info: &SessionInfo) -> Self {
+    pub fn from_info(info: &SessionInfo, now: u64) -> Self {
+        let agent = info.agent(now);
         Self {
             name: info.name.to_string(),
             state: info.state(),
@@ -391,7 +433,21 @@ impl Entry {
                 .and_then(|c| non_empty(c.id.clone())),
             image: non_empty(info.image()),
             kept_layer_bytes: None,
+            agent_state: agent.state,
+            agent_since: agent.since,
+            agent_source: agent.source,
+            agent_message: agent.message,
         }
+    }
+}
+
+/// The agent column: the state and how long it has held (`busy 3m`).
+#[must_use]
+pub fn agent_cell(state: AgentState, since: Option<u64>, now: u64) -> String {
+    let word = ui::paint(state.style(), state.as_str());
+    match since {
+        Some(t) => format!("{word} {}", ui::span(now.saturating_sub(t))),
+        None => word,
     }
 }
 
@@ -405,6 +461,7 @@ pub fn table(entries: &[Entry], now: u64, home: &Path) -> String {
             vec![
                 e.name.clone(),
                 ui::paint(e.state.style(), e.state.as_str()),
+                agent_cell(e.agent_state, e.agent_since, now),
                 e.project.clone(),
                 e.branch.clone(),
                 display_home(Path::new(&e.worktree), home),
@@ -422,6 +479,7 @@ pub fn table(entries: &[Entry], now: u64, home: &Path) -> String {
         &[
             "NAME",
             "STATE",
+            "AGENT",
             "PROJECT",
             "BRANCH",
             "WORKTREE",
@@ -443,7 +501,7 @@ mod tests {
     use crate::host::systemd::UnitState;
     use crate::names::SessionName;
     use crate::quadlet::spec::SessionMeta;
-    use crate::session::find::TmuxStatus;
+    use crate::session::find::{AgentRecord, TmuxStatus};
 
     const NOW: u64 = 1_795_237_200; // 2026-11-21T05:00:00Z
 
@@ -471,6 +529,7 @@ mod tests {
                 sub_state: String::new(),
             }),
             tmux: None,
+            agent: None,
         }
     }
 
@@ -489,17 +548,26 @@ mod tests {
             client_activity: 0,
             clients,
             updated: NOW,
+            pane_busy: None,
         });
         i
     }
 
     fn sample() -> Vec<Entry> {
+        let mut hooked = running(
+            info("ccy-app-0123abcd", "app", "main", "active"),
+            1,
+            NOW - 180,
+        );
+        hooked.agent = Some(AgentRecord {
+            state: "waiting".into(),
+            since: NOW - 185,
+            updated: NOW - 20,
+            event: "Notification".into(),
+            message: Some("Claude needs your permission to use Bash".into()),
+        });
         [
-            running(
-                info("ccy-app-0123abcd", "app", "main", "active"),
-                1,
-                NOW - 180,
-            ),
+            hooked,
             running(
                 info("ccy-app-89abcdef", "app", "feature/x", "active"),
                 0,
@@ -509,7 +577,7 @@ mod tests {
             info("mine", "web", "fix", "failed"),
         ]
         .iter()
-        .map(Entry::from_info)
+        .map(|i| Entry::from_info(i, NOW))
         .collect()
     }
 
@@ -518,11 +586,11 @@ mod tests {
         let t = table(&sample(), NOW, Path::new("/home/dev"));
         let plain = anstream::adapter::strip_str(&t).to_string();
         insta::assert_snapshot!(plain, @"
-        NAME              STATE    PROJECT  BRANCH     WORKTREE   CREATED  LAST ACTIVE  CLIENTS
-        ccy-app-0123abcd  running  app      main       ~/src/app  1d ago   3m ago       1
-        ccy-app-89abcdef  running  app      feature/x  ~/src/app  1d ago   2h ago       0
-        ccy-web-00c0ffee  stopped  web      main       ~/src/web  1d ago   -            0
-        mine              failed   web      fix        ~/src/web  1d ago   -            0
+        NAME              STATE    AGENT       PROJECT  BRANCH     WORKTREE   CREATED  LAST ACTIVE  CLIENTS
+        ccy-app-0123abcd  running  waiting 3m  app      main       ~/src/app  1d ago   3m ago       1
+        ccy-app-89abcdef  running  idle 2h     app      feature/x  ~/src/app  1d ago   2h ago       0
+        ccy-web-00c0ffee  stopped  stopped     web      main       ~/src/web  1d ago   -            0
+        mine              failed   stopped     web      fix        ~/src/web  1d ago   -            0
         ");
         assert!(t.contains(&ui::paint(ui::GOOD, "running")));
         assert!(t.contains(&ui::paint(ui::BAD, "failed")));
@@ -532,7 +600,7 @@ mod tests {
     fn empty_table_is_the_header() {
         let t = table(&[], NOW, Path::new("/home/dev"));
         let plain = anstream::adapter::strip_str(&t).to_string();
-        insta::assert_snapshot!(plain, @"NAME  STATE  PROJECT  BRANCH  WORKTREE  CREATED  LAST ACTIVE  CLIENTS");
+        insta::assert_snapshot!(plain, @"NAME  STATE  AGENT  PROJECT  BRANCH  WORKTREE  CREATED  LAST ACTIVE  CLIENTS");
     }
 
     #[test]
@@ -550,11 +618,11 @@ mod tests {
         let t = host_table(&rows, NOW, Path::new("/home/dev"));
         let plain = anstream::adapter::strip_str(&t).to_string();
         insta::assert_snapshot!(plain, @"
-        HOST   NAME              STATE    PROJECT  BRANCH     WORKTREE   CREATED  LAST ACTIVE  CLIENTS
-        local  ccy-app-0123abcd  running  app      main       ~/src/app  1d ago   3m ago       1
-        local  ccy-app-89abcdef  running  app      feature/x  ~/src/app  1d ago   2h ago       0
-        lab1   ccy-web-00c0ffee  stopped  web      main       ~/src/web  1d ago   -            0
-        lab1   mine              failed   web      fix        ~/src/web  1d ago   -            0
+        HOST   NAME              STATE    AGENT       PROJECT  BRANCH     WORKTREE   CREATED  LAST ACTIVE  CLIENTS
+        local  ccy-app-0123abcd  running  waiting 3m  app      main       ~/src/app  1d ago   3m ago       1
+        local  ccy-app-89abcdef  running  idle 2h     app      feature/x  ~/src/app  1d ago   2h ago       0
+        lab1   ccy-web-00c0ffee  stopped  stopped     web      main       ~/src/web  1d ago   -            0
+        lab1   mine              failed   stopped     web      fix        ~/src/web  1d ago   -            0
         ");
     }
 
@@ -575,7 +643,11 @@ mod tests {
           "unit_file": "/home/dev/.config/containers/systemd/ccy-app-0123abcd.container",
           "container_id": "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
           "image": "localhost/ccy:latest",
-          "kept_layer_bytes": null
+          "kept_layer_bytes": null,
+          "agent_state": "waiting",
+          "agent_since": "2026-11-21T04:56:55Z",
+          "agent_source": "hook",
+          "agent_message": "Claude needs your permission to use Bash"
         }
         "#);
         let v = serde_json::to_value(&entries).unwrap();
@@ -583,5 +655,14 @@ mod tests {
         assert!(v[2]["container_id"].is_null());
         assert!(v[2]["last_active"].is_null());
         assert_eq!(v[3]["state"], "failed");
+        // Without hooks, the pane's output; a session that does not run
+        // is stopped, whatever its unit says.
+        assert_eq!(v[1]["agent_state"], "idle");
+        assert_eq!(v[1]["agent_source"], "pane");
+        assert_eq!(v[1]["agent_since"], "2026-11-21T02:59:55Z");
+        assert_eq!(v[2]["agent_state"], "stopped");
+        assert!(v[2]["agent_source"].is_null());
+        assert_eq!(v[3]["agent_state"], "stopped");
+        assert!(v[3]["agent_since"].is_null());
     }
 }

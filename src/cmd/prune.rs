@@ -447,6 +447,7 @@ mod tests {
                 activity: t,
                 ..Default::default()
             }),
+            agent: None,
         }
     }
 

@@ -13,7 +13,7 @@ use crate::host::podman::ContainerStats;
 use crate::host::systemd::details::UnitDetails;
 use crate::paths::display_home;
 use crate::session::Host;
-use crate::session::find::{self, SessionInfo, State};
+use crate::session::find::{self, AgentState, SessionInfo, State};
 use crate::ui;
 
 /// Show one session: state, uptime, unit, container, clients, resources
@@ -28,7 +28,9 @@ use crate::ui;
 /// worktree, creation time, image, the size of its kept layer (what it
 /// wrote outside its volumes, kept across stops), the systemd unit, its Quadlet file and
 /// the service Quadlet generated from it, the container id, attached tmux
-/// clients, the last activity tmux reported and, while it runs, memory and
+/// clients, the last activity tmux reported, what the agent does (busy,
+/// waiting for you, done, idle: from its own hooks, or from the pane's
+/// output for an agent without them) and, while it runs, memory and
 /// CPU use from the Podman API (one sample, like `podman stats
 /// --no-stream`). Memory reads as unknown when the memory controller is not
 /// delegated to your user manager (`ccy doctor` says).
@@ -50,6 +52,16 @@ use crate::ui;
 ///   uptime_seconds      number, or null when not running
 ///   clients             number, attached tmux clients
 ///   last_active         string, RFC 3339, or null when unknown
+///   agent_state         string: "idle", "busy", "waiting", "done",
+///                       "exited" (from the agent's hooks), "busy" or
+///                       "idle" (from the pane), "stopped" or "unknown"
+///   agent_since         string, RFC 3339: when the agent state began,
+///                       or null when unknown
+///   agent_source        "hook", "pane" (an agent without ccy's hooks:
+///                       the pane's output) or null
+///   agent_event         string, the hook event that set the state, or
+///                       null
+///   agent_message       string, the agent's last message, or null
 ///   memory_bytes        number, or null when not running or unknown
 ///   memory_limit_bytes  number, or null when not running
 ///   cpu_percent         number, percent of one CPU averaged since the
@@ -227,6 +239,16 @@ pub struct Status {
     pub clients: u32,
     /// Last tmux activity, RFC 3339.
     pub last_active: Option<String>,
+    /// What the agent does.
+    pub agent_state: AgentState,
+    /// When that began, RFC 3339.
+    pub agent_since: Option<String>,
+    /// Where the agent state came from: `hook` or `pane`.
+    pub agent_source: Option<&'static str>,
+    /// The hook event that set the agent state.
+    pub agent_event: Option<String>,
+    /// The agent's last message.
+    pub agent_message: Option<String>,
     /// Memory in use, bytes.
     pub memory_bytes: Option<u64>,
     /// Memory limit, bytes.
@@ -248,6 +270,9 @@ pub struct Status {
     /// Seconds since the epoch behind `last_active` (for the text view).
     #[serde(skip)]
     last_active_epoch: Option<u64>,
+    /// Seconds since the epoch behind `agent_since` (for the text view).
+    #[serde(skip)]
+    agent_since_epoch: Option<u64>,
 }
 
 impl Status {
@@ -279,6 +304,7 @@ impl Status {
         };
         let non_empty = |s: String| (!s.is_empty()).then_some(s);
         let last_active_epoch = info.last_active();
+        let agent = info.agent(now);
         Self {
             name: info.name.to_string(),
             state,
@@ -297,6 +323,11 @@ impl Status {
             uptime_seconds: started_epoch.map(|t| now.saturating_sub(t)),
             clients: info.clients(),
             last_active: last_active_epoch.map(ui::rfc3339),
+            agent_state: agent.state,
+            agent_since: agent.since.map(ui::rfc3339),
+            agent_source: agent.source,
+            agent_event: agent.event,
+            agent_message: agent.message,
             // A running container always uses some memory and has a
             // process: 0 means the controller is not delegated.
             memory_bytes: sample.map(|s| s.mem_usage).filter(|m| *m > 0),
@@ -312,8 +343,27 @@ impl Status {
             warnings: Vec::new(),
             started_epoch,
             last_active_epoch,
+            agent_since_epoch: agent.since,
         }
     }
+}
+
+/// The agent row: state, how long, and where it came from.
+fn agent_text(s: &Status, now: u64) -> String {
+    let word = ui::paint(s.agent_state.style(), s.agent_state.as_str());
+    let mut out = match s.agent_since_epoch {
+        Some(t) => format!("{word} for {}", ui::duration(now.saturating_sub(t))),
+        None => word,
+    };
+    match (s.agent_source, &s.agent_event) {
+        (Some(src), Some(ev)) => write!(out, " (from its {src}: {ev})").ok(),
+        (Some("pane"), None) => {
+            write!(out, " (from the pane's output: the agent has no ccy hooks)").ok()
+        }
+        (Some(src), None) => write!(out, " (from its {src})").ok(),
+        (None, _) => None,
+    };
+    out
 }
 
 /// The text view of `s` at `now`, paths under `home` shown with `~`.
@@ -378,7 +428,11 @@ pub fn render(s: &Status, now: u64, home: &Path) -> String {
             "last active",
             s.last_active_epoch.map_or_else(dash, |t| ui::ago(now, t)),
         ),
+        ("agent", agent_text(s, now)),
     ];
+    if let Some(m) = &s.agent_message {
+        rows.push(("agent says", m.clone()));
+    }
     if let Some(limit) = s.memory_limit_bytes {
         rows.push((
             "memory",
@@ -422,7 +476,7 @@ mod tests {
     use crate::host::systemd::UnitState;
     use crate::names::SessionName;
     use crate::quadlet::spec::SessionMeta;
-    use crate::session::find::TmuxStatus;
+    use crate::session::find::{AgentRecord, TmuxStatus};
 
     const NOW: u64 = 1_795_237_200; // 2026-11-21T05:00:00Z
 
@@ -463,7 +517,9 @@ mod tests {
                 client_activity: 0,
                 clients: 1,
                 updated: NOW - 2,
+                pane_busy: None,
             }),
+            agent: None,
         }
     }
 
@@ -490,12 +546,15 @@ mod tests {
 
     #[test]
     fn running_session_text() {
-        let s = Status::at(
-            &info("active", true),
-            &unit("active", "running"),
-            Some(stats(47_395_635)),
-            NOW,
-        );
+        let mut i = info("active", true);
+        i.agent = Some(AgentRecord {
+            state: "waiting".into(),
+            since: NOW - 95,
+            updated: NOW - 95,
+            event: "Notification".into(),
+            message: Some("Claude needs your permission to use Bash".into()),
+        });
+        let s = Status::at(&i, &unit("active", "running"), Some(stats(47_395_635)), NOW);
         let text = render(&s, NOW, Path::new("/home/dev"));
         insta::assert_snapshot!(anstream::adapter::strip_str(&text).to_string(), @"
         name:        ccy-app-0123abcd
@@ -513,6 +572,8 @@ mod tests {
         container:   0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
         clients:     1
         last active: 12s ago
+        agent:       waiting for 1m 35s (from its hook: Notification)
+        agent says:  Claude needs your permission to use Bash
         memory:      45.2 MiB of 15.5 GiB
         cpu:         0.4% of one CPU on average since start, 3.3 s in total
         processes:   7
@@ -536,6 +597,15 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("cpu:         0.4% of one CPU"), "{text}");
+        // No hook record: the pane's output, said so.
+        assert_eq!(s.agent_state, AgentState::Idle);
+        assert_eq!(s.agent_source, Some("pane"));
+        assert!(
+            text.contains(
+                "agent:       idle for 30s (from the pane's output: the agent has no ccy hooks)"
+            ),
+            "{text}"
+        );
     }
 
     #[test]
@@ -563,6 +633,7 @@ mod tests {
         container:   -
         clients:     0
         last active: 12s ago
+        agent:       stopped
         ");
         insta::assert_snapshot!(serde_json::to_string_pretty(&s).unwrap(), @r#"
         {
@@ -583,6 +654,11 @@ mod tests {
           "uptime_seconds": null,
           "clients": 0,
           "last_active": "2026-11-21T04:59:48Z",
+          "agent_state": "stopped",
+          "agent_since": null,
+          "agent_source": null,
+          "agent_event": null,
+          "agent_message": null,
           "memory_bytes": null,
           "memory_limit_bytes": null,
           "cpu_percent": null,

@@ -132,6 +132,48 @@ pub fn attach_argv(socket: &Path, mode: AttachMode) -> Vec<OsString> {
     argv
 }
 
+/// The session's tmux status now, asked of its server through `socket`
+/// (the host's tmux client; see the module docs): the same `key=value`
+/// lines `/etc/ccy/status` writes into the state directory (`activity`,
+/// `output`, `clients`, `pane`, `client_activity`), without `updated`.
+/// `None` when the server cannot be asked.
+#[must_use]
+pub fn live_status(socket: &Path) -> Option<String> {
+    let out = Command::new("tmux")
+        .arg("-S")
+        .arg(socket)
+        .args([
+            "display",
+            "-p",
+            "-t",
+            "main",
+            "activity=#{session_activity} output=#{window_activity} clients=#{session_attached} pane=#{?@ccy_busy,busy,quiet}",
+            ";",
+            "list-clients",
+            "-t",
+            "main",
+            "-F",
+            "client_activity=#{client_activity}",
+        ])
+        .env_remove("TMUX")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    let mut status: String = lines.next()?.replace(' ', "\n");
+    status.push('\n');
+    let latest = lines
+        .filter_map(|l| l.strip_prefix("client_activity="))
+        .filter_map(|v| v.trim().parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    status = format!("{status}client_activity={latest}\n");
+    Some(status)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::contract::{LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT, LABEL_WORKTREE, STATUS_FILE};
+use crate::contract::{
+    AGENT_FILE, AGENT_SOURCE_HOOK, AGENT_SOURCE_PANE, LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT,
+    LABEL_WORKTREE, STATUS_FILE,
+};
 use crate::error::{Error, ExitKind, Result};
 use crate::host::git::Worktree;
 use crate::host::podman::ContainerInfo;
@@ -91,6 +94,9 @@ pub struct TmuxStatus {
     pub clients: u32,
     /// When the file was written, seconds since the epoch.
     pub updated: u64,
+    /// The pane's printing spell as tmux's hooks saw it (`pane=busy` or
+    /// `quiet`); `None` from an image older than the event-driven status.
+    pub pane_busy: Option<bool>,
 }
 
 impl TmuxStatus {
@@ -103,6 +109,14 @@ impl TmuxStatus {
             let Some((k, v)) = line.split_once('=') else {
                 continue;
             };
+            if k.trim() == "pane" {
+                s.pane_busy = match v.trim() {
+                    "busy" => Some(true),
+                    "quiet" => Some(false),
+                    _ => None,
+                };
+                continue;
+            }
             let n = v.trim().parse::<u64>().unwrap_or(0);
             match k.trim() {
                 "activity" => s.activity = n,
@@ -124,6 +138,122 @@ impl TmuxStatus {
     }
 }
 
+/// What the agent's hook last recorded: [`crate::contract::AGENT_FILE`]
+/// in the session's state directory (written by `/etc/ccy/agent-hook`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AgentRecord {
+    /// One of [`crate::contract::AGENT_STATES`].
+    pub state: String,
+    /// When this state began, seconds since the epoch.
+    pub since: u64,
+    /// The last event, seconds since the epoch.
+    pub updated: u64,
+    /// The hook event's name (`Stop`, `PreToolUse`, …).
+    #[serde(default)]
+    pub event: String,
+    /// The agent's message (a notification's text), if any.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl AgentRecord {
+    /// Parses the file's JSON; `None` when it is not such an object or its
+    /// state is not one of [`crate::contract::AGENT_STATES`].
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        let r: Self = serde_json::from_str(text).ok()?;
+        AgentState::from_hook(&r.state).map(|_| r)
+    }
+}
+
+/// What the session's agent is doing, as `ccy list`, `ccy status` and
+/// `ccy idle` see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgentState {
+    /// Started, or finished, and waiting for nothing in particular.
+    Idle,
+    /// Working on a prompt (or, from the pane, printing).
+    Busy,
+    /// Waiting for an answer: a permission prompt or a question.
+    Waiting,
+    /// Finished its turn; waits for the next prompt.
+    Done,
+    /// The agent ended its session (the container stops next).
+    Exited,
+    /// The session does not run.
+    Stopped,
+    /// Nothing is known (starting, stopping, or no status yet).
+    Unknown,
+}
+
+impl AgentState {
+    /// The state a hook wrote ([`crate::contract::AGENT_STATES`]).
+    #[must_use]
+    pub fn from_hook(word: &str) -> Option<Self> {
+        Some(match word {
+            "idle" => Self::Idle,
+            "busy" => Self::Busy,
+            "waiting" => Self::Waiting,
+            "done" => Self::Done,
+            "exited" => Self::Exited,
+            _ => return None,
+        })
+    }
+
+    /// The lowercase word shown in tables and JSON.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Busy => "busy",
+            Self::Waiting => "waiting",
+            Self::Done => "done",
+            Self::Exited => "exited",
+            Self::Stopped => "stopped",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// The colour a table shows the state in.
+    #[must_use]
+    pub fn style(self) -> anstyle::Style {
+        match self {
+            Self::Busy => crate::ui::GOOD,
+            Self::Waiting => crate::ui::BAD,
+            Self::Done => crate::ui::WARN,
+            Self::Idle | Self::Exited | Self::Stopped | Self::Unknown => anstyle::Style::new(),
+        }
+    }
+
+    /// Whether `ccy idle` must leave the session running: the agent works
+    /// or waits for an answer.
+    #[must_use]
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Busy | Self::Waiting)
+    }
+}
+
+/// How long after the pane's last output an agent without hooks counts
+/// as busy, seconds.
+pub const PANE_BUSY_SECS: u64 = 30;
+
+/// The agent's state with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentView {
+    /// The state.
+    pub state: AgentState,
+    /// When it began, seconds since the epoch, when known.
+    pub since: Option<u64>,
+    /// [`AGENT_SOURCE_HOOK`] or [`AGENT_SOURCE_PANE`]; `None` for a
+    /// session that does not run or reports nothing.
+    pub source: Option<&'static str>,
+    /// The hook event that set it.
+    pub event: Option<String>,
+    /// The agent's message, if any.
+    pub message: Option<String>,
+}
+
 /// One session, as much as is known of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionInfo {
@@ -139,6 +269,8 @@ pub struct SessionInfo {
     pub unit: Option<UnitState>,
     /// The last status its tmux wrote, when there is one.
     pub tmux: Option<TmuxStatus>,
+    /// What its agent's hook last recorded, when there is a record.
+    pub agent: Option<AgentRecord>,
 }
 
 impl SessionInfo {
@@ -177,6 +309,57 @@ impl SessionInfo {
             State::Running
         } else {
             state
+        }
+    }
+
+    /// What the agent is doing at `now` (seconds since the epoch): the
+    /// hook's record while the session runs; without one (an agent
+    /// without ccy's hooks), busy when the pane printed within
+    /// [`PANE_BUSY_SECS`], else idle since its last output; `stopped` when
+    /// the session does not run.
+    #[must_use]
+    pub fn agent(&self, now: u64) -> AgentView {
+        let view = |state, since, source| AgentView {
+            state,
+            since,
+            source,
+            event: None,
+            message: None,
+        };
+        match self.state() {
+            State::Running => {}
+            State::Stopped | State::Failed => return view(AgentState::Stopped, None, None),
+            State::Starting | State::Stopping => return view(AgentState::Unknown, None, None),
+        }
+        if let Some(r) = &self.agent
+            && let Some(state) = AgentState::from_hook(&r.state)
+        {
+            return AgentView {
+                state,
+                since: Some(r.since),
+                source: Some(AGENT_SOURCE_HOOK),
+                event: (!r.event.is_empty()).then(|| r.event.clone()),
+                message: r.message.clone(),
+            };
+        }
+        match self.tmux {
+            // The hooks' word: busy since the spell began, quiet since the
+            // last output.
+            Some(t) if t.output > 0 && t.pane_busy.is_some() => {
+                if t.pane_busy == Some(true) {
+                    view(AgentState::Busy, Some(t.output), Some(AGENT_SOURCE_PANE))
+                } else {
+                    view(AgentState::Idle, Some(t.output), Some(AGENT_SOURCE_PANE))
+                }
+            }
+            Some(t) if t.output > 0 => {
+                if now.saturating_sub(t.output) < PANE_BUSY_SECS {
+                    view(AgentState::Busy, None, Some(AGENT_SOURCE_PANE))
+                } else {
+                    view(AgentState::Idle, Some(t.output), Some(AGENT_SOURCE_PANE))
+                }
+            }
+            _ => view(AgentState::Unknown, None, None),
         }
     }
 
@@ -326,6 +509,19 @@ async fn gather(
             info.unit = states.remove(&info.name.service_unit());
         }
         info.tmux = read_status(paths, &info.name);
+        // With a client attached, tmux's activity alerts are off (they
+        // would ring its terminal): ask the server itself, through the
+        // host's tmux client, for the few sessions someone has open.
+        if info.tmux.is_some_and(|t| t.clients > 0) && info.state() == State::Running {
+            let dir = paths.session_state_dir(info.name.as_str());
+            let socket = dir.join(crate::host::tmux::SOCKET_IN_STATE_DIR);
+            if let Some(live) = crate::host::tmux::live_status(&socket) {
+                let mut t = TmuxStatus::parse(&live);
+                t.updated = now_epoch();
+                info.tmux = Some(t);
+            }
+        }
+        info.agent = read_agent(paths, &info.name);
     }
     Ok(all)
 }
@@ -336,6 +532,15 @@ fn read_status(paths: &Paths, name: &SessionName) -> Option<TmuxStatus> {
     std::fs::read_to_string(paths.session_state_dir(name.as_str()).join(STATUS_FILE))
         .ok()
         .map(|t| TmuxStatus::parse(&t))
+}
+
+/// The agent's record of `name` ([`AGENT_FILE`] in its state
+/// directory); `None` when there is none or it does not parse.
+#[must_use]
+pub fn read_agent(paths: &Paths, name: &SessionName) -> Option<AgentRecord> {
+    std::fs::read_to_string(paths.session_state_dir(name.as_str()).join(AGENT_FILE))
+        .ok()
+        .and_then(|t| AgentRecord::parse(&t))
 }
 
 /// Sessions from unit files and containers, joined by name and sorted by
@@ -357,6 +562,7 @@ fn merge(
                 container: None,
                 unit: None,
                 tmux: None,
+                agent: None,
             },
         );
     }
@@ -373,6 +579,7 @@ fn merge(
                 container: None,
                 unit: None,
                 tmux: None,
+                agent: None,
             })
             .container = Some(c);
     }
@@ -409,6 +616,7 @@ pub async fn named_sessions(
             container: None,
             unit: None,
             tmux: None,
+            agent: None,
         });
     }
     if found.is_empty() {
@@ -418,6 +626,19 @@ pub async fn named_sessions(
     for (info, state) in found.iter_mut().zip(mgr.unit_states(&units).await?) {
         info.unit = Some(state);
         info.tmux = read_status(paths, &info.name);
+        // With a client attached, tmux's activity alerts are off (they
+        // would ring its terminal): ask the server itself, through the
+        // host's tmux client, for the few sessions someone has open.
+        if info.tmux.is_some_and(|t| t.clients > 0) && info.state() == State::Running {
+            let dir = paths.session_state_dir(info.name.as_str());
+            let socket = dir.join(crate::host::tmux::SOCKET_IN_STATE_DIR);
+            if let Some(live) = crate::host::tmux::live_status(&socket) {
+                let mut t = TmuxStatus::parse(&live);
+                t.updated = now_epoch();
+                info.tmux = Some(t);
+            }
+        }
+        info.agent = read_agent(paths, &info.name);
     }
     Ok(Some(found))
 }
@@ -566,6 +787,7 @@ mod tests {
             container: None,
             unit: None,
             tmux: None,
+            agent: None,
         }
     }
 
@@ -585,9 +807,80 @@ mod tests {
     }
 
     #[test]
+    fn agent_records_parse_and_rank_above_the_pane() {
+        let text = r#"{"state":"busy","since":100,"updated":160,"event":"PreToolUse","message":null,"source":"hook"}"#;
+        let r = AgentRecord::parse(text).unwrap();
+        assert_eq!((r.state.as_str(), r.since, r.updated), ("busy", 100, 160));
+        assert_eq!(r.message, None);
+        assert_eq!(
+            AgentRecord::parse(r#"{"state":"sleepy","since":1,"updated":1}"#),
+            None
+        );
+        assert_eq!(AgentRecord::parse("{"), None);
+        assert_eq!(AgentRecord::parse(""), None);
+
+        let u = |a: &str| UnitState {
+            name: "x.service".into(),
+            load_state: "loaded".into(),
+            active_state: a.into(),
+            sub_state: String::new(),
+        };
+        let mut i = info("ccy-app-0123abcd");
+        i.unit = Some(u("active"));
+        // Nothing known yet.
+        assert_eq!(i.agent(1000).state, AgentState::Unknown);
+        // The pane: busy while it printed within PANE_BUSY_SECS, then idle
+        // since its last output.
+        i.tmux = Some(TmuxStatus {
+            output: 1000,
+            ..TmuxStatus::default()
+        });
+        let v = i.agent(1000 + PANE_BUSY_SECS - 1);
+        assert_eq!(
+            (v.state, v.since, v.source),
+            (AgentState::Busy, None, Some("pane"))
+        );
+        let v = i.agent(1000 + PANE_BUSY_SECS);
+        assert_eq!(
+            (v.state, v.since, v.source),
+            (AgentState::Idle, Some(1000), Some("pane"))
+        );
+        // tmux's hooks say when a printing spell began and ended.
+        i.tmux = Some(TmuxStatus {
+            output: 1000,
+            pane_busy: Some(true),
+            ..TmuxStatus::default()
+        });
+        let v = i.agent(9000);
+        assert_eq!((v.state, v.since), (AgentState::Busy, Some(1000)));
+        i.tmux = Some(TmuxStatus {
+            output: 1000,
+            pane_busy: Some(false),
+            ..TmuxStatus::default()
+        });
+        let v = i.agent(1001);
+        assert_eq!((v.state, v.since), (AgentState::Idle, Some(1000)));
+        // The hook's record wins over the pane.
+        i.agent = Some(r);
+        let v = i.agent(5000);
+        assert_eq!(
+            (v.state, v.since, v.source),
+            (AgentState::Busy, Some(100), Some("hook"))
+        );
+        assert_eq!(v.event.as_deref(), Some("PreToolUse"));
+        assert!(v.state.is_active());
+        // A session that does not run is stopped, whatever the last record.
+        i.unit = Some(u("inactive"));
+        assert_eq!(i.agent(5000).state, AgentState::Stopped);
+        i.unit = Some(u("failed"));
+        assert_eq!(i.agent(5000).state, AgentState::Stopped);
+        assert_eq!(i.agent(5000).source, None);
+    }
+
+    #[test]
     fn status_files_parse() {
         let s = TmuxStatus::parse(
-            "activity=100\noutput=250\nclients=2\nclient_activity=200\nupdated=300\njunk\nx=y\n",
+            "activity=100\noutput=250\nclients=2\nclient_activity=200\nupdated=300\npane=busy\njunk\nx=y\n",
         );
         assert_eq!(
             s,
@@ -596,9 +889,11 @@ mod tests {
                 output: 250,
                 client_activity: 200,
                 clients: 2,
-                updated: 300
+                updated: 300,
+                pane_busy: Some(true),
             }
         );
+        assert_eq!(TmuxStatus::parse("pane=quiet\n").pane_busy, Some(false));
         assert_eq!(s.last_active(), 250);
         assert_eq!(TmuxStatus::parse(""), TmuxStatus::default());
     }

@@ -4,7 +4,7 @@
 //! The build context is embedded in the binary, so an installed `ccy` needs
 //! nothing from the source tree. The image carries the label
 //! [`LABEL_ASSETS`]: a hash of the Containerfile, `tmux.conf`, `agent`,
-//! `start`, `status`, `save-panes`, the base image and the agent install command. When that label differs from
+//! `start`, `status`, `save-panes`, `agent-hook`, `managed-settings.json`, the base image and the agent install command. When that label differs from
 //! what this ccy would build, the image is rebuilt; an image without the
 //! label is the user's own and is used as it is.
 
@@ -31,6 +31,14 @@ pub const STATUS_SCRIPT: &str = include_str!("image/status");
 /// state directory on the host) before it stops, installed as
 /// `/etc/ccy/save-panes` and run by `/etc/ccy/start` on SIGTERM.
 pub const SAVE_PANES_SCRIPT: &str = include_str!("image/save-panes");
+/// Claude Code's hook that records the agent's state in
+/// `/run/ccy/agent.json` ([`crate::contract::AGENT_FILE`]), installed as
+/// `/etc/ccy/agent-hook`.
+pub const AGENT_HOOK_SCRIPT: &str = include_str!("image/agent-hook");
+/// Claude Code's managed settings, installed as
+/// `/etc/claude-code/managed-settings.json`: every hook event ccy reads
+/// runs [`AGENT_HOOK_SCRIPT`] with the state it means.
+pub const MANAGED_SETTINGS: &str = include_str!("image/managed-settings.json");
 
 /// Image label holding the hash of the assets the image was built from.
 pub const LABEL_ASSETS: &str = "ccy.image.assets";
@@ -59,6 +67,8 @@ impl ImageSpec {
             START_SCRIPT,
             STATUS_SCRIPT,
             SAVE_PANES_SCRIPT,
+            AGENT_HOOK_SCRIPT,
+            MANAGED_SETTINGS,
             &self.base,
             &self.agent_install,
         ] {
@@ -275,6 +285,8 @@ fn build_with_hash(spec: &ImageSpec, hash: &str) -> Result<()> {
         ("start", START_SCRIPT),
         ("status", STATUS_SCRIPT),
         ("save-panes", SAVE_PANES_SCRIPT),
+        ("agent-hook", AGENT_HOOK_SCRIPT),
+        ("managed-settings.json", MANAGED_SETTINGS),
     ] {
         std::fs::write(dir.path().join(name), text)
             .with_context(|| format!("cannot write {name} into the build context"))?;
@@ -292,6 +304,7 @@ fn build_with_hash(spec: &ImageSpec, hash: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn spec() -> ImageSpec {
@@ -354,7 +367,40 @@ mod tests {
 
     #[test]
     fn assets_are_wired() {
-        assert!(CONTAINERFILE.contains("COPY tmux.conf agent start status save-panes /etc/ccy/"));
+        assert!(
+            CONTAINERFILE
+                .contains("COPY tmux.conf agent start status save-panes agent-hook /etc/ccy/")
+        );
+        assert!(
+            CONTAINERFILE
+                .contains("COPY managed-settings.json /etc/claude-code/managed-settings.json")
+        );
+        // Every state the hook writes is one the contract names, and every
+        // hook command names a state and its event.
+        let settings: serde_json::Value = serde_json::from_str(MANAGED_SETTINGS).unwrap();
+        let hooks = settings["hooks"].as_object().unwrap();
+        for (event, groups) in hooks {
+            for g in groups.as_array().unwrap() {
+                for h in g["hooks"].as_array().unwrap() {
+                    let cmd = h["command"].as_str().unwrap();
+                    let words: Vec<&str> = cmd.split(' ').collect();
+                    assert_eq!(words[0], "/etc/ccy/agent-hook", "{cmd}");
+                    assert!(crate::contract::AGENT_STATES.contains(&words[1]), "{cmd}");
+                    assert_eq!(words[2], event, "{cmd}");
+                }
+            }
+        }
+        for event in [
+            "SessionStart",
+            "UserPromptSubmit",
+            "PreToolUse",
+            "Stop",
+            "Notification",
+            "SessionEnd",
+        ] {
+            assert!(hooks.contains_key(event), "{event}");
+        }
+        assert!(AGENT_HOOK_SCRIPT.contains(&format!("f=$d/{}\n", crate::contract::AGENT_FILE)));
         assert!(CONTAINERFILE.contains("/etc/ccy/save-panes"));
         assert!(CONTAINERFILE.contains(r#"CMD ["/etc/ccy/start"]"#));
         assert!(START_SCRIPT.contains("tmux -D -f /etc/ccy/tmux.conf &"));

@@ -21,6 +21,7 @@ import os
 import platform
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -411,9 +412,9 @@ def p9(res, runs, repo):
     there, so no ssh in it)."""
     port = os.environ.get("CCY_BENCH_PEER_SSH_PORT")
     if not port:
-        log("P9 skipped: no peer guest (CCY_BENCH_PEER_SSH_PORT)")
+        log("P11 skipped: no peer guest (CCY_BENCH_PEER_SSH_PORT)")
         return
-    log("P9: ccy list --all-hosts across 2 hosts vs each host's ccy list --json")
+    log("P11: ccy list --all-hosts across 2 hosts vs each host's ccy list --json")
     cfg = HOME / ".config/ccy/config.toml"
     saved = cfg.read_text()
     cfg.write_text(saved + f'\n[hosts.peer]\nssh = "dev@127.0.0.1"\noptions = ["-p", "{port}"]\n')
@@ -432,7 +433,7 @@ def p9(res, runs, repo):
     finally:
         cfg.write_text(saved)
     slower = max(stats(local), stats(peer), key=lambda s: s["median"])
-    res["P9"] = {"ccy": stats(every), "raw": slower, "local": stats(local), "peer": stats(peer),
+    res["P11"] = {"ccy": stats(every), "raw": slower, "local": stats(local), "peer": stats(peer),
                  "goal_ratio": 1.3}
 
 
@@ -674,6 +675,65 @@ def p7_p8(res, runs):
     sh(f"ccy rm --force {name} {plain} >/dev/null")
 
 
+def cgroup_usage_usec(unit):
+    """CPU time the unit's cgroup has used (cpu.stat usage_usec)."""
+    cg = sh(f"systemctl --user show -p ControlGroup --value {unit}").strip()
+    for line in open(f"/sys/fs/cgroup{cg}/cpu.stat"):
+        k, v = line.split()
+        if k == "usage_usec":
+            return int(v)
+    raise RuntimeError(f"no usage_usec for {unit}")
+
+
+HOOK_LOOP = r"""
+n=$1; state=$2; other=$3
+i=0
+while [ "$i" -lt "$n" ]; do
+  s=$(date +%s%N)
+  if [ -n "$state" ]; then
+    echo '{"hook_event_name":"PreToolUse","tool_name":"Bash"}' | /etc/ccy/agent-hook "$state" PreToolUse
+    [ -n "$other" ] && { t=$state; state=$other; other=$t; }
+  fi
+  e=$(date +%s%N)
+  echo $(( (e - s) / 1000 ))
+  i=$((i + 1))
+done
+"""
+
+
+def p9_p10(res, runs):
+    """P9: the cost of one call of the agent's hook (/etc/ccy/agent-hook),
+    timed inside the container (date +%s%N around each call, less the same
+    with no call): a heartbeat (same state) and a change of state (which
+    also sets the tmux status line's options). P10: CPU time an idle
+    session (bash as its agent, nobody attached) uses per minute, from its
+    unit's cgroup cpu.stat."""
+    log("P9/P10: the agent hook's cost; an idle session's CPU per minute")
+    repo = git_repo(WORK / "p9")
+    sh(f"cd {repo} && ccy new --detach </dev/null")
+    name = [s["name"] for s in ccy_sessions() if s["worktree"] == str(repo)][0]
+    n = max(50, runs * 40)
+
+    def loop(state, other):
+        args = " ".join(shlex.quote(x) for x in [HOOK_LOOP, "sh", str(n), state, other])
+        out = sh(f"podman exec {name} sh -c {args}")
+        return sorted(int(x) / 1e6 for x in out.split())
+
+    base = loop("", "")
+    beat = loop("busy", "")
+    change = loop("busy", "done")
+    res["P9"] = {"beat": stats(beat), "change": stats(change), "base": stats(base), "n": n}
+    # P10: settle (the panes' quiet alert comes 5 s after the last output),
+    # then one minute of nothing.
+    time.sleep(15)
+    unit = f"{name}.service"
+    a = cgroup_usage_usec(unit)
+    time.sleep(60)
+    b = cgroup_usage_usec(unit)
+    res["P10"] = {"ms_per_min": (b - a) / 1000}
+    sh(f"ccy rm --force {name} >/dev/null")
+
+
 def p5(res, runs, ref, names):
     have_prune = subprocess.run(["ccy", "prune", "--help"], capture_output=True).returncode == 0
     res["reload_300_stopped"] = {"raw": daemon_reloads(runs)}
@@ -785,7 +845,19 @@ def report(res):
           f"raw: the same start of a clean session) | {cell(r['ccy'])} | {cell(r['raw'])} | {ratio:.2f}× | "
           f"≤ 1.2× | {verdict(ratio <= 1.2)} |")
     if "P9" in res:
-        ratio_row("P9", "P9 `ccy list --all-hosts --json`, 2 hosts (this guest and the peer over ssh) "
+        r = res["P9"]
+        base = r["base"]["median"]
+        for key, label in [("beat", "a heartbeat (same state)"), ("change", "a change of state (+ tmux options)")]:
+            med = (r[key]["median"] - base) * 1000
+            w(f"| P9 one call of the agent's hook, {label}; {r['n']} calls, less the timing's own "
+              f"{base * 1000:.1f} ms | {med:.1f} (raw {cell(r[key])}) | | | ≤ 10 ms | {verdict(med <= 10)} |")
+    if "P10" in res:
+        r = res["P10"]
+        w(f"| P10 CPU of an idle session (bash, no client) over 60 s, from its cgroup's cpu.stat "
+          f"(was 92 ms/min with the 10 s status loop) | {r['ms_per_min']:.1f} ms/min | | | ≤ 10 ms/min | "
+          f"{verdict(r['ms_per_min'] <= 10)} |")
+    if "P11" in res:
+        ratio_row("P11", "P11 `ccy list --all-hosts --json`, 2 hosts (this guest and the peer over ssh) "
                   "vs the slower host's own `ccy list --json`", "raw", 1.3)
     for key, label, goal in [("P6_version", "P6 `ccy --version`", 5), ("P6_list_empty", "P6 `ccy list`, no sessions", 30)]:
         if key in res:
@@ -805,9 +877,9 @@ def report(res):
             w(f"| {label} | {cell(res[key]['raw'])} |")
     if "P2" in res:
         w(f"| daemon-reloads logged per `ccy` creation (P2) | {res['P2']['ccy_reloads']} |")
-    if "P9" in res:
-        w(f"| P9 `ccy list --json` on this guest / on the peer guest (timed there) | "
-          f"{cell(res['P9']['local'])} / {cell(res['P9']['peer'])} |")
+    if "P11" in res:
+        w(f"| P11 `ccy list --json` on this guest / on the peer guest (timed there) | "
+          f"{cell(res['P11']['local'])} / {cell(res['P11']['peer'])} |")
     if "P3_fixture" in res:
         f = res["P3_fixture"]
         w(f"| P3 fixture as `ccy list` saw it | {f['sessions']} sessions, {f['running']} running, "
@@ -827,7 +899,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick-runs", type=int, default=20)
     ap.add_argument("--out", default=str(HOME / "bench-out"))
-    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P8,P9")
+    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P8,P9,P10,P11")
     ap.add_argument("--commit", default="")
     a = ap.parse_args()
     only = set(a.only.split(","))
@@ -842,7 +914,7 @@ def main():
         p6(res, a.quick_runs)
     res["reload_0"] = {"raw": daemon_reloads(a.runs)}
     ref, repo = make_reference()
-    if "P9" in only:
+    if "P11" in only:
         p9(res, a.runs, repo)
     if "P1" in only:
         p1(res, a.runs, ref, repo)
@@ -857,6 +929,8 @@ def main():
             p5(res, a.runs, ref, names)
     if only & {"P7", "P8"}:
         p7_p8(res, a.runs)
+    if only & {"P9", "P10"}:
+        p9_p10(res, a.runs)
     res["detach_fallbacks"] = DETACH_FALLBACKS
     res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     (out / "results.json").write_text(json.dumps(res, indent=1))

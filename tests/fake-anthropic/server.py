@@ -25,6 +25,11 @@ Endpoints:
 Canned replies, chosen by the text of the last user message (the prompt):
     contains "slow"   the "slow" reply: text streamed over SLOW_SECONDS (10 s)
                       in one-second pieces
+    contains "write"  the "write" reply: a tool_use of the Bash tool running
+                      `mkdir -p fake-dir-<WORD> && echo fake-tool-output-<WORD>`,
+                      a command that writes, so Claude Code asks before it
+                      runs it unless in bypass mode (it runs read-only
+                      commands such as a bare `echo` without asking)
     contains "tool"   the "tool" reply: a tool_use of the Bash tool running
                       `echo fake-tool-output-<WORD>`; the request that carries
                       its tool_result gets the text "tool result seen: <result>"
@@ -106,6 +111,12 @@ def plan_reply(body):
     word = _last_word(prompt)
     if "slow" in prompt:
         return "slow", [("text", f"slow reply, {SLOW_SECONDS} seconds long. pong {word}")]
+    if "write" in prompt:
+        return "write", [
+            ("text", "Running a command that writes."),
+            ("tool_use", "Bash", {"command": f"mkdir -p fake-dir-{word} && echo fake-tool-output-{word}",
+                                  "description": "fake tool call that writes"}),
+        ]
     if "tool" in prompt:
         return "tool", [
             ("text", "Running a command."),

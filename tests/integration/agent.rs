@@ -13,9 +13,10 @@
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use crate::fake_anthropic::FakeAnthropic;
-use crate::support::{Repo, Term, exclusive, home, marker, q, sh, sh_ok};
+use crate::support::{Repo, Term, ccy, exclusive, home, marker, q, sh, sh_ok};
 use crate::support::{assert_secret_nowhere, secret_places};
 
 /// The image ccy builds for these tests, FROM the real-agent image.
@@ -182,6 +183,142 @@ fn real_agent_answers_a_prompt_and_runs_a_tool_through_the_fake_api() {
         prompts.iter().any(|r| r == "tool-result"),
         "the fake API saw no tool result: {prompts:?}"
     );
+
+    term.detach();
+    term.wait_for("[exited 0]", 30);
+}
+
+/// The session `name`'s `agent_state`, `agent_source` and whole object in
+/// `ccy list --json`.
+fn agent_of(repo: &Repo, name: &str) -> (String, String, serde_json::Value) {
+    let out = ccy(&repo.dir, &["list", "--json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let all: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let e = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in {}", out.stdout))
+        .clone();
+    let s = |k: &str| e[k].as_str().unwrap_or("").to_owned();
+    (s("agent_state"), s("agent_source"), e)
+}
+
+/// Waits up to `secs` until the agent of `name` is in `state` by its
+/// hooks; returns its `ccy list --json` object.
+fn wait_agent(repo: &Repo, name: &str, state: &str, secs: u64, term: &Term) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (s, src, e) = agent_of(repo, name);
+        if s == state && src == "hook" {
+            return e;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the agent is not {state} after {secs}s: {e}\nscreen:\n{}",
+            term.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The real Claude Code reports its own state through ccy's hooks (the
+/// image's managed settings): idle when it starts (`SessionStart`), busy as
+/// soon as a prompt is submitted and all through a 10-second reply, done
+/// when the turn ends (`Stop`), and the status line says so.
+#[test]
+fn real_agent_state_goes_idle_busy_done_through_its_hooks() {
+    let _g = exclusive();
+    let api = FakeAnthropic::start();
+    let token = TokenFile::new("agentstate");
+    let repo = agent_repo("agent-state");
+    let (term, _) = start_agent(&repo, &api, &token);
+    let name = repo.session_names().pop().expect("a session");
+    let e = wait_agent(&repo, &name, "idle", 30, &term);
+    assert!(e["agent_message"].is_null(), "{e}");
+
+    let word = marker("slow");
+    let typed = Instant::now();
+    term.line(&format!("slow ping {word}"));
+    let busy = wait_agent(&repo, &name, "busy", 10, &term);
+    let busy_after = typed.elapsed();
+    // Busy all through the slow reply: still busy 5 s later.
+    std::thread::sleep(Duration::from_secs(5));
+    let (s, _, e) = agent_of(&repo, &name);
+    assert_eq!(s, "busy", "{e}");
+    assert_eq!(e["agent_since"], busy["agent_since"], "{e}");
+    let status_line = sh_ok(&format!(
+        "podman exec {} tmux display -p -t main '#{{T:status-left}}'",
+        q(&name)
+    ));
+    assert!(status_line.contains("busy "), "{status_line}");
+
+    let done = wait_agent(&repo, &name, "done", 60, &term);
+    assert!(
+        typed.elapsed() >= Duration::from_secs(9),
+        "done before the 10 s reply could end: {done}"
+    );
+    term.wait_for(&format!("pong {word}"), 10);
+    let out = ccy(&repo.dir, &["status", "--json", &name]);
+    let s: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(s["agent_event"], "Stop", "{s}");
+    eprintln!("busy seen {busy_after:?} after the prompt was typed");
+
+    term.detach();
+    term.wait_for("[exited 0]", 30);
+}
+
+/// Without bypass mode (`claude --permission-mode default`), a reply that
+/// asks for a tool that writes (`mkdir`; Claude Code runs a bare `echo`
+/// without asking) raises Claude Code's real permission prompt: the agent
+/// is waiting; answered, it runs the tool and ends its turn: done.
+#[test]
+fn real_agent_permission_prompt_makes_it_waiting() {
+    let _g = exclusive();
+    let api = FakeAnthropic::start();
+    let token = TokenFile::new("agentask");
+    let repo = agent_repo("agent-ask");
+    let cfg = repo.dir.join(".claude/ccy/config.toml");
+    let mut text = std::fs::read_to_string(&cfg).unwrap();
+    text.push_str("\n[agent]\ncommand = [\"claude\", \"--permission-mode\", \"default\"]\n");
+    std::fs::write(&cfg, text).unwrap();
+    let mut cmd = format!("ccy --token {}", q(&token.name));
+    for f in api.ccy_flags() {
+        cmd.push(' ');
+        cmd.push_str(&q(&f));
+    }
+    let term = Term::spawn(&repo.dir, &cmd);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let name = loop {
+        if let Some(n) = repo.session_names().pop() {
+            break n;
+        }
+        assert!(Instant::now() < deadline, "no session:\n{}", term.screen());
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    wait_agent(&repo, &name, "idle", 600, &term);
+    // The prompt box is drawn a moment after SessionStart.
+    std::thread::sleep(Duration::from_secs(3));
+
+    let word = marker("write");
+    term.line(&format!("write with a tool {word}"));
+    let waiting = wait_agent(&repo, &name, "waiting", 60, &term);
+    let screen = term.screen();
+    assert!(
+        !screen.contains(&format!("tool result seen: fake-tool-output-{word}")),
+        "the tool ran without asking:\n{screen}"
+    );
+    eprintln!("waiting: {waiting}");
+    // Still waiting a while later: nobody answered.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(agent_of(&repo, &name).0, "waiting");
+
+    // The first choice is "Yes".
+    term.keys(&["Enter"]);
+    term.wait_for(&format!("tool result seen: fake-tool-output-{word}"), 60);
+    wait_agent(&repo, &name, "done", 30, &term);
+    assert!(repo.dir.join(format!("fake-dir-{word}")).is_dir());
 
     term.detach();
     term.wait_for("[exited 0]", 30);

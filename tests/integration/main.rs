@@ -8,6 +8,7 @@ mod support;
 mod unitparse;
 
 mod agent;
+mod agent_status;
 mod behave;
 mod clone;
 mod concurrency;

@@ -72,6 +72,7 @@ fn table_rows(text: &str) -> Vec<BTreeMap<String, String>> {
     let names = [
         "NAME",
         "STATE",
+        "AGENT",
         "PROJECT",
         "BRANCH",
         "WORKTREE",
@@ -258,6 +259,10 @@ fn list_shows_every_session_with_its_state() {
         assert_eq!(
             keys,
             [
+                "agent_message",
+                "agent_since",
+                "agent_source",
+                "agent_state",
                 "branch",
                 "clients",
                 "container_id",
