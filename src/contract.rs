@@ -30,6 +30,11 @@ pub const READY_FILE: &str = "ready";
 /// (`key=value` lines).
 pub const STATUS_FILE: &str = "status";
 
+/// The file in [`RUN_DIR`] where the session's agent hooks write the
+/// agent's state (one JSON object, replaced by rename; read by
+/// `session::agent_status` and `ccy-notify.service`).
+pub const AGENT_STATUS_FILE: &str = "agent.json";
+
 /// The directory in [`RUN_DIR`] where `save-panes` writes the panes'
 /// text when the session stops (`YYYYmmddTHHMMSSZ.txt`).
 pub const PANES_DIR: &str = "panes";

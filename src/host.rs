@@ -7,7 +7,9 @@
 pub mod exec;
 pub mod fs;
 pub mod git;
+pub mod notify;
 pub mod podman;
 pub mod signal;
 pub mod systemd;
 pub mod tmux;
+pub mod watch;
