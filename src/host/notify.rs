@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use zbus_systemd::zbus::{self, zvariant::Variant};
+use zbus_systemd::zbus::{self, Variant};
 
 /// The well-known bus name of a notification server.
 pub const NAME: &str = "org.freedesktop.Notifications";

@@ -58,8 +58,10 @@ pub fn attachable_socket(state_dir: &Path) -> Option<PathBuf> {
 pub struct Client {
     /// The client's name (`client_name`, a target for `-c`).
     pub name: String,
-    /// Its terminal on the host (`client_tty`, e.g. `/dev/pts/3`).
+    /// Its terminal (`client_tty`, e.g. `/dev/pts/3`).
     pub tty: PathBuf,
+    /// Its process id as the client said (`client_pid`).
+    pub pid: u32,
 }
 
 /// The clients attached to session `main` of the server at `socket`
@@ -74,7 +76,7 @@ pub fn clients(socket: &Path) -> Vec<Client> {
             "-t",
             "main",
             "-F",
-            "#{client_name}\t#{client_tty}",
+            "#{client_name}\t#{client_tty}\t#{client_pid}",
         ])
         .env_remove("TMUX")
         .stdin(Stdio::null())
@@ -89,10 +91,11 @@ pub fn clients(socket: &Path) -> Vec<Client> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| {
-            let (name, tty) = l.split_once('\t')?;
+            let mut f = l.split('\t');
             Some(Client {
-                name: name.to_owned(),
-                tty: PathBuf::from(tty),
+                name: f.next()?.to_owned(),
+                tty: PathBuf::from(f.next()?),
+                pid: f.next()?.parse().ok()?,
             })
         })
         .collect()
@@ -100,8 +103,11 @@ pub fn clients(socket: &Path) -> Vec<Client> {
 
 /// Shows `message` in `client`'s status line for `ms` milliseconds
 /// (`tmux display-message -c CLIENT -d MS`; `#` is doubled so tmux shows
-/// it as it is) and rings the terminal's bell (BEL written to the
-/// client's terminal). Returns whether tmux took the message.
+/// it as it is) and rings the terminal's bell: BEL written to the
+/// client's terminal, only when the client is a host process whose
+/// standard input is that terminal (a `podman exec` client's terminal
+/// path names another terminal on the host). Returns whether tmux took
+/// the message.
 #[must_use]
 pub fn display_with_bell(socket: &Path, client: &Client, message: &str, ms: u32) -> bool {
     let shown = Command::new("tmux")
@@ -115,7 +121,10 @@ pub fn display_with_bell(socket: &Path, client: &Client, message: &str, ms: u32)
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if client.tty.starts_with("/dev/")
+    let host_client = std::fs::read_link(format!("/proc/{}/fd/0", client.pid))
+        .is_ok_and(|t| t == client.tty);
+    if host_client
+        && client.tty.starts_with("/dev/")
         && let Ok(mut tty) = {
             use std::os::unix::fs::OpenOptionsExt as _;
             // Never the notifier's controlling terminal; never blocking.
