@@ -121,8 +121,8 @@ pub fn display_with_bell(socket: &Path, client: &Client, message: &str, ms: u32)
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    let host_client = std::fs::read_link(format!("/proc/{}/fd/0", client.pid))
-        .is_ok_and(|t| t == client.tty);
+    let host_client =
+        std::fs::read_link(format!("/proc/{}/fd/0", client.pid)).is_ok_and(|t| t == client.tty);
     if host_client
         && client.tty.starts_with("/dev/")
         && let Ok(mut tty) = {
