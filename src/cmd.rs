@@ -20,6 +20,7 @@ pub mod keep_layer;
 pub mod list;
 pub mod logs;
 pub mod new;
+pub mod notify;
 pub mod prune;
 pub mod rm;
 pub mod shell;
@@ -129,9 +130,12 @@ pub enum Command {
     Keep(keep::KeepArgs),
     Idle(idle::IdleArgs),
     Timer(timer::TimerArgs),
+    Notify(notify::NotifyArgs),
     Image(image::ImageArgs),
     #[command(name = "keep-layer", hide = true)]
     KeepLayer(keep_layer::KeepLayerArgs),
+    #[command(name = "notify-daemon", hide = true)]
+    NotifyDaemon(notify::NotifyDaemonArgs),
 }
 
 /// Runs the command line `cli`.
@@ -183,6 +187,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Timer(args)) => timer::run(&ctx, &args),
         Some(Command::Image(args)) => image::run(&ctx, &args),
         Some(Command::KeepLayer(args)) => keep_layer::run(&ctx, &args),
+        Some(Command::Notify(args)) => notify::run(&ctx, &args),
+        Some(Command::NotifyDaemon(args)) => notify::run_daemon(&ctx, &args),
     }
 }
 

@@ -173,6 +173,42 @@ fn default_remote_ccy() -> String {
 /// The key names a `[hosts.NAME]` table may hold.
 const HOST_ENTRY_KEYS: [&str; 3] = ["ssh", "options", "ccy"];
 
+/// `[notify]`: telling the user when an agent needs them
+/// (`ccy-notify.service`, `ccy notify`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// Whether `ccy-notify.service` notifies at all, and whether the first
+    /// `ccy` that creates a session installs it. `false`: silent.
+    pub enabled: bool,
+    /// The agent states whose start notifies (`waiting`, `done`; also
+    /// `idle`, `busy`, `exited`).
+    pub on: Vec<String>,
+}
+
+/// The agent states `[notify] on` may name (the `state` values of the
+/// session's `agent.json`).
+pub const NOTIFY_STATES: [&str; 5] = ["idle", "busy", "waiting", "done", "exited"];
+
+impl NotifyConfig {
+    /// Whether a transition into `state` notifies: notifications are on
+    /// and `state` is in `on` (compared without case).
+    #[must_use]
+    pub fn notifies(&self, state: &str) -> bool {
+        self.enabled && self.on.iter().any(|s| s.trim().eq_ignore_ascii_case(state))
+    }
+
+    /// The entries of `on` that name no agent state.
+    #[must_use]
+    pub fn unknown_states(&self) -> Vec<&str> {
+        self.on
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !NOTIFY_STATES.iter().any(|k| k.eq_ignore_ascii_case(s)))
+            .collect()
+    }
+}
+
 /// The effective configuration.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -189,6 +225,23 @@ pub struct Config {
     pub idle: IdleConfig,
     /// `[hosts]`.
     pub hosts: HostsConfig,
+    /// `[notify]`.
+    pub notify: NotifyConfig,
+}
+
+impl Config {
+    /// ccy's built-in defaults ([`DEFAULTS`]).
+    ///
+    /// # Panics
+    /// Never: the unit tests parse [`DEFAULTS`].
+    #[must_use]
+    pub fn defaults() -> Self {
+        #[expect(
+            clippy::expect_used,
+            reason = "DEFAULTS is a constant, parsed by the tests"
+        )]
+        toml::from_str(DEFAULTS).expect("ccy's DEFAULTS parse")
+    }
 }
 
 /// The built-in defaults, as TOML (the one place they are written down),
@@ -301,6 +354,20 @@ timeout = 3.0
 #   ssh = "dev@lab1.example.org"   # the ssh destination ("": the name)
 #   options = ["-p", "2222"]       # extra ssh options
 #   ccy = "ccy"                    # the ccy command there (default: on PATH)
+
+[notify]
+# ccy-notify.service tells you when an agent needs you: a desktop
+# notification (org.freedesktop.Notifications on your session bus), or,
+# without a notification server, a message and a bell in the tmux clients
+# attached to your other sessions. It stays silent while you are attached
+# to the session whose prompt started the turn. The first 'ccy' that
+# creates a session installs it unless enabled is false; false also
+# silences a running one. Manage it with 'ccy notify'.
+enabled = true
+# The agent states that notify when an agent enters them: "waiting" (it
+# asks a question or for a permission), "done" (its turn is over); also
+# "idle", "busy", "exited".
+on = ["waiting", "done"]
 "#;
 
 /// A configuration with the source of every key.
@@ -567,6 +634,18 @@ impl Loader {
     pub fn finish(self) -> Result<Loaded> {
         let config = Config::deserialize(toml::Value::Table(self.table))
             .map_err(|e| Error::usage("invalid configuration").detail(e.to_string()))?;
+        let unknown = config.notify.unknown_states();
+        if !unknown.is_empty() {
+            let from = self
+                .sources
+                .get("notify.on")
+                .map_or_else(|| "ccy's defaults".to_owned(), ToString::to_string);
+            return Err(Error::usage(format!(
+                "invalid configuration: notify.on names no agent state: {} (from {from})",
+                unknown.join(", ")
+            ))
+            .hint(format!("the states are {}", NOTIFY_STATES.join(", "))));
+        }
         Ok(Loaded {
             config,
             sources: self.sources,

@@ -7,8 +7,10 @@
 pub mod exec;
 pub mod fs;
 pub mod git;
+pub mod notify;
 pub mod podman;
 pub mod signal;
 pub mod ssh;
 pub mod systemd;
 pub mod tmux;
+pub mod watch;

@@ -9,6 +9,7 @@
 //! the Podman API, connected when first needed (its socket-activated
 //! service may have to start, which the fast paths avoid).
 
+pub mod agent_status;
 pub mod archive;
 pub mod attach;
 pub mod checks;
@@ -16,6 +17,7 @@ pub mod create;
 pub mod find;
 pub mod image;
 pub mod keep;
+pub mod notify;
 pub mod options;
 pub mod orphans;
 pub mod remote;

@@ -70,6 +70,9 @@ use checks::*;
 ///                   stop is not "off") is installed, enabled, active and
 ///                   on the configured schedule (a warning when not: the
 ///                   fix is `ccy timer enable`)
+///   notify          ccy-notify.service is installed, enabled and
+///                   active while [notify] enabled is true (a warning
+///                   when not: the fix is `ccy notify enable`)
 ///   mounts          no session mounts / or your home directory (allowed,
 ///                   but the agent then reaches all of it: a warning)
 ///   leftovers       no state directory, volume or token secret is left
@@ -295,6 +298,13 @@ async fn gather(ctx: &Ctx) -> Vec<Check> {
         (Err(e), _) => Err(e.to_string()),
         (_, Err(e)) => Err(format!("invalid configuration: {e}")),
     };
+    let notify_state = match &mgr {
+        Ok(m) => crate::session::notify::unit_state(m)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    let notify_wanted = user_config.as_ref().ok().map(|l| l.config.notify.enabled);
     let user = nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(paths.uid))
         .ok()
         .flatten()
@@ -320,6 +330,11 @@ async fn gather(ctx: &Ctx) -> Vec<Check> {
         config_check(loaded.as_ref().map(|_| ()), paths, worktree.as_ref()),
         image_check(image.as_ref().map(|(s, l)| (s, l)), api.is_some()),
         timers(opted_out, timer_states),
+        notify_check(
+            notify_wanted,
+            crate::session::notify::enabled(&paths.systemd_user_dir()),
+            notify_state,
+        ),
         mounts_check(paths),
         leftovers_check(
             paths,

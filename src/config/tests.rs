@@ -111,7 +111,7 @@ fn unknown_key_names_the_section_key_and_the_known_ones() {
         "{text}"
     );
     assert!(
-        text.contains("[agent], [hosts], [idle], [image], [prune], [session]"),
+        text.contains("[agent], [hosts], [idle], [image], [notify], [prune], [session]"),
         "{text}"
     );
 }

@@ -53,6 +53,93 @@ pub fn attachable_socket(state_dir: &Path) -> Option<PathBuf> {
     ok.then_some(socket)
 }
 
+/// A client attached to a session's tmux server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// The client's name (`client_name`, a target for `-c`).
+    pub name: String,
+    /// Its terminal (`client_tty`, e.g. `/dev/pts/3`).
+    pub tty: PathBuf,
+    /// Its process id as the client said (`client_pid`).
+    pub pid: u32,
+}
+
+/// The clients attached to session `main` of the server at `socket`
+/// (`tmux list-clients`); empty when the server cannot be asked.
+#[must_use]
+pub fn clients(socket: &Path) -> Vec<Client> {
+    let Ok(out) = Command::new("tmux")
+        .arg("-S")
+        .arg(socket)
+        .args([
+            "list-clients",
+            "-t",
+            "main",
+            "-F",
+            "#{client_name}\t#{client_tty}\t#{client_pid}",
+        ])
+        .env_remove("TMUX")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+    else {
+        return Vec::new();
+    };
+    if !out.status.success() {
+        return Vec::new();
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            Some(Client {
+                name: f.next()?.to_owned(),
+                tty: PathBuf::from(f.next()?),
+                pid: f.next()?.parse().ok()?,
+            })
+        })
+        .collect()
+}
+
+/// Shows `message` in `client`'s status line for `ms` milliseconds
+/// (`tmux display-message -c CLIENT -d MS`; `#` is doubled so tmux shows
+/// it as it is) and rings the terminal's bell: BEL written to the
+/// client's terminal, only when the client is a host process whose
+/// standard input is that terminal (a `podman exec` client's terminal
+/// path names another terminal on the host). Returns whether tmux took
+/// the message.
+#[must_use]
+pub fn display_with_bell(socket: &Path, client: &Client, message: &str, ms: u32) -> bool {
+    let shown = Command::new("tmux")
+        .arg("-S")
+        .arg(socket)
+        .args(["display-message", "-c", &client.name, "-d", &ms.to_string()])
+        .arg(message.replace('#', "##"))
+        .env_remove("TMUX")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    let host_client =
+        std::fs::read_link(format!("/proc/{}/fd/0", client.pid)).is_ok_and(|t| t == client.tty);
+    if host_client
+        && client.tty.starts_with("/dev/")
+        && let Ok(mut tty) = {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            // Never the notifier's controlling terminal; never blocking.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(nix::libc::O_NOCTTY | nix::libc::O_NONBLOCK)
+                .open(&client.tty)
+        }
+    {
+        use std::io::Write as _;
+        let _ = tty.write_all(b"\x07");
+    }
+    shown
+}
+
 /// The session tmux's second prefix key while a client attaches from
 /// inside another tmux: that outer tmux takes the first one (Ctrl-b, the
 /// default of both).

@@ -28,6 +28,8 @@ pub const SESSION_VOLUME: &str = include_str!("../../units/session.volume");
 pub const TASK_SERVICE: &str = include_str!("../../units/ccy-task.service");
 /// The template of ccy's timers, `units/ccy-task.timer`.
 pub const TASK_TIMER: &str = include_str!("../../units/ccy-task.timer");
+/// The notifier's service template (`ccy-notify.service`).
+pub const NOTIFY_SERVICE: &str = include_str!("../../units/ccy-notify.service");
 
 /// Why a session could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -373,6 +375,39 @@ pub fn task_timer(spec: &TimerSpec) -> Result<TimerUnits, RenderError> {
         service: render_template(task.service_unit(), TASK_SERVICE, &service)?,
         timer: render_template(task.timer_unit(), TASK_TIMER, &timer)?,
     })
+}
+
+#[derive(Serialize)]
+struct NotifyServiceCtx {
+    version: &'static str,
+    environment: Vec<String>,
+    exec: String,
+}
+
+/// Renders `ccy-notify.service`, which runs `CCY notify-daemon` (the
+/// binary `ccy`, absolute) with `environment` (`(name, value)`:
+/// `XDG_CONFIG_HOME`, `XDG_STATE_HOME` when set).
+///
+/// # Errors
+/// [`RenderError::Value`] when the binary path or an environment value
+/// cannot be written unchanged; [`RenderError::Template`] for a template
+/// bug.
+pub fn notify_service(
+    ccy: &std::path::Path,
+    environment: &[(String, String)],
+) -> Result<String, RenderError> {
+    let ccy = utf8("ccy binary path", ccy)?;
+    check_executable(ccy)?;
+    let environment = environment
+        .iter()
+        .map(|(k, v)| escape::service_env("service environment", k, v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ctx = NotifyServiceCtx {
+        version: env!("CARGO_PKG_VERSION"),
+        environment,
+        exec: escape::exec_args("ccy binary path", &[ccy, "notify-daemon"])?,
+    };
+    render_template("ccy-notify.service", NOTIFY_SERVICE, &ctx)
 }
 
 /// Renders the `NAME.volume` file of session `name` for the Podman volume

@@ -78,11 +78,13 @@ pub fn installed(dir: &Path) -> bool {
     unit_files(dir, Task::Prune).1.exists()
 }
 
-/// [`ensure`] with the user's own configuration (never a project's), after
-/// the cheap check that the prune timer is not installed yet: what session
+/// [`ensure`] and [`crate::session::notify::ensure`] with the user's own
+/// configuration (never a project's), after the cheap check that the
+/// prune timer or the notifier is not installed yet: what session
 /// creation calls, as it turns on linger.
 pub async fn ensure_for_user(host: &Host<'_>) {
-    if installed(&host.ctx.paths.systemd_user_dir()) {
+    let dir = host.ctx.paths.systemd_user_dir();
+    if installed(&dir) && crate::session::notify::installed(&dir) {
         return;
     }
     if let Ok(user) = host
@@ -91,6 +93,7 @@ pub async fn ensure_for_user(host: &Host<'_>) {
         .and_then(crate::config::Loader::finish)
     {
         ensure(host, &user.config).await;
+        crate::session::notify::ensure(host, &user.config).await;
     }
 }
 

@@ -19,6 +19,7 @@ mod image;
 mod interrupts;
 mod keep;
 mod manpages;
+mod notify;
 mod partial;
 mod private;
 mod prune;

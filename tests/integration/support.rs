@@ -270,6 +270,12 @@ impl Term {
         .collect::<String>()
     }
 
+    /// A tmux format of this terminal's window (`display -p FORMAT`), e.g.
+    /// `#{window_bell_flag}`.
+    pub fn format(&self, format: &str) -> String {
+        sh_ok(&format!("tmux -L {} display -p {}", self.socket, q(format)))
+    }
+
     /// The visible screen with its colour and attribute escape sequences
     /// (`capture-pane -e`).
     pub fn screen_ansi(&self) -> String {

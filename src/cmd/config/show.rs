@@ -300,6 +300,8 @@ mod tests {
         image.agent_install = "npm install -g @anthropic-ai/claude-code"  # default
         image.base = "docker.io/library/node:22-trixie-slim"              # /w/app/.claude/ccy/config.toml
         image.name = "localhost/x:1"                                      # env CCY_IMAGE_NAME
+        notify.enabled = true                                             # default
+        notify.on = ["waiting", "done"]                                   # default
         prune.age = "7d"                                                  # default
         prune.schedule = "daily"                                          # default
         prune.timer = true                                                # default
@@ -382,6 +384,19 @@ mod tests {
               "from": "CCY_IMAGE_NAME",
               "source": "env",
               "value": "localhost/x:1"
+            },
+            "notify.enabled": {
+              "from": null,
+              "source": "default",
+              "value": true
+            },
+            "notify.on": {
+              "from": null,
+              "source": "default",
+              "value": [
+                "waiting",
+                "done"
+              ]
             },
             "prune.age": {
               "from": null,

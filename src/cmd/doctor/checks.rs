@@ -538,3 +538,56 @@ pub fn timers(opted_out: bool, seen: std::result::Result<Vec<TimerSeen>, String>
         )
     }
 }
+
+/// Check `notify`: `ccy-notify.service` is installed, enabled and active
+/// while `[notify] enabled` (the user's own configuration) is true.
+/// `wanted` is that key (`None`: the configuration is invalid);
+/// `enabled` whether its `[Install]` symlink exists; `state` the unit's
+/// state (`Err`: the user manager could not be asked). Anything else is a
+/// warning (sessions work without it), fixed by `ccy notify enable`.
+#[must_use]
+pub fn notify_check(
+    wanted: Option<bool>,
+    enabled: bool,
+    state: std::result::Result<UnitState, String>,
+) -> Check {
+    let unit = crate::session::notify::UNIT;
+    let state = match state {
+        Ok(s) => s,
+        Err(e) => {
+            return Check::warning(
+                "notify",
+                format!(
+                    "cannot ask the user manager: {}",
+                    e.lines().next().unwrap_or_default()
+                ),
+                None,
+            );
+        }
+    };
+    let installed = state.load_state == LoadState::Loaded;
+    if wanted == Some(false) {
+        return if installed && state.active_state == ActiveState::Active {
+            Check::ok(
+                "notify",
+                format!("{unit} runs, silent ([notify] enabled = false)"),
+            )
+        } else {
+            Check::ok("notify", "off ([notify] enabled = false)")
+        };
+    }
+    let wrong = if !installed {
+        format!("{unit} is not installed")
+    } else if !enabled {
+        format!("{unit} is not enabled")
+    } else if state.active_state != ActiveState::Active {
+        format!("{unit} is {}", state.active_state)
+    } else {
+        return Check::ok("notify", format!("{unit} enabled and active"));
+    };
+    Check::warning(
+        "notify",
+        format!("{wrong}: nobody tells you when an agent waits or is done"),
+        Some("ccy notify enable".to_owned()),
+    )
+}

@@ -332,3 +332,41 @@ fn leftovers_levels_and_fixes() {
     assert!(c.message.contains("secret ccy-token-old"), "{}", c.message);
     assert!(c.fix.unwrap().contains("--volumes"));
 }
+
+#[test]
+fn notify_check_levels() {
+    let st = |load: &str, active: &str| UnitState {
+        name: "ccy-notify.service".into(),
+        load_state: load.into(),
+        active_state: active.into(),
+        sub_state: String::new(),
+    };
+    let ok = notify_check(Some(true), true, Ok(st("loaded", "active")));
+    assert_eq!(ok.level, Level::Ok);
+    assert_eq!(ok.message, "ccy-notify.service enabled and active");
+    let missing = notify_check(Some(true), false, Ok(st("not-found", "inactive")));
+    assert_eq!(missing.level, Level::Warning);
+    assert!(
+        missing
+            .message
+            .starts_with("ccy-notify.service is not installed"),
+        "{}",
+        missing.message
+    );
+    assert_eq!(missing.fix.as_deref(), Some("ccy notify enable"));
+    let failed = notify_check(Some(true), true, Ok(st("loaded", "failed")));
+    assert!(
+        failed.message.starts_with("ccy-notify.service is failed"),
+        "{}",
+        failed.message
+    );
+    let off = notify_check(Some(false), false, Ok(st("not-found", "inactive")));
+    assert_eq!(
+        (off.level, off.message.as_str()),
+        (Level::Ok, "off ([notify] enabled = false)")
+    );
+    assert_eq!(
+        notify_check(Some(true), true, Err("no bus".into())).level,
+        Level::Warning
+    );
+}
