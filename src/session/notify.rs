@@ -241,13 +241,17 @@ impl Tracker {
             return None;
         }
         // A turn begins with `busy` (the prompt); it stays the client's
-        // through `waiting` and the answer's `busy`.
-        let attached_at_turn =
-            if status.state == "busy" && prev.is_none_or(|p| p.state != "waiting") {
-                clients > 0
-            } else {
-                prev.is_some_and(|p| p.attached_at_turn) && clients > 0
-            };
+        // through `waiting` and the answer's `busy`. A turn whose `busy`
+        // was not seen (the file was rewritten again before it was read:
+        // inotify tells that it changed, not each content) began since the
+        // last state seen outside a turn, so it is the clients' now.
+        let in_turn = |p: &Seen| p.state == "busy" || p.state == "waiting";
+        let attached_at_turn = match prev {
+            Some(p) if p.state == "waiting" => p.attached_at_turn && clients > 0,
+            _ if status.state == "busy" => clients > 0,
+            Some(p) if in_turn(p) => p.attached_at_turn && clients > 0,
+            _ => clients > 0,
+        };
         self.seen.insert(
             name.to_owned(),
             Seen {
@@ -519,6 +523,18 @@ mod tests {
         assert_eq!(t.observe("s", &st("busy", 8), 0, &c), None);
         assert_eq!(
             t.observe("s", &st("done", 9), 1, &c),
+            Some(Decision::Notify)
+        );
+        // A turn whose busy was never read (busy and done written before
+        // the notifier read the file) is the turn of the clients there now.
+        let mut t = Tracker::default();
+        t.baseline("s", &st("idle", 1), 0);
+        assert_eq!(
+            t.observe("s", &st("done", 3), 1, &c),
+            Some(Decision::Attached)
+        );
+        assert_eq!(
+            t.observe("s", &st("done", 5), 0, &c),
             Some(Decision::Notify)
         );
     }
