@@ -120,18 +120,7 @@ pub async fn enable(host: &Host<'_>) -> Result<PathBuf> {
     }
     mgr.enable_unit_file(UNIT).await?;
     mgr.reload().await?;
-    let result = if state.is_up() {
-        mgr.restart(UNIT).await?
-    } else {
-        mgr.start(UNIT).await?
-    };
-    if result != JobResult::Done {
-        return Err(Error::new(
-            ExitKind::Session,
-            format!("starting {UNIT} ended with job result {}", result.as_str()),
-        )
-        .hint(format!("look at 'journalctl --user -u {UNIT}'")));
-    }
+    crate::session::timer::start_or_restart(mgr, UNIT, state.is_up()).await?;
     Ok(ccy)
 }
 

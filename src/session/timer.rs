@@ -243,6 +243,33 @@ fn plan(config: &Config) -> Result<(Vec<Wanted>, Vec<Task>)> {
     Ok((wanted, removed))
 }
 
+/// Restarts `unit` when it `was_up` (so new unit files apply), else
+/// starts it, and waits for the job.
+///
+/// # Errors
+/// [`ExitKind::Session`] naming the job result when it is not `done`
+/// (with the journal command as hint); D-Bus errors as
+/// [`crate::host::systemd::UserManager::start`].
+pub async fn start_or_restart(
+    mgr: &crate::host::systemd::UserManager,
+    unit: &str,
+    was_up: bool,
+) -> Result<()> {
+    let result = if was_up {
+        mgr.restart(unit).await?
+    } else {
+        mgr.start(unit).await?
+    };
+    if result != JobResult::Done {
+        return Err(Error::new(
+            ExitKind::Session,
+            format!("starting {unit} ended with job result {}", result.as_str()),
+        )
+        .hint(format!("look at 'journalctl --user -u {unit}'")));
+    }
+    Ok(())
+}
+
 /// Starts (or restarts, so a new schedule applies) each wanted timer and
 /// reads its next elapse.
 async fn start_all(
@@ -253,18 +280,7 @@ async fn start_all(
     for (task, schedule, calendar) in wanted {
         let unit = task.timer_unit();
         let was_up = mgr.unit_state(unit).await?.is_up();
-        let result = if was_up {
-            mgr.restart(unit).await?
-        } else {
-            mgr.start(unit).await?
-        };
-        if result != JobResult::Done {
-            return Err(Error::new(
-                ExitKind::Session,
-                format!("starting {unit} ended with job result {}", result.as_str()),
-            )
-            .hint(format!("look at 'journalctl --user -u {unit}'")));
-        }
+        start_or_restart(mgr, unit, was_up).await?;
         let d = mgr.timer_details(unit, task.service_unit()).await?;
         installed.push(Installed {
             task,
