@@ -57,9 +57,6 @@ pub const AGENT_SOURCE_HOOK: &str = "hook";
 /// agent without ccy's hooks).
 pub const AGENT_SOURCE_PANE: &str = "pane";
 
-/// [`AGENT_FILE`] under the name the notifier's code uses.
-pub const AGENT_STATUS_FILE: &str = AGENT_FILE;
-
 /// The directory in [`RUN_DIR`] where `save-panes` writes the panes'
 /// text when the session stops (`YYYYmmddTHHMMSSZ.txt`).
 pub const PANES_DIR: &str = "panes";

@@ -13,7 +13,7 @@ use crate::host::podman::cli as podman_cli;
 use crate::host::systemd::{JobResult, UserManager};
 use crate::session::Host;
 use crate::session::find::{self, SessionInfo, State, TmuxStatus};
-use crate::session::start;
+use crate::session::{agent_status, start};
 use crate::ui;
 
 /// Stop sessions nobody has used for `[idle] stop`, warning first
@@ -276,9 +276,7 @@ fn fresh_status(ctx: &Ctx, info: &SessionInfo, now: u64) -> Option<TmuxStatus> {
     if !podman_cli::exec_quiet(info.name.as_str(), &["/etc/ccy/status"]) {
         return None;
     }
-    std::fs::read_to_string(state_file(ctx, info, "status"))
-        .ok()
-        .map(|t| TmuxStatus::parse(&t))
+    agent_status::read_tmux(&ctx.paths.session_state_dir(info.name.as_str()))
         .filter(|t| t.updated + STALE_STATUS_SECS >= now)
 }
 

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::contract::{
-    AGENT_FILE, AGENT_SOURCE_HOOK, AGENT_SOURCE_PANE, LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT,
-    LABEL_WORKTREE, STATUS_FILE,
+    AGENT_SOURCE_HOOK, AGENT_SOURCE_PANE, LABEL_BRANCH, LABEL_CREATED, LABEL_PROJECT,
+    LABEL_WORKTREE,
 };
 use crate::error::{Error, ExitKind, Result};
 use crate::host::git::Worktree;
@@ -23,7 +23,8 @@ use crate::host::systemd::{ActiveState, UnitState, UserManager};
 use crate::names::SessionName;
 use crate::paths::Paths;
 use crate::quadlet::spec::{SessionFile, SessionMeta};
-use crate::session::store;
+pub use crate::session::agent_status::{AgentRecord, TmuxStatus};
+use crate::session::{agent_status, store};
 
 /// A session's state, from its unit (and container).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -77,92 +78,6 @@ impl State {
             Self::Stopped => "stopped",
             Self::Failed => "failed",
         }
-    }
-}
-
-/// What the session's tmux last reported (`/etc/ccy/status` in the image
-/// writes `STATE_DIR/sessions/NAME/status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct TmuxStatus {
-    /// tmux `session_activity`: last input, seconds since the epoch.
-    pub activity: u64,
-    /// tmux `window_activity`: last pane output, seconds since the epoch.
-    pub output: u64,
-    /// The latest `client_activity` of attached clients (0: none).
-    pub client_activity: u64,
-    /// tmux `session_attached`: attached clients.
-    pub clients: u32,
-    /// When the file was written, seconds since the epoch.
-    pub updated: u64,
-    /// The pane's printing spell as tmux's hooks saw it (`pane=busy` or
-    /// `quiet`); `None` from an image older than the event-driven status.
-    pub pane_busy: Option<bool>,
-}
-
-impl TmuxStatus {
-    /// Parses the `key=value` lines of a status file; unknown keys are
-    /// ignored, missing ones are 0.
-    #[must_use]
-    pub fn parse(text: &str) -> Self {
-        let mut s = Self::default();
-        for line in text.lines() {
-            let Some((k, v)) = line.split_once('=') else {
-                continue;
-            };
-            if k.trim() == "pane" {
-                s.pane_busy = match v.trim() {
-                    "busy" => Some(true),
-                    "quiet" => Some(false),
-                    _ => None,
-                };
-                continue;
-            }
-            let n = v.trim().parse::<u64>().unwrap_or(0);
-            match k.trim() {
-                "activity" => s.activity = n,
-                "output" => s.output = n,
-                "client_activity" => s.client_activity = n,
-                "clients" => s.clients = u32::try_from(n).unwrap_or(u32::MAX),
-                "updated" => s.updated = n,
-                _ => {}
-            }
-        }
-        s
-    }
-
-    /// The last activity of any kind (input, output, client), seconds since
-    /// the epoch; 0 when unknown.
-    #[must_use]
-    pub fn last_active(&self) -> u64 {
-        self.activity.max(self.output).max(self.client_activity)
-    }
-}
-
-/// What the agent's hook last recorded: [`crate::contract::AGENT_FILE`]
-/// in the session's state directory (written by `/etc/ccy/agent-hook`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct AgentRecord {
-    /// One of [`crate::contract::AGENT_STATES`].
-    pub state: String,
-    /// When this state began, seconds since the epoch.
-    pub since: u64,
-    /// The last event, seconds since the epoch.
-    pub updated: u64,
-    /// The hook event's name (`Stop`, `PreToolUse`, …).
-    #[serde(default)]
-    pub event: String,
-    /// The agent's message (a notification's text), if any.
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-impl AgentRecord {
-    /// Parses the file's JSON; `None` when it is not such an object or its
-    /// state is not one of [`crate::contract::AGENT_STATES`].
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        let r: Self = serde_json::from_str(text).ok()?;
-        AgentState::from_hook(&r.state).map(|_| r)
     }
 }
 
@@ -508,39 +423,28 @@ async fn gather(
         if info.file.is_some() {
             info.unit = states.remove(&info.name.service_unit());
         }
-        info.tmux = read_status(paths, &info.name);
-        // With a client attached, tmux's activity alerts are off (they
-        // would ring its terminal): ask the server itself, through the
-        // host's tmux client, for the few sessions someone has open.
-        if info.tmux.is_some_and(|t| t.clients > 0) && info.state() == State::Running {
-            let dir = paths.session_state_dir(info.name.as_str());
-            let socket = dir.join(crate::host::tmux::SOCKET_IN_STATE_DIR);
-            if let Some(live) = crate::host::tmux::live_status(&socket) {
-                let mut t = TmuxStatus::parse(&live);
-                t.updated = now_epoch();
-                info.tmux = Some(t);
-            }
-        }
-        info.agent = read_agent(paths, &info.name);
+        read_state_dir(paths, info);
     }
     Ok(all)
 }
 
-/// The tmux status file of `name` ([`crate::contract::STATUS_FILE`] in its
-/// state directory), parsed; `None` when there is none.
-fn read_status(paths: &Paths, name: &SessionName) -> Option<TmuxStatus> {
-    std::fs::read_to_string(paths.session_state_dir(name.as_str()).join(STATUS_FILE))
-        .ok()
-        .map(|t| TmuxStatus::parse(&t))
-}
-
-/// The agent's record of `name` ([`AGENT_FILE`] in its state
-/// directory); `None` when there is none or it does not parse.
-#[must_use]
-pub fn read_agent(paths: &Paths, name: &SessionName) -> Option<AgentRecord> {
-    std::fs::read_to_string(paths.session_state_dir(name.as_str()).join(AGENT_FILE))
-        .ok()
-        .and_then(|t| AgentRecord::parse(&t))
+/// Fills `info`'s tmux status and agent record from its state directory
+/// ([`agent_status`]). With a client attached, tmux's activity alerts are
+/// off (they would ring its terminal), so for the few sessions someone has
+/// open the tmux server itself is asked, through the host's tmux client.
+/// Call it after `info.unit` (or its container) is set: it needs the state.
+fn read_state_dir(paths: &Paths, info: &mut SessionInfo) {
+    let dir = paths.session_state_dir(info.name.as_str());
+    info.tmux = agent_status::read_tmux(&dir);
+    if info.tmux.is_some_and(|t| t.clients > 0) && info.state() == State::Running {
+        let socket = dir.join(crate::host::tmux::SOCKET_IN_STATE_DIR);
+        if let Some(live) = crate::host::tmux::live_status(&socket) {
+            let mut t = TmuxStatus::parse(&live);
+            t.updated = now_epoch();
+            info.tmux = Some(t);
+        }
+    }
+    info.agent = agent_status::read_agent(&dir);
 }
 
 /// Sessions from unit files and containers, joined by name and sorted by
@@ -625,20 +529,7 @@ pub async fn named_sessions(
     let units: Vec<String> = found.iter().map(|s| s.name.service_unit()).collect();
     for (info, state) in found.iter_mut().zip(mgr.unit_states(&units).await?) {
         info.unit = Some(state);
-        info.tmux = read_status(paths, &info.name);
-        // With a client attached, tmux's activity alerts are off (they
-        // would ring its terminal): ask the server itself, through the
-        // host's tmux client, for the few sessions someone has open.
-        if info.tmux.is_some_and(|t| t.clients > 0) && info.state() == State::Running {
-            let dir = paths.session_state_dir(info.name.as_str());
-            let socket = dir.join(crate::host::tmux::SOCKET_IN_STATE_DIR);
-            if let Some(live) = crate::host::tmux::live_status(&socket) {
-                let mut t = TmuxStatus::parse(&live);
-                t.updated = now_epoch();
-                info.tmux = Some(t);
-            }
-        }
-        info.agent = read_agent(paths, &info.name);
+        read_state_dir(paths, info);
     }
     Ok(Some(found))
 }
@@ -875,27 +766,6 @@ mod tests {
         i.unit = Some(u("failed"));
         assert_eq!(i.agent(5000).state, AgentState::Stopped);
         assert_eq!(i.agent(5000).source, None);
-    }
-
-    #[test]
-    fn status_files_parse() {
-        let s = TmuxStatus::parse(
-            "activity=100\noutput=250\nclients=2\nclient_activity=200\nupdated=300\npane=busy\njunk\nx=y\n",
-        );
-        assert_eq!(
-            s,
-            TmuxStatus {
-                activity: 100,
-                output: 250,
-                client_activity: 200,
-                clients: 2,
-                updated: 300,
-                pane_busy: Some(true),
-            }
-        );
-        assert_eq!(TmuxStatus::parse("pane=quiet\n").pane_busy, Some(false));
-        assert_eq!(s.last_active(), 250);
-        assert_eq!(TmuxStatus::parse(""), TmuxStatus::default());
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::host::watch::Watcher;
 use crate::host::{notify as dbus_notify, tmux};
 use crate::names::SessionName;
 use crate::quadlet::render;
-use crate::session::agent_status::{self, AgentStatus};
+use crate::session::agent_status::{self, AgentRecord};
 use crate::session::{Host, store};
 
 /// The notifier's unit.
@@ -198,7 +198,7 @@ pub struct Tracker {
 impl Tracker {
     /// Remembers `status` for session `name` without deciding anything
     /// (the state found when the notifier starts).
-    pub fn baseline(&mut self, name: &str, status: &AgentStatus, clients: u32) {
+    pub fn baseline(&mut self, name: &str, status: &AgentRecord, clients: u32) {
         self.seen.insert(
             name.to_owned(),
             Seen {
@@ -221,7 +221,7 @@ impl Tracker {
     pub fn observe(
         &mut self,
         name: &str,
-        status: &AgentStatus,
+        status: &AgentRecord,
         clients: u32,
         config: &NotifyConfig,
     ) -> Option<Decision> {
@@ -264,7 +264,7 @@ impl Tracker {
 /// `status.state`: the summary names the session and what it does, the
 /// body the project and the agent's message.
 #[must_use]
-pub fn notification(name: &str, project: &str, status: &AgentStatus) -> Notification {
+pub fn notification(name: &str, project: &str, status: &AgentRecord) -> Notification {
     let what = match status.state.as_str() {
         "waiting" => "is waiting for you",
         "done" => "is done",
@@ -320,7 +320,7 @@ pub fn run_daemon(ctx: &Ctx) -> Result<()> {
         if let Err(e) = watcher.watch(&dir) {
             notice(&format!("warning: {e}"));
         }
-        if let Some(s) = agent_status::read(&dir) {
+        if let Some(s) = agent_status::read_agent(&dir) {
             tracker.baseline(&name, &s, agent_status::clients(&dir));
         }
     }
@@ -345,7 +345,7 @@ pub fn run_daemon(ctx: &Ctx) -> Result<()> {
                     tracker.forget(&name);
                 }
             } else if e.appeared
-                && name == crate::contract::AGENT_STATUS_FILE
+                && name == crate::contract::AGENT_FILE
                 && let Some(n) = e.dir.file_name().and_then(|n| n.to_str())
             {
                 changed.insert(n.to_owned());
@@ -353,7 +353,7 @@ pub fn run_daemon(ctx: &Ctx) -> Result<()> {
         }
         for name in changed {
             let dir = sessions.join(&name);
-            let Some(status) = agent_status::read(&dir) else {
+            let Some(status) = agent_status::read_agent(&dir) else {
                 continue;
             };
             let clients = agent_status::clients(&dir);
@@ -392,7 +392,7 @@ fn session_dirs(sessions: &Path) -> Vec<String> {
 
 /// Sends the notification for `name`, or without a notification server
 /// shows it in the clients attached to the other sessions.
-fn deliver(ctx: &Ctx, sessions: &Path, name: &str, status: &AgentStatus) {
+fn deliver(ctx: &Ctx, sessions: &Path, name: &str, status: &AgentRecord) {
     let project = SessionName::parse(name)
         .ok()
         .and_then(|n| {
@@ -439,14 +439,13 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
-    fn st(state: &str, since: u64) -> AgentStatus {
-        AgentStatus {
+    fn st(state: &str, since: u64) -> AgentRecord {
+        AgentRecord {
             state: state.to_owned(),
             since,
             updated: since,
             event: String::new(),
             message: None,
-            source: "hook".to_owned(),
         }
     }
 
