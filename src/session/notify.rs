@@ -25,8 +25,9 @@ use crate::host::watch::Watcher;
 use crate::host::{notify as dbus_notify, tmux};
 use crate::names::SessionName;
 use crate::quadlet::render;
+use crate::session::Host;
 use crate::session::agent_status::{self, AgentRecord};
-use crate::session::{Host, store};
+use crate::session::store::{self, UNIT_FILE_MODE};
 
 /// The notifier's unit.
 pub const UNIT: &str = "ccy-notify.service";
@@ -97,12 +98,12 @@ pub async fn enable(host: &Host<'_>) -> Result<PathBuf> {
     let text = render::notify_service(&ccy, &environment)?;
     let path = unit_file(&dir);
     let old = std::fs::read(&path).ok();
-    write_atomic(&path, text.as_bytes(), 0o644)?;
+    write_atomic(&path, text.as_bytes(), UNIT_FILE_MODE)?;
     mgr.reload().await?;
     let state = mgr.unit_state(UNIT).await?;
     if state.load_state != LoadState::Loaded {
         match &old {
-            Some(t) => write_atomic(&path, t, 0o644)?,
+            Some(t) => write_atomic(&path, t, UNIT_FILE_MODE)?,
             None => remove(&path)?,
         }
         mgr.reload().await?;

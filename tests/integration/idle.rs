@@ -479,27 +479,6 @@ fn timer_enable_runs_idle_and_prune_on_schedule_status_and_disable() {
     assert!(out.stdout.contains("are not enabled"), "{}", out.stdout);
 }
 
-/// `ccy doctor --json`'s `timers` check: its level and fix.
-fn doctor_timers(env: &str) -> (String, String, Option<String>) {
-    let out = sh(&format!(
-        "cd ~ && {env} {} doctor --json",
-        q(crate::support::ccy_bin())
-    ));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let check = v["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "timers")
-        .unwrap_or_else(|| panic!("no timers check: {v}"))
-        .clone();
-    (
-        check["level"].as_str().unwrap().to_owned(),
-        check["message"].as_str().unwrap().to_owned(),
-        check["fix"].as_str().map(str::to_owned),
-    )
-}
-
 /// The first session created installs both timers, in one line, as it
 /// turns on linger; later ones say nothing; `doctor` sees them, reports a
 /// disabled one with `ccy timer enable` as the fix; `prune.timer = false`
@@ -521,7 +500,7 @@ fn the_first_new_session_installs_the_timers_and_doctor_checks_them() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(!out.stderr.contains("timers"), "{}", out.stderr);
     assert!(!prune_timer.exists());
-    let (level, message, _) = doctor_timers("");
+    let (level, message, _) = doctor_check("timers", "");
     assert_eq!(level, "ok", "{message}");
     assert!(message.starts_with("off"), "{message}");
 
@@ -534,7 +513,7 @@ fn the_first_new_session_installs_the_timers_and_doctor_checks_them() {
         assert!(out.status.success(), "{out:?}");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    let (level, message, fix) = doctor_timers(with_timer);
+    let (level, message, fix) = doctor_check("timers", with_timer);
     assert_eq!(level, "warning", "{message}");
     assert!(
         message.contains("ccy-prune.timer is not installed"),
@@ -572,7 +551,7 @@ fn the_first_new_session_installs_the_timers_and_doctor_checks_them() {
             "enabled"
         );
     }
-    let (level, message, _) = doctor_timers(with_timer);
+    let (level, message, _) = doctor_check("timers", with_timer);
     assert_eq!(level, "ok", "{message}");
     assert_eq!(
         message,
@@ -583,12 +562,12 @@ fn the_first_new_session_installs_the_timers_and_doctor_checks_them() {
     assert!(!stderr.contains("timers"), "{stderr}");
 
     sh_ok("systemctl --user disable --now ccy-prune.timer");
-    let (level, message, fix) = doctor_timers(with_timer);
+    let (level, message, fix) = doctor_check("timers", with_timer);
     assert_eq!(level, "warning", "{message}");
     assert!(message.contains("ccy-prune.timer is disabled"), "{message}");
     assert_eq!(fix.as_deref(), Some("ccy timer enable"));
     // Opted out with the timers still there: the fix is to disable them.
-    let (level, _, fix) = doctor_timers("");
+    let (level, _, fix) = doctor_check("timers", "");
     assert_eq!(level, "warning");
     assert_eq!(fix.as_deref(), Some("ccy timer disable"));
 }

@@ -381,6 +381,117 @@ impl Drop for Restore {
     }
 }
 
+/// Takes the notifier away (stopped, disabled, its unit file removed)
+/// when created and when dropped.
+struct NotifierGone;
+
+impl NotifierGone {
+    fn new() -> Self {
+        sh(&format!("{} notify disable", ccy_bin()));
+        assert!(!notify_unit_file().exists());
+        Self
+    }
+}
+
+impl Drop for NotifierGone {
+    fn drop(&mut self) {
+        sh(&format!("{} notify disable", ccy_bin()));
+    }
+}
+
+fn notify_unit_file() -> PathBuf {
+    home().join(".config/systemd/user/ccy-notify.service")
+}
+
+/// The first session created installs, enables and starts the notifier
+/// with one line, as it does the timers (the suite runs with
+/// `CCY_NOTIFY_ENABLED=false`, which opts out); later sessions say
+/// nothing; the running notifier watches the new session; `doctor` sees
+/// it, and reports a missing one with `ccy notify enable` as the fix.
+#[test]
+fn the_first_new_session_installs_the_notifier_and_doctor_checks_it() {
+    let _s = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let _g = exclusive();
+    let path = home().join(".config/ccy/config.toml");
+    let _restore = Restore(path.clone(), std::fs::read(&path).ok());
+    std::fs::remove_file(&path).ok();
+    let _gone = NotifierGone::new();
+    let repo = Repo::new("notify-first");
+    let wanted = "env -u CCY_NOTIFY_ENABLED";
+
+    // Opted out (the suite's setting): nothing installed, doctor content.
+    let out = ccy(&repo.dir, &["new", "-d"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!out.stderr.contains("ccy-notify"), "{}", out.stderr);
+    assert!(!notify_unit_file().exists());
+    let (level, message, _) = doctor_check("notify", "");
+    assert_eq!(
+        (level.as_str(), message.as_str()),
+        ("ok", "off ([notify] enabled = false)")
+    );
+    let (level, message, fix) = doctor_check("notify", wanted);
+    assert_eq!(level, "warning", "{message}");
+    assert!(
+        message.starts_with("ccy-notify.service is not installed"),
+        "{message}"
+    );
+    assert_eq!(fix.as_deref(), Some("ccy notify enable"));
+
+    let new = || {
+        let out = sh(&format!(
+            "cd {} && {wanted} {} new -d",
+            q(repo.dir.to_str().unwrap()),
+            q(ccy_bin())
+        ));
+        assert!(out.status.success(), "{out:?}");
+        (
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (name, stderr) = new();
+    let installed: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("ccy-notify"))
+        .collect();
+    assert_eq!(
+        installed,
+        [
+            "ccy: installed ccy-notify.service: tells you when an agent waits or is done (opt out: notify.enabled = false; see 'ccy notify status')"
+        ],
+        "{stderr}"
+    );
+    // Private, as every unit file ccy writes (issue 12 item 4).
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(notify_unit_file()).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(active_state("ccy-notify.service"), "active");
+    assert_eq!(
+        sh_ok("systemctl --user is-enabled ccy-notify.service"),
+        "enabled"
+    );
+    // The service it started is the working notifier: it watches the
+    // session just created.
+    let dir = state_dir(&name);
+    eventually(
+        15,
+        &format!("ccy-notify.service watches {}", dir.display()),
+        || watches(&dir),
+    );
+    let (level, message, _) = doctor_check("notify", wanted);
+    assert_eq!(
+        (level.as_str(), message.as_str()),
+        ("ok", "ccy-notify.service enabled and active")
+    );
+    // Already there: the next session says nothing about it, and the
+    // notifier keeps running (not restarted).
+    let pid = notifier_pid();
+    let (_, stderr) = new();
+    assert!(!stderr.contains("ccy-notify"), "{stderr}");
+    assert_eq!(notifier_pid(), pid);
+}
+
 /// `[notify] enabled = false` in the user's configuration: nothing, read
 /// at each transition (turned on again, the next one notifies).
 #[test]

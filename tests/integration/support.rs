@@ -524,3 +524,25 @@ pub fn assert_secret_nowhere(places: &[(String, String)], secret: &str) {
         );
     }
 }
+
+/// `ccy doctor --json`'s check `name` (`timers`, `notify`, …), run in the
+/// home directory with the environment changed by `env` (words for
+/// `env(1)`-style prefixes such as `env -u CCY_PRUNE_TIMER`, or ""):
+/// its level, message and fix.
+pub fn doctor_check(name: &str, env: &str) -> (String, String, Option<String>) {
+    let out = sh(&format!("cd ~ && {env} {} doctor --json", q(ccy_bin())));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("doctor --json: {e}: {out:?}"));
+    let check = v["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no checks: {v}"))
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check: {v}"))
+        .clone();
+    (
+        check["level"].as_str().unwrap_or_default().to_owned(),
+        check["message"].as_str().unwrap_or_default().to_owned(),
+        check["fix"].as_str().map(str::to_owned),
+    )
+}
