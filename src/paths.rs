@@ -12,6 +12,26 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// `path` with `.` and `..` resolved lexically, as written: no symlink is
+/// followed (the container sees a mount path as written, and a
+/// repository's paths are checked before anything on disk is trusted).
+/// `..` at the root stays at the root.
+#[must_use]
+pub fn normalise(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// The host locations ccy uses, resolved once per run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Paths {
@@ -139,6 +159,15 @@ pub fn display_home(path: &Path, home: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalise_resolves_dots_as_written() {
+        let n = |p: &str| normalise(Path::new(p));
+        assert_eq!(n("/a/./b/../c"), PathBuf::from("/a/c"));
+        assert_eq!(n("/../x"), PathBuf::from("/x"));
+        assert_eq!(n("a/b/.."), PathBuf::from("a"));
+        assert_eq!(n("/a//b/"), PathBuf::from("/a/b"));
+    }
 
     #[test]
     fn defaults_follow_xdg_and_logind() {

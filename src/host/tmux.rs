@@ -19,6 +19,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use crate::contract::TMUX_SESSION;
 use crate::host::podman::AttachMode;
 
 /// The tmux server's socket relative to the session's state directory
@@ -28,6 +29,19 @@ pub const SOCKET_IN_STATE_DIR: &str = "tmux-0/default";
 /// The longest path a Unix socket address holds (`sun_path` is 108 bytes
 /// with the terminating NUL; unix(7)).
 const MAX_SOCKET_PATH: usize = 107;
+
+/// `tmux -S SOCKET` (the host's tmux client talking to the session's
+/// server), outside any tmux of the caller's (`TMUX` removed), with
+/// standard input and error closed; the caller adds the command.
+fn server(socket: &Path) -> Command {
+    let mut cmd = Command::new("tmux");
+    cmd.arg("-S")
+        .arg(socket)
+        .env_remove("TMUX")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
 
 /// The session's tmux socket on the host when the host's tmux client can
 /// attach through it (see the module docs); `None` otherwise.
@@ -40,14 +54,9 @@ pub fn attachable_socket(state_dir: &Path) -> Option<PathBuf> {
     {
         return None;
     }
-    let ok = Command::new("tmux")
-        .arg("-S")
-        .arg(&socket)
-        .args(["has-session", "-t", "main"])
-        .env_remove("TMUX")
-        .stdin(Stdio::null())
+    let ok = server(&socket)
+        .args(["has-session", "-t", TMUX_SESSION])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     ok.then_some(socket)
@@ -68,19 +77,14 @@ pub struct Client {
 /// (`tmux list-clients`); empty when the server cannot be asked.
 #[must_use]
 pub fn clients(socket: &Path) -> Vec<Client> {
-    let Ok(out) = Command::new("tmux")
-        .arg("-S")
-        .arg(socket)
+    let Ok(out) = server(socket)
         .args([
             "list-clients",
             "-t",
-            "main",
+            TMUX_SESSION,
             "-F",
             "#{client_name}\t#{client_tty}\t#{client_pid}",
         ])
-        .env_remove("TMUX")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
         .output()
     else {
         return Vec::new();
@@ -110,15 +114,10 @@ pub fn clients(socket: &Path) -> Vec<Client> {
 /// the message.
 #[must_use]
 pub fn display_with_bell(socket: &Path, client: &Client, message: &str, ms: u32) -> bool {
-    let shown = Command::new("tmux")
-        .arg("-S")
-        .arg(socket)
+    let shown = server(socket)
         .args(["display-message", "-c", &client.name, "-d", &ms.to_string()])
         .arg(message.replace('#', "##"))
-        .env_remove("TMUX")
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
     let host_client =
@@ -168,13 +167,13 @@ pub fn nesting_commands(nested: bool) -> Vec<OsString> {
         &[
             "set-option",
             "-t",
-            "main",
+            TMUX_SESSION,
             "prefix2",
             NESTED_PREFIX,
             ";",
             "set-option",
             "-t",
-            "main",
+            TMUX_SESSION,
             NESTED_OPTION,
             "1",
             ";",
@@ -189,13 +188,13 @@ pub fn nesting_commands(nested: bool) -> Vec<OsString> {
             "set-option",
             "-u",
             "-t",
-            "main",
+            TMUX_SESSION,
             "prefix2",
             ";",
             "set-option",
             "-u",
             "-t",
-            "main",
+            TMUX_SESSION,
             NESTED_OPTION,
             ";",
         ]
@@ -209,7 +208,7 @@ pub fn nesting_commands(nested: bool) -> Vec<OsString> {
 pub fn attach_argv(socket: &Path, mode: AttachMode) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec!["tmux".into(), "-u".into(), "-S".into(), socket.into()];
     argv.extend(nesting_commands(mode.nested));
-    argv.extend(["attach", "-t", "main"].map(OsString::from));
+    argv.extend(["attach", "-t", TMUX_SESSION].map(OsString::from));
     if mode.read_only {
         argv.push("-r".into());
     }
@@ -226,25 +225,20 @@ pub fn attach_argv(socket: &Path, mode: AttachMode) -> Vec<OsString> {
 /// `None` when the server cannot be asked.
 #[must_use]
 pub fn live_status(socket: &Path) -> Option<String> {
-    let out = Command::new("tmux")
-        .arg("-S")
-        .arg(socket)
+    let out = server(socket)
         .args([
             "display",
             "-p",
             "-t",
-            "main",
+            TMUX_SESSION,
             "activity=#{session_activity} output=#{window_activity} clients=#{session_attached} pane=#{?@ccy_busy,busy,quiet}",
             ";",
             "list-clients",
             "-t",
-            "main",
+            TMUX_SESSION,
             "-F",
             "client_activity=#{client_activity}",
         ])
-        .env_remove("TMUX")
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
         .output()
         .ok()
         .filter(|o| o.status.success())?;

@@ -315,13 +315,24 @@ pub fn read_manifest(file: &Path) -> Result<(Vec<u8>, Manifest)> {
     if entry.path_bytes().as_ref() != MANIFEST.as_bytes() {
         return Err(bad(file, &format!("{MANIFEST} does not come first")));
     }
-    if entry.size() > MAX_MANIFEST {
-        return Err(bad(file, &format!("{MANIFEST} is too large")));
-    }
+    manifest_entry(file, &mut entry)
+}
+
+/// Reads and decodes the manifest entry `entry` of the archive `file`:
+/// its exact bytes (at most [`MAX_MANIFEST`]) and its decoded form.
+///
+/// # Errors
+/// As [`parse_manifest`]; [`ExitKind::Usage`] when it is too large;
+/// [`ExitKind::Failure`] when it cannot be read.
+fn manifest_entry(file: &Path, entry: &mut impl Read) -> Result<(Vec<u8>, Manifest)> {
     let mut text = Vec::new();
     entry
+        .take(MAX_MANIFEST + 1)
         .read_to_end(&mut text)
         .with_context(|| format!("cannot read {}", file.display()))?;
+    if text.len() as u64 > MAX_MANIFEST {
+        return Err(bad(file, &format!("{MANIFEST} is too large")));
+    }
     let manifest = parse_manifest(file, &text)?;
     Ok((text, manifest))
 }
@@ -356,14 +367,8 @@ pub fn read(file: &Path, state_out: &Path) -> Result<(Manifest, Vec<u8>)> {
                 if manifest.is_some() {
                     return Err(bad(file, &format!("it has two {MANIFEST}")));
                 }
-                if entry.size() > MAX_MANIFEST {
-                    return Err(bad(file, &format!("{MANIFEST} is too large")));
-                }
-                let mut text = Vec::new();
-                entry
-                    .read_to_end(&mut text)
-                    .with_context(|| format!("cannot read {}", file.display()))?;
-                manifest = Some(parse_manifest(file, &text)?);
+                let (text, m) = manifest_entry(file, &mut entry)?;
+                manifest = Some(m);
                 manifest_bytes = text;
             }
             STATE => {

@@ -20,7 +20,7 @@ use crate::ctx::{Ctx, notice};
 use crate::error::{Context, Error, ExitKind, Result};
 use crate::host::fs::write_atomic;
 use crate::host::notify::{Notification, Sent};
-use crate::host::systemd::{JobResult, LoadState, UnitState, UserManager};
+use crate::host::systemd::{LoadState, UnitState, UserManager};
 use crate::host::watch::Watcher;
 use crate::host::{notify as dbus_notify, tmux};
 use crate::names::SessionName;
@@ -138,16 +138,7 @@ pub async fn disable(host: &Host<'_>) -> Result<bool> {
     if !path.exists() && state.load_state == LoadState::NotFound {
         return Ok(false);
     }
-    if state.is_up() {
-        let result = mgr.stop(UNIT).await?;
-        if result != JobResult::Done {
-            return Err(Error::new(
-                ExitKind::Session,
-                format!("stopping {UNIT} ended with job result {}", result.as_str()),
-            ));
-        }
-    }
-    mgr.disable_unit_file(UNIT).await?;
+    crate::session::timer::stop_and_disable(mgr, UNIT, state.is_up()).await?;
     remove(&path)?;
     mgr.reload().await?;
     Ok(true)

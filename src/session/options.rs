@@ -7,7 +7,7 @@
 //! ([`crate::quadlet::runopts`]).
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::config::SessionConfig;
 use crate::contract::{RESERVED_DESTINATIONS, SSH_KEY_DIR};
@@ -166,7 +166,7 @@ pub fn add_linked_worktree_git(opts: &mut RunOptions, worktree: &Worktree) {
     let Some(named) = worktrees.parent() else {
         return;
     };
-    let dest = normalise(named);
+    let dest = crate::paths::normalise(named);
     let Some(dest) = dest.to_str() else {
         return;
     };
@@ -187,22 +187,6 @@ pub fn add_linked_worktree_git(opts: &mut RunOptions, worktree: &Worktree) {
             opts.env.push((n.to_owned(), v.to_owned()));
         }
     }
-}
-
-/// `path` with `.` and `..` resolved lexically (no symlinks followed:
-/// the container sees the path as written).
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// Checks one SSH key: a regular file, readable, not readable by group or

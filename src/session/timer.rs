@@ -270,6 +270,30 @@ pub async fn start_or_restart(
     Ok(())
 }
 
+/// Stops `unit` when it `was_up` (waiting for the job) and disables it
+/// (removes its `[Install]` symlinks); the caller removes the unit file
+/// and reloads.
+///
+/// # Errors
+/// [`ExitKind::Session`] naming the job result when the stop job does not
+/// end `done`; D-Bus errors.
+pub async fn stop_and_disable(
+    mgr: &crate::host::systemd::UserManager,
+    unit: &str,
+    was_up: bool,
+) -> Result<()> {
+    if was_up {
+        let result = mgr.stop(unit).await?;
+        if result != JobResult::Done {
+            return Err(Error::new(
+                ExitKind::Session,
+                format!("stopping {unit} ended with job result {}", result.as_str()),
+            ));
+        }
+    }
+    mgr.disable_unit_file(unit).await
+}
+
 /// Starts (or restarts, so a new schedule applies) each wanted timer and
 /// reads its next elapse.
 async fn start_all(
@@ -332,16 +356,7 @@ pub async fn disable(host: &Host<'_>) -> Result<Vec<Task>> {
         if !service.exists() && !timer.exists() && state.load_state == LoadState::NotFound {
             continue;
         }
-        if state.is_up() {
-            let result = mgr.stop(unit).await?;
-            if result != JobResult::Done {
-                return Err(Error::new(
-                    ExitKind::Session,
-                    format!("stopping {unit} ended with job result {}", result.as_str()),
-                ));
-            }
-        }
-        mgr.disable_unit_file(unit).await?;
+        stop_and_disable(mgr, unit, state.is_up()).await?;
         restore(&timer, None)?;
         restore(&service, None)?;
         had.push(task);

@@ -286,7 +286,7 @@ pub fn check_archive_options(
     let tokens = std::fs::canonicalize(&tokens).unwrap_or(tokens);
     for key in &options.ssh_keys {
         let path = expand_home(key, home);
-        let lexical = normalise(&path);
+        let lexical = crate::paths::normalise(&path);
         let real = std::fs::canonicalize(&path).unwrap_or_else(|_| lexical.clone());
         let in_ssh = |p: &Path| p.starts_with(&ssh) || p.starts_with(home.join(".ssh"));
         let token_like = real.starts_with(&tokens)
@@ -334,22 +334,6 @@ pub fn archive_widening(options: &SessionOptions) -> Vec<Widening> {
             key: "session.network".to_owned(),
             values: vec![options.network.clone()],
         });
-    }
-    out
-}
-
-/// `path` with `.` and `..` resolved lexically.
-fn normalise(path: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
     }
     out
 }

@@ -179,22 +179,7 @@ pub fn create_secret(name: &str, label: (&str, &str), value: &str) -> Result<()>
 /// [`ExitKind::Environment`] when podman cannot run; [`ExitKind::Failure`]
 /// with `what` and Podman's message when it fails.
 fn podman_quiet(args: &[&std::ffi::OsStr], what: &str) -> Result<()> {
-    let out = Command::new("podman")
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .map_err(|e| {
-            Error::environment("cannot run podman")
-                .with_source(e)
-                .hint("install Podman 5 and make sure 'podman' is on PATH")
-        })?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(Error::failure(format!(
-        "{what}: {}",
-        String::from_utf8_lossy(&out.stderr).trim()
-    )))
+    podman_stdout(args, what).map(drop)
 }
 
 /// Removes container `name` whatever its state (`podman rm --force
