@@ -419,16 +419,11 @@ mod tests {
 
     fn info(dir: &Path, name: &str, project: &str, active: &str, tmux: Option<u64>) -> SessionInfo {
         let meta = SessionMeta {
-            name: name.into(),
             project: project.into(),
             worktree: dir.into(),
-            branch: "main".into(),
             created: "2026-01-01T00:00:00Z".into(),
             image: "i".into(),
-            created_worktree: None,
-            options: None,
-            state_volume: None,
-            kept_image: None,
+            ..crate::quadlet::spec::example_meta(name)
         };
         let file = dir.join(format!("{name}.container"));
         std::fs::write(&file, "[Container]\nImage=i\n").unwrap();

@@ -51,6 +51,40 @@ pub struct FsChange {
     pub path: String,
 }
 
+impl FsChange {
+    /// A change of `kind` (`C`, `A`, `D`) at `path`, for tests.
+    #[cfg(test)]
+    pub(crate) fn new(kind: char, path: &str) -> Self {
+        Self {
+            kind,
+            path: path.to_owned(),
+        }
+    }
+
+    /// What `podman diff` shows for a fresh session on Podman 5.4: mount
+    /// points and their parents, tmux's socket, `/etc` for Podman's
+    /// `/etc/hosts`, and the SSH key directory. Shared by the tests of
+    /// what a removal would lose and what a stop keeps.
+    #[cfg(test)]
+    pub(crate) fn fresh_session() -> Vec<Self> {
+        [
+            ('C', "/etc"),
+            ('C', "/root"),
+            ('A', "/root/.claude"),
+            ('A', "/run/ccy"),
+            ('C', "/tmp"),
+            ('A', "/tmp/tmux-0"),
+            ('A', "/tmp/tmux-0/default"),
+            ('A', "/workspace"),
+            ('A', "/root/.ssh"),
+            ('A', "/root/.ssh/ccy-keys"),
+        ]
+        .into_iter()
+        .map(|(k, p)| Self::new(k, p))
+        .collect()
+    }
+}
+
 /// An image as the API lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImageSummary {

@@ -408,16 +408,11 @@ mod tests {
             ccy_version: "0.1.0".into(),
             exported: "2026-11-21T05:00:00Z".into(),
             session: SessionMeta {
-                name: "s".into(),
                 project: "p".into(),
                 worktree: "/w".into(),
-                branch: "main".into(),
                 created: "2026-11-21T04:00:00Z".into(),
                 image: "i".into(),
-                created_worktree: None,
-                options: None,
-                state_volume: None,
-                kept_image: None,
+                ..crate::quadlet::spec::example_meta("s")
             },
             state_volume: "s-state".into(),
             live: false,

@@ -801,16 +801,11 @@ mod tests {
     fn file(name: &str) -> SessionFile {
         SessionFile {
             meta: SessionMeta {
-                name: name.into(),
                 project: "p".into(),
                 worktree: "/w".into(),
-                branch: "main".into(),
                 created: "2026-01-01T00:00:00Z".into(),
                 image: "i".into(),
-                created_worktree: None,
-                options: None,
-                state_volume: None,
-                kept_image: None,
+                ..crate::quadlet::spec::example_meta(name)
             },
             path: format!("/q/{name}.container").into(),
         }

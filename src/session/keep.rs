@@ -371,29 +371,15 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    use crate::host::podman::FsChange;
+
     fn ch(kind: char, path: &str) -> FsChange {
-        FsChange {
-            kind,
-            path: path.to_owned(),
-        }
+        FsChange::new(kind, path)
     }
 
     #[test]
     fn a_fresh_container_has_nothing_worth_keeping() {
-        // What a clean session shows on Podman 5.4 (mount points, their
-        // parents, tmux's socket, Podman's /etc files).
-        let fresh = [
-            ch('C', "/etc"),
-            ch('C', "/root"),
-            ch('A', "/root/.claude"),
-            ch('A', "/run/ccy"),
-            ch('C', "/tmp"),
-            ch('A', "/tmp/tmux-0"),
-            ch('A', "/tmp/tmux-0/default"),
-            ch('A', "/workspace"),
-            ch('A', "/root/.ssh"),
-            ch('A', "/root/.ssh/ccy-keys"),
-        ];
+        let fresh = FsChange::fresh_session();
         assert!(!fresh.iter().any(|c| worth_keeping(c, &[])));
         // A linked worktree's git directory, mounted at its own path.
         let linked = [

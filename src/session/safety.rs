@@ -430,11 +430,10 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
     use super::*;
 
+    use crate::host::podman::FsChange;
+
     fn ch(kind: char, path: &str) -> FsChange {
-        FsChange {
-            kind,
-            path: path.to_owned(),
-        }
+        FsChange::new(kind, path)
     }
 
     #[test]
@@ -459,26 +458,16 @@ mod tests {
             vec!["A /root/notes.md", "A /runner", "C /etc/motd"]
         );
         assert!(lost_writes(&[ch('C', "/tmp"), ch('A', "/tmp/x")], &[]).is_empty());
-        // What a fresh session shows (podman 5.4): mount points and their
-        // parents, tmux's socket, /etc for Podman's /etc/hosts.
-        let fresh = [
-            ch('C', "/etc"),
-            ch('C', "/root"),
-            ch('A', "/root/.claude"),
-            ch('A', "/run/ccy"),
-            ch('C', "/tmp"),
-            ch('A', "/tmp/tmux-0"),
-            ch('A', "/tmp/tmux-0/default"),
-            ch('A', "/workspace"),
-        ];
+        let fresh = FsChange::fresh_session();
         let mounts = [
             "/workspace".to_owned(),
             "/root/.claude".to_owned(),
             "/root/.claude/projects".to_owned(),
             "/run/ccy".to_owned(),
+            "/root/.ssh/ccy-keys".to_owned(),
         ];
         assert!(lost_writes(&fresh, &mounts).is_empty());
-        let mut written = fresh.to_vec();
+        let mut written = fresh.clone();
         written.push(ch('A', "/root/keep.txt"));
         written.push(ch('A', "/opt"));
         written.push(ch('A', "/opt/tool"));
