@@ -84,17 +84,7 @@ pub async fn ensure(host: &Host<'_>, config: &Config) {
 pub async fn enable(host: &Host<'_>) -> Result<PathBuf> {
     let mgr = &host.mgr;
     let dir = host.ctx.paths.systemd_user_dir();
-    let ccy = std::env::current_exe()
-        .and_then(std::fs::canonicalize)
-        .context("cannot find the path of the ccy binary")?;
-    let mut environment = Vec::new();
-    for var in ["XDG_CONFIG_HOME", "XDG_STATE_HOME"] {
-        if let Some(v) = std::env::var_os(var).and_then(|v| v.into_string().ok())
-            && Path::new(&v).is_absolute()
-        {
-            environment.push((var.to_owned(), v));
-        }
-    }
+    let (ccy, environment) = crate::session::timer::service_command()?;
     let text = render::notify_service(&ccy, &environment)?;
     let path = unit_file(&dir);
     let old = std::fs::read(&path).ok();

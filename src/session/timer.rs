@@ -138,17 +138,7 @@ pub async fn enable(host: &Host<'_>, config: &Config) -> Result<Enabled> {
     let mgr = &host.mgr;
     let dir = ctx.paths.systemd_user_dir();
     let (wanted, removed) = plan(config)?;
-    let ccy = std::env::current_exe()
-        .and_then(std::fs::canonicalize)
-        .context("cannot find the path of the ccy binary")?;
-    let mut environment = Vec::new();
-    for var in ["XDG_CONFIG_HOME", "XDG_STATE_HOME"] {
-        if let Some(v) = std::env::var_os(var).and_then(|v| v.into_string().ok())
-            && Path::new(&v).is_absolute()
-        {
-            environment.push((var.to_owned(), v));
-        }
-    }
+    let (ccy, environment) = crate::session::timer::service_command()?;
     let mut texts = Vec::new();
     for (task, schedule, calendar) in &wanted {
         let (randomized_delay_secs, accuracy_secs) = spread(calendar.interval_secs);
@@ -268,6 +258,28 @@ pub async fn start_or_restart(
         .hint(format!("look at 'journalctl --user -u {unit}'")));
     }
     Ok(())
+}
+
+/// What a unit of ccy's own (a timer's service, the notifier) runs: this
+/// binary by its canonical path, and the `XDG_CONFIG_HOME` and
+/// `XDG_STATE_HOME` of the caller when they are absolute (the user
+/// manager's environment may lack them; systemd.exec(5) `Environment=`).
+///
+/// # Errors
+/// When the binary's path cannot be found.
+pub fn service_command() -> Result<(PathBuf, Vec<(String, String)>)> {
+    let ccy = std::env::current_exe()
+        .and_then(std::fs::canonicalize)
+        .context("cannot find the path of the ccy binary")?;
+    let mut environment = Vec::new();
+    for var in ["XDG_CONFIG_HOME", "XDG_STATE_HOME"] {
+        if let Some(v) = std::env::var_os(var).and_then(|v| v.into_string().ok())
+            && Path::new(&v).is_absolute()
+        {
+            environment.push((var.to_owned(), v));
+        }
+    }
+    Ok((ccy, environment))
 }
 
 /// Stops `unit` when it `was_up` (waiting for the job) and disables it
