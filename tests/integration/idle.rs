@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Repo, Term, active_state, ccy, eventually, exclusive, first_session_output, home, marker,
-    new_session, q, sh, sh_ok, shared,
+    Repo, Term, active_state, ccy, doctor_check, eventually, exclusive, first_session_output, home,
+    marker, new_session, q, sh, sh_ok, shared,
 };
 
 fn state_dir(name: &str) -> PathBuf {
