@@ -90,6 +90,24 @@ fn loaded(wt: &Worktree, flags: &[(&str, &str)]) -> Loaded {
     l.finish().unwrap()
 }
 
+/// Records the user's approval of the project file `l` loaded, as it is
+/// now (`ccy trust`'s effect).
+fn approve_project_file(p: &Paths, l: &Loaded, wt: &Worktree) {
+    let project = l.project.clone().unwrap();
+    approve(
+        &store_path(p),
+        &p.lock_dir(),
+        Approval {
+            scope: project_scope(wt),
+            file: project.path.clone(),
+            sha256: sha256_hex(&project.bytes),
+            keys: vec![],
+            approved: String::new(),
+        },
+    )
+    .unwrap();
+}
+
 #[test]
 fn a_project_file_that_widens_needs_an_approval_of_its_content() {
     let (_d, wt) = repo("[session]\nmounts = [\"~:/h\"]\nenv = [\"A=1\", \"SSH_AUTH_SOCK\"]\n");
@@ -108,23 +126,11 @@ fn a_project_file_that_widens_needs_an_approval_of_its_content() {
     );
     assert!(text.contains("was not approved"), "{text}");
     assert!(text.contains(&trust_command(&wt.root)), "{text}");
-    let project = l.project.clone().unwrap();
-    approve(
-        &store_path(&p),
-        &p.lock_dir(),
-        Approval {
-            scope: project_scope(&wt),
-            file: project.path.clone(),
-            sha256: sha256_hex(&project.bytes),
-            keys: vec![],
-            approved: String::new(),
-        },
-    )
-    .unwrap();
+    approve_project_file(&p, &l, &wt);
     check_project(&p, &l, &wt).unwrap();
     // One byte more: the approval no longer holds.
     std::fs::write(
-        &project.path,
+        &l.project.as_ref().unwrap().path,
         "[session]\nmounts = [\"~:/h\"]\nenv = [\"A=1\", \"SSH_AUTH_SOCK\"]\n\n",
     )
     .unwrap();
@@ -162,19 +168,7 @@ fn privileged_networks_never_come_from_a_project_file() {
             "{err}"
         );
         // Even approved.
-        let project = l.project.clone().unwrap();
-        approve(
-            &store_path(&p),
-            &p.lock_dir(),
-            Approval {
-                scope: project_scope(&wt),
-                file: project.path.clone(),
-                sha256: sha256_hex(&project.bytes),
-                keys: vec![],
-                approved: String::new(),
-            },
-        )
-        .unwrap();
+        approve_project_file(&p, &l, &wt);
         assert!(check_project(&p, &l, &wt).is_err());
         // The user's own flag overrides the file's value: no refusal
         // for the network (the flag is theirs).
