@@ -416,13 +416,13 @@ fn the_first_new_session_installs_the_notifier_and_doctor_checks_it() {
     let _restore = Restore(path.clone(), std::fs::read(&path).ok());
     std::fs::remove_file(&path).ok();
     let _gone = NotifierGone::new();
-    let repo = Repo::new("notify-first");
+    let repo = Repo::new("first-notifier");
     let wanted = "env -u CCY_NOTIFY_ENABLED";
 
     // Opted out (the suite's setting): nothing installed, doctor content.
     let out = ccy(&repo.dir, &["new", "-d"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(!out.stderr.contains("ccy-notify"), "{}", out.stderr);
+    assert!(!out.stderr.contains("ccy-notify.service"), "{}", out.stderr);
     assert!(!notify_unit_file().exists());
     let (level, message, _) = doctor_check("notify", "");
     assert_eq!(
@@ -452,7 +452,7 @@ fn the_first_new_session_installs_the_notifier_and_doctor_checks_it() {
     let (name, stderr) = new();
     let installed: Vec<&str> = stderr
         .lines()
-        .filter(|l| l.contains("ccy-notify"))
+        .filter(|l| l.contains("ccy-notify.service"))
         .collect();
     assert_eq!(
         installed,
@@ -488,7 +488,7 @@ fn the_first_new_session_installs_the_notifier_and_doctor_checks_it() {
     // notifier keeps running (not restarted).
     let pid = notifier_pid();
     let (_, stderr) = new();
-    assert!(!stderr.contains("ccy-notify"), "{stderr}");
+    assert!(!stderr.contains("ccy-notify.service"), "{stderr}");
     assert_eq!(notifier_pid(), pid);
 }
 
