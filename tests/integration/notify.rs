@@ -445,7 +445,12 @@ fn the_first_new_session_installs_the_notifier_and_doctor_checks_it() {
         ));
         assert!(out.status.success(), "{out:?}");
         (
-            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+            // "created session NAME"
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .last()
+                .unwrap_or_default()
+                .to_owned(),
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
