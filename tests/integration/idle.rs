@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::{
     Repo, Term, active_state, ccy, doctor_check, eventually, exclusive, first_session_output, home,
-    marker, new_session, q, sh, sh_ok, shared,
+    marker, new_detached_with_env, new_session, q, sh, sh_ok, shared,
 };
 
 fn state_dir(name: &str) -> PathBuf {
@@ -504,15 +504,7 @@ fn the_first_new_session_installs_the_timers_and_doctor_checks_them() {
     assert_eq!(level, "ok", "{message}");
     assert!(message.starts_with("off"), "{message}");
 
-    let new = |env: &str| {
-        let out = sh(&format!(
-            "cd {} && {env} {} new -d",
-            q(repo.dir.to_str().unwrap()),
-            q(crate::support::ccy_bin())
-        ));
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    };
+    let new = |env: &str| new_detached_with_env(&repo.dir, env).1;
     let (level, message, fix) = doctor_check("timers", with_timer);
     assert_eq!(level, "warning", "{message}");
     assert!(

@@ -437,23 +437,7 @@ fn the_first_new_session_installs_the_notifier_and_doctor_checks_it() {
     );
     assert_eq!(fix.as_deref(), Some("ccy notify enable"));
 
-    let new = || {
-        let out = sh(&format!(
-            "cd {} && {wanted} {} new -d",
-            q(repo.dir.to_str().unwrap()),
-            q(ccy_bin())
-        ));
-        assert!(out.status.success(), "{out:?}");
-        (
-            // "created session NAME"
-            String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .last()
-                .unwrap_or_default()
-                .to_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let new = || new_detached_with_env(&repo.dir, wanted);
     let (name, stderr) = new();
     let installed: Vec<&str> = stderr
         .lines()

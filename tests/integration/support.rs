@@ -546,3 +546,23 @@ pub fn doctor_check(name: &str, env: &str) -> (String, String, Option<String>) {
         check["fix"].as_str().map(str::to_owned),
     )
 }
+
+/// Runs `ccy new -d` in `dir` with the environment changed by `env` (as
+/// [`doctor_check`]), asserts success, and returns the new session's name
+/// (the last word of "created session NAME") and the standard error.
+pub fn new_detached_with_env(dir: &Path, env: &str) -> (String, String) {
+    let out = sh(&format!(
+        "cd {} && {env} {} new -d",
+        q(dir.to_str().unwrap()),
+        q(ccy_bin())
+    ));
+    assert!(out.status.success(), "{out:?}");
+    (
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .last()
+            .unwrap_or_default()
+            .to_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
