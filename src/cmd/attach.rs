@@ -4,10 +4,11 @@ use std::io::IsTerminal;
 
 use clap::Args;
 
-use crate::ctx::{Ctx, notice};
+use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::host::podman::{AttachMode, cli as podman_cli};
-use crate::session::{Host, attach, find, reset, start};
+use crate::session::Host;
+use crate::session::attach::{self, Prepare};
 
 /// Attach to a session by name, starting it first when it is stopped.
 ///
@@ -68,20 +69,18 @@ pub struct AttachArgs {
 pub fn run(ctx: &Ctx, args: &AttachArgs) -> Result<()> {
     require_terminal()?;
     podman_cli::require_cli()?;
+    let prepare = if args.reset {
+        Prepare::Reset
+    } else if args.fresh {
+        Prepare::Fresh
+    } else {
+        Prepare::Start
+    };
     let name = ctx.block_on(async {
         let host = Host::connect(ctx).await?;
-        let all = host.sessions().await?;
-        let info = find::resolve(&all, &args.name)?;
-        let max = host.max_running(info)?;
-        if args.reset {
-            reset::reset(&host, info, max).await?;
-        } else if args.fresh {
-            reset::fresh(&host, info, max).await?;
-        } else if start::ensure_running(&host, info, max).await? {
-            notice(&format!("started session {}", info.name));
-        }
-        Ok::<_, Error>(info.name.clone())
+        attach::resolve_running(&host, &args.name, prepare).await
     })?;
+
     attach::say_attaching(&name, false);
     let mode = AttachMode {
         read_only: args.read_only,

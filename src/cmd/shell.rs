@@ -4,12 +4,11 @@ use std::io::IsTerminal;
 
 use clap::Args;
 
-use crate::ctx::{Ctx, notice};
-use crate::error::{Error, Result};
+use crate::ctx::Ctx;
+use crate::error::Result;
 use crate::host::podman::cli as podman_cli;
 use crate::session::Host;
-use crate::session::find;
-use crate::session::start;
+use crate::session::attach::{self, Prepare};
 
 /// Open a shell in a session's container, beside the agent's tmux pane.
 ///
@@ -43,14 +42,9 @@ pub fn run(ctx: &Ctx, args: &ShellArgs) -> Result<()> {
     podman_cli::require_cli()?;
     let name = ctx.block_on(async {
         let host = Host::connect(ctx).await?;
-        let all = host.sessions().await?;
-        let info = find::resolve(&all, &args.name)?;
-        let max = host.max_running(info)?;
-        if start::ensure_running(&host, info, max).await? {
-            notice(&format!("started session {} (it was stopped)", info.name));
-        }
-        Ok::<_, Error>(info.name.clone())
+        attach::resolve_running(&host, &args.name, Prepare::Start).await
     })?;
+
     let tty = std::io::stdin().is_terminal();
     let shell = podman_cli::shell_argv(name.as_str(), &args.cmd, tty, &podman_cli::terminal_env());
     Err(crate::host::exec::exec_replace(&shell))

@@ -9,6 +9,7 @@ use crate::host::podman::{AttachMode, cli as podman_cli};
 use crate::host::tmux;
 use crate::names::SessionName;
 use crate::paths::Paths;
+use crate::session::{Host, find, reset, start};
 
 /// The argv that attaches this terminal to `name`'s tmux: the host's tmux
 /// client on the session's socket when it can ([`crate::host::tmux`]), else
@@ -23,6 +24,46 @@ pub fn attach_argv(paths: &Paths, name: &SessionName, mode: AttachMode) -> Vec<O
         Some(socket) => tmux::attach_argv(&socket, mode),
         None => podman_cli::attach_argv(name.as_str(), mode, &podman_cli::terminal_env()),
     }
+}
+
+/// How a session is brought up before a client attaches to it or a
+/// command runs in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prepare {
+    /// Started when it is not running (`ccy attach`, `ccy shell`).
+    Start,
+    /// Restarted from its clean image, state kept (`ccy attach --reset`).
+    Reset,
+    /// Restarted in a new container, kept layer and all (`ccy attach
+    /// --fresh`).
+    Fresh,
+}
+
+/// Resolves `query` among all sessions ([`find::resolve`]) and brings the
+/// session up as `prepare` says, within the configured limit of running
+/// sessions. Says so when it started a stopped session. Returns its name.
+///
+/// # Errors
+/// As [`find::resolve`] (no such session, ambiguous), the configuration,
+/// [`start::ensure_running`] and [`reset::reset`]/[`reset::fresh`].
+pub async fn resolve_running(
+    host: &Host<'_>,
+    query: &str,
+    prepare: Prepare,
+) -> Result<SessionName> {
+    let all = host.sessions().await?;
+    let info = find::resolve(&all, query)?;
+    let max = host.max_running(info)?;
+    match prepare {
+        Prepare::Reset => reset::reset(host, info, max).await?,
+        Prepare::Fresh => reset::fresh(host, info, max).await?,
+        Prepare::Start => {
+            if start::ensure_running(host, info, max).await? {
+                notice(&format!("started session {} (it was stopped)", info.name));
+            }
+        }
+    }
+    Ok(info.name.clone())
 }
 
 /// Tells the user which session they are attaching to, on standard error,
