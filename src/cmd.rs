@@ -274,7 +274,7 @@ pub fn forward_args(raw: &[String], host: &str) -> Vec<String> {
 fn forward(ctx: &Ctx, host: &str, args: &[String]) -> Result<()> {
     use crate::session::remote;
     let hosts = ctx.config(None)?.finish()?.config.hosts;
-    let host = remote::resolve(&hosts, host)?;
+    let host = remote::resolve(&hosts, host, &ctx.paths.lock_dir())?;
     ctx.block_on(remote::check(&host, remote::timeout(&hosts)))?;
     Err(crate::host::ssh::exec(
         &host.target,

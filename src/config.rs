@@ -349,7 +349,10 @@ schedule = "hourly"
 timeout = 3.0
 # Each other workstation is a table [hosts.NAME]; 'ccy --host NAME' and
 # NAME:SESSION use it ('ccy list --all-hosts' asks them all). ssh runs with
-# your ~/.ssh/config, keys and agent. Read from your own file only.
+# your ~/.ssh/config, keys and agent. Read from your own file only. ccy
+# keeps one ssh connection per host open for 10 minutes after its last use
+# (ControlMaster in $XDG_RUNTIME_DIR/ccy), unless options or your ssh
+# config set ControlMaster or ControlPath for the host.
 #   [hosts.lab1]
 #   ssh = "dev@lab1.example.org"   # the ssh destination ("": the name)
 #   options = ["-p", "2222"]       # extra ssh options

@@ -184,7 +184,7 @@ fn entries(ctx: &Ctx, sessions: &[SessionInfo], here: Option<&Path>, json: bool)
 /// `--all-hosts`: this machine and every configured host at once.
 fn run_all_hosts(ctx: &Ctx, args: &ListArgs) -> Result<()> {
     let hosts = ctx.config(None)?.finish()?.config.hosts;
-    let remotes = remote::configured(&hosts)?;
+    let remotes = remote::configured(&hosts, &ctx.paths.lock_dir())?;
     let timeout = remote::timeout(&hosts);
     // The remote hosts first: their ssh processes start before this
     // machine's listing, and run while it does.

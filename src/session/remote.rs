@@ -3,6 +3,7 @@
 //! many hosts at once (`ccy list --all-hosts`). ccy runs there itself,
 //! over the user's `ssh` (`crate::host::ssh`); there is no daemon.
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::config::HostsConfig;
@@ -61,42 +62,48 @@ pub fn check_name(name: &str) -> Result<()> {
 }
 
 /// The host called `name`: its `[hosts.NAME]` entry, or else `name` as an
-/// ssh destination with no extra options.
+/// ssh destination with no extra options. `control_dir`: where ccy keeps
+/// the control sockets of shared ssh connections (`Paths::lock_dir`, ccy's
+/// runtime directory; see [`ssh::control_path`]).
 ///
 /// # Errors
 /// [`ExitKind::Usage`] for an invalid name (see [`check_name`]).
-pub fn resolve(hosts: &HostsConfig, name: &str) -> Result<RemoteHost> {
+pub fn resolve(hosts: &HostsConfig, name: &str, control_dir: &Path) -> Result<RemoteHost> {
     check_name(name)?;
-    Ok(match hosts.named.get(name) {
-        Some(e) => RemoteHost {
-            name: name.to_owned(),
-            target: SshTarget {
-                dest: if e.ssh.is_empty() {
-                    name.to_owned()
-                } else {
-                    e.ssh.clone()
-                },
-                options: e.options.clone(),
+    let (dest, options, ccy) = match hosts.named.get(name) {
+        Some(e) => (
+            if e.ssh.is_empty() {
+                name.to_owned()
+            } else {
+                e.ssh.clone()
             },
-            ccy: e.ccy.clone(),
+            e.options.clone(),
+            e.ccy.clone(),
+        ),
+        None => (name.to_owned(), Vec::new(), "ccy".to_owned()),
+    };
+    Ok(RemoteHost {
+        name: name.to_owned(),
+        target: SshTarget {
+            control: ssh::control_path(control_dir, &dest, &options),
+            dest,
+            options,
         },
-        None => RemoteHost {
-            name: name.to_owned(),
-            target: SshTarget {
-                dest: name.to_owned(),
-                options: Vec::new(),
-            },
-            ccy: "ccy".to_owned(),
-        },
+        ccy,
     })
 }
 
-/// Every configured host, in name order.
+/// Every configured host, in name order (`control_dir` as for
+/// [`resolve`]).
 ///
 /// # Errors
 /// [`ExitKind::Usage`] when a configured name is invalid.
-pub fn configured(hosts: &HostsConfig) -> Result<Vec<RemoteHost>> {
-    hosts.named.keys().map(|n| resolve(hosts, n)).collect()
+pub fn configured(hosts: &HostsConfig, control_dir: &Path) -> Result<Vec<RemoteHost>> {
+    hosts
+        .named
+        .keys()
+        .map(|n| resolve(hosts, n, control_dir))
+        .collect()
 }
 
 /// `hosts.timeout` as a duration (at least 0.1 s).
@@ -292,6 +299,8 @@ mod tests {
     use super::*;
     use crate::config::HostEntry;
 
+    const DIR_TEXT: &str = "/run/user/1000/ccy";
+
     fn hosts() -> HostsConfig {
         let mut named = std::collections::BTreeMap::new();
         named.insert(
@@ -310,15 +319,18 @@ mod tests {
 
     #[test]
     fn resolves_configured_and_plain_hosts() {
-        let h = resolve(&hosts(), "lab1").unwrap();
+        let h = resolve(&hosts(), "lab1", Path::new(DIR_TEXT)).unwrap();
         assert_eq!(h.target.dest, "dev@10.0.0.1");
         assert_eq!(h.ccy, "~/bin/ccy");
-        let h = resolve(&hosts(), "me@box.example").unwrap();
+        assert!(h.target.control.as_ref().unwrap().starts_with(DIR_TEXT));
+        let h = resolve(&hosts(), "me@box.example", Path::new(DIR_TEXT)).unwrap();
         assert_eq!(h.target.dest, "me@box.example");
         assert!(h.target.options.is_empty());
         for bad in ["", "-oProxyCommand=x", "a b", "a;b", "local", "a:b", "$(x)"] {
             assert_eq!(
-                resolve(&hosts(), bad).unwrap_err().kind(),
+                resolve(&hosts(), bad, Path::new(DIR_TEXT))
+                    .unwrap_err()
+                    .kind(),
                 ExitKind::Usage,
                 "{bad}"
             );
@@ -327,7 +339,7 @@ mod tests {
 
     #[test]
     fn command_line_quotes_every_argument() {
-        let h = resolve(&hosts(), "lab1").unwrap();
+        let h = resolve(&hosts(), "lab1", Path::new(DIR_TEXT)).unwrap();
         let args = ["shell", "s", "--", "echo", "a b", "$HOME", "it's;rm -rf /"].map(String::from);
         let line = command_line(&h, &args);
         assert_eq!(

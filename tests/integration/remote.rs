@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Repo, Term, active_state, ccy, exclusive, home, new_session, q, sh_ok, ssh_port,
+    Repo, Term, active_state, ccy, exclusive, home, new_session, q, sh, sh_ok, ssh_port,
 };
 
 /// The peer guest's sshd port (the harness says; without a peer, the
@@ -35,6 +35,16 @@ struct Hosts {
 }
 
 impl Hosts {
+    /// Writes `text` as the user's configuration file.
+    fn text(text: &str) -> Self {
+        let path = home().join(".config/ccy/config.toml");
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let before = std::fs::read_to_string(&path).ok();
+        let dir = tempfile::tempdir_in(home()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        Self { path, before, dir }
+    }
+
     /// Writes `hosts.timeout = timeout` and the hosts `self`, `peer`,
     /// `down`, `wrongkey`, `missing`, `old` and `hang`.
     fn write(timeout: f64) -> Self {
@@ -107,7 +117,49 @@ impl Drop for Hosts {
             None => std::fs::remove_file(&self.path).unwrap(),
         }
         let _ = &self.dir;
+        // The shared connections ccy left open (they would outlive the
+        // test by ControlPersist's 10 minutes).
+        for s in control_sockets() {
+            let _ = sh(&format!(
+                "timeout 5 ssh -O exit -S {} x 2>/dev/null",
+                q(s.to_str().unwrap())
+            ));
+        }
     }
+}
+
+/// ccy's directory of ssh control sockets: `$XDG_RUNTIME_DIR/ccy`.
+fn control_dir() -> PathBuf {
+    PathBuf::from(std::env::var("XDG_RUNTIME_DIR").expect("XDG_RUNTIME_DIR")).join("ccy")
+}
+
+/// The control sockets in [`control_dir`], sorted.
+fn control_sockets() -> Vec<PathBuf> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut v: Vec<PathBuf> = std::fs::read_dir(control_dir())
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| {
+                    e.file_name().to_string_lossy().starts_with("ssh-")
+                        && e.file_type().is_ok_and(|t| t.is_socket())
+                })
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// The pid of the ssh master behind control socket `sock` (`ssh -O
+/// check`), or `None` when none answers.
+fn master_pid(sock: &std::path::Path) -> Option<u32> {
+    let out = sh(&format!(
+        "timeout 5 ssh -O check -S {} x 2>&1",
+        q(sock.to_str().unwrap())
+    ));
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.split("(pid=").nth(1)?.split(')').next()?.parse().ok()
 }
 
 fn json(text: &str) -> serde_json::Value {
@@ -320,4 +372,173 @@ fn host_faults_are_exit_7_with_the_reason() {
         &["--host", "-oProxyCommand=touch /tmp/x", "list"],
     );
     assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+}
+
+/// ssh's log of one host (`-E LOG -o LogLevel=VERBOSE`, master and
+/// clients appending): how many times it logged in.
+fn logins(log: &std::path::Path) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .matches("Authenticated to ")
+        .count()
+}
+
+/// The host `name`'s answer in `ccy list --all-hosts --json` output: its
+/// error, `None` when it answered.
+fn host_error(out: &str, name: &str) -> Option<String> {
+    let v = json(out);
+    let h = v["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["host"] == name)
+        .unwrap_or_else(|| panic!("no host {name} in {out}"))
+        .clone();
+    h["error"].as_str().map(str::to_owned)
+}
+
+/// Connection sharing: the first run logs in and leaves a master behind
+/// its control socket in ccy's runtime directory; the following runs
+/// (`--host` and `list --all-hosts`) go through it without logging in.
+/// A master killed with its socket left behind costs a new login, not a
+/// failure; a master that stops answering makes the run fail within
+/// `hosts.timeout` (the old socket removed), and the next one logs in
+/// afresh.
+#[test]
+fn shared_connection_is_reused_and_recovers() {
+    let _g = exclusive();
+    let log_dir = tempfile::tempdir_in(home()).unwrap();
+    let log = log_dir.path().join("ssh.log");
+    let _hosts = Hosts::text(&format!(
+        r#"[hosts]
+timeout = 2.0
+
+[hosts.peer]
+ssh = "dev@127.0.0.1"
+options = ["-p", "{peer}", "-E", "{log}", "-o", "LogLevel=VERBOSE"]
+"#,
+        peer = peer_port(),
+        log = log.display()
+    ));
+    let repo = Repo::new("remote-shared");
+    let before = control_sockets();
+
+    let out = ccy(&repo.dir, &["--host", "peer", "list", "--json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // The check and the command: one login.
+    assert_eq!(
+        logins(&log),
+        1,
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    let new: Vec<PathBuf> = control_sockets()
+        .into_iter()
+        .filter(|s| !before.contains(s))
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    let sock = new[0].clone();
+    let first = master_pid(&sock).expect("a master behind the socket");
+
+    for _ in 0..2 {
+        let out = ccy(&repo.dir, &["list", "--all-hosts", "--json"]);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+        assert_eq!(host_error(&out.stdout, "peer"), None);
+    }
+    assert_eq!(
+        logins(&log),
+        1,
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    assert_eq!(master_pid(&sock), Some(first));
+
+    // A dead master, its socket left behind: one new login.
+    sh_ok(&format!("kill -KILL {first}"));
+    eventually_gone(first);
+    assert!(sock.exists());
+    let started = Instant::now();
+    let out = ccy(&repo.dir, &["list", "--all-hosts", "--json"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(logins(&log), 2);
+    let second = master_pid(&sock).expect("a new master");
+    assert_ne!(second, first);
+
+    // A master that does not answer: the run fails within the timeout.
+    sh_ok(&format!("kill -STOP {second}"));
+    let started = Instant::now();
+    let out = ccy(&repo.dir, &["list", "--all-hosts", "--json"]);
+    let took = started.elapsed();
+    assert_eq!(out.code, 7, "{}{}", out.stdout, out.stderr);
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    let why = host_error(&out.stdout, "peer").unwrap();
+    assert!(why.contains("no answer within 2 s"), "{why}");
+    // ... and the next one logs in afresh.
+    let out = ccy(&repo.dir, &["list", "--all-hosts", "--json"]);
+    sh_ok(&format!("kill -KILL {second}"));
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(host_error(&out.stdout, "peer"), None);
+    assert_eq!(logins(&log), 3);
+    let third = master_pid(&sock).expect("a third master");
+    assert!(third != first && third != second);
+}
+
+/// Waits until process `pid` is gone (reaped by its parent, init).
+fn eventually_gone(pid: u32) {
+    crate::support::eventually(10, "the killed master to be gone", || {
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    });
+}
+
+/// Sharing is the user's to turn off or to do their own way: with
+/// `ControlMaster=no` in a host's options, or a `ControlPath` in the ssh
+/// configuration it uses, ccy adds no control socket of its own and
+/// every run logs in.
+#[test]
+fn sharing_left_to_the_users_options_and_ssh_config() {
+    let _g = exclusive();
+    let dir = tempfile::tempdir_in(home()).unwrap();
+    let (log_no, log_cfg) = (dir.path().join("no.log"), dir.path().join("cfg.log"));
+    // The user's own ssh config, with sharing set up its own way (a
+    // master that lives as long as its first client only).
+    let cfg = dir.path().join("ssh_config");
+    std::fs::write(
+        &cfg,
+        format!(
+            "Host *\n  ControlMaster auto\n  ControlPath {}/cm-%C\n",
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let _hosts = Hosts::text(&format!(
+        r#"[hosts]
+timeout = 5.0
+
+[hosts.off]
+ssh = "dev@127.0.0.1"
+options = ["-p", "{peer}", "-o", "ControlMaster=no", "-E", "{no}", "-o", "LogLevel=VERBOSE"]
+
+[hosts.own]
+ssh = "dev@127.0.0.1"
+options = ["-F", "{cfg}", "-p", "{peer}", "-E", "{own}", "-o", "LogLevel=VERBOSE"]
+"#,
+        peer = peer_port(),
+        no = log_no.display(),
+        own = log_cfg.display(),
+        cfg = cfg.display(),
+    ));
+    let repo = Repo::new("remote-unshared");
+    let before = control_sockets();
+    for _ in 0..2 {
+        let out = ccy(&repo.dir, &["list", "--all-hosts", "--json"]);
+        assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    }
+    assert_eq!(logins(&log_no), 2);
+    assert_eq!(logins(&log_cfg), 2);
+    assert_eq!(control_sockets(), before);
 }
