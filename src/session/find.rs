@@ -528,7 +528,8 @@ async fn gather(
 
 /// The tmux status file of `name` ([`crate::contract::STATUS_FILE`] in its
 /// state directory), parsed; `None` when there is none.
-fn read_status(paths: &Paths, name: &SessionName) -> Option<TmuxStatus> {
+#[must_use]
+pub fn read_status(paths: &Paths, name: &SessionName) -> Option<TmuxStatus> {
     std::fs::read_to_string(paths.session_state_dir(name.as_str()).join(STATUS_FILE))
         .ok()
         .map(|t| TmuxStatus::parse(&t))
