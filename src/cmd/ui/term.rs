@@ -346,12 +346,17 @@ impl Ui<'_, '_> {
         Ok(())
     }
 
-    /// The footer after a local action: its last printed line, or the
-    /// error's first.
+    /// The footer after a local action: its first printed line (`stopped
+    /// NAME`, `removed NAME: …`), or the error's first.
     fn outcome(&mut self, r: Result<()>, printed: &str, done: String) {
         match r {
             Ok(()) => {
-                let said = last_line(printed);
+                let said = printed
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned();
                 self.app.say(if said.is_empty() { done } else { said });
             }
             Err(e) => self.app.say(first_line(&e)),
