@@ -607,3 +607,32 @@ pub fn remote_attach_argv(host: &RemoteHost, name: &str) -> Vec<OsString> {
         None,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_row_from_an_older_host_has_no_agent() {
+        let m = match serde_json::json!({
+            "name": "ccy-x-00000000", "state": "running", "project": "x",
+            "branch": "main", "worktree": "/w", "created": "2026-11-20T05:00:00Z",
+            "last_active": null, "clients": 2
+        }) {
+            serde_json::Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let r = Row::from_json("lab1", &m);
+        assert_eq!(r.host.as_deref(), Some("lab1"));
+        assert_eq!(r.agent_text(1_795_237_200), "-");
+        assert_eq!(r.created, Some(1_795_237_200 - 86400));
+        assert_eq!((r.clients, r.last_active, r.is_up()), (2, None, true));
+        let mut m = m;
+        m.insert("agent_state".into(), "busy".into());
+        m.insert("agent_since".into(), "2026-11-21T04:57:00Z".into());
+        let r = Row::from_json("lab1", &m);
+        assert_eq!(r.agent_text(1_795_237_200), "busy 3m");
+        assert_eq!(r.agent_style(), crate::ui::GOOD);
+    }
+}
