@@ -178,14 +178,20 @@ fn draw_table(frame: &mut Frame, app: &App, visible: &[&Row], now: u64, area: Re
             ])
         })
         .collect();
+    // The widest name, host and project shown (within limits), so that
+    // names are whole at 80 columns; the branch takes what is left.
+    let widest = |f: fn(&Row) -> usize, min: usize, max: usize| {
+        let w = visible.iter().map(|r| f(r)).max().unwrap_or(0).clamp(min, max);
+        Constraint::Length(u16::try_from(w).unwrap_or(u16::MAX))
+    };
     let table = Table::new(
         rows,
         [
-            Constraint::Length(18),
-            Constraint::Length(7),
+            widest(|r| r.name.chars().count(), 4, 32),
+            widest(|r| r.host.as_deref().map_or(0, |h| h.chars().count()), 5, 12),
             Constraint::Length(8),
             Constraint::Length(11),
-            Constraint::Length(9),
+            widest(|r| r.project.chars().count(), 7, 12),
             Constraint::Fill(1),
             Constraint::Length(7),
         ],
@@ -327,11 +333,11 @@ mod tests {
     fn list_with_preview_at_80x24() {
         insta::assert_snapshot!(screen(&with_pane(app())), @"
         ccy ui  4 sessions on 2 of 3 hosts
-        NAME               HOST    STATE    AGENT       PROJECT   BRANCH         CLIENTS
-        ccy-app-0123abcd   local   running  waiting 3m  app       main           1
-        ccy-app-89abcdef   local   running  busy 3m     app       main           0
-        ccy-web-00c0ffee   local   stopped  stopped 3m  web       main           0
-        ccy-api-11112222   lab1    running  done 3m     api       main           0
+        NAME             HOST  STATE    AGENT       PROJECT BRANCH               CLIENTS
+        ccy-app-0123abcd local running  waiting 3m  app     main                 1
+        ccy-app-89abcdef local running  busy 3m     app     main                 0
+        ccy-web-00c0ffee local stopped  stopped 3m  web     main                 0
+        ccy-api-11112222 lab1  running  done 3m     api     main                 0
          ccy-app-0123abcd ──────────────────────────────────────────────────────────────
         $ claude
         ✻ Welcome to Claude Code
@@ -382,17 +388,17 @@ mod tests {
         }
         insta::assert_snapshot!(screen(&a), @"
         ccy ui  40 sessions
-        NAME               HOST    STATE    AGENT       PROJECT   BRANCH         CLIENTS
-        s06                local   stopped  stopped 3m  p         main           0
-        s07                local   stopped  stopped 3m  p         main           0
-        s08                local   stopped  stopped 3m  p         main           0
-        s09                local   stopped  stopped 3m  p         main           0
-        s10                local   stopped  stopped 3m  p         main           0
-        s11                local   stopped  stopped 3m  p         main           0
-        s12                local   stopped  stopped 3m  p         main           0
-        s13                local   stopped  stopped 3m  p         main           0
-        s14                local   stopped  stopped 3m  p         main           0
-        s15                local   stopped  stopped 3m  p         main           0
+        NAME HOST  STATE    AGENT       PROJECT BRANCH                           CLIENTS
+        s06  local stopped  stopped 3m  p       main                             0
+        s07  local stopped  stopped 3m  p       main                             0
+        s08  local stopped  stopped 3m  p       main                             0
+        s09  local stopped  stopped 3m  p       main                             0
+        s10  local stopped  stopped 3m  p       main                             0
+        s11  local stopped  stopped 3m  p       main                             0
+        s12  local stopped  stopped 3m  p       main                             0
+        s13  local stopped  stopped 3m  p       main                             0
+        s14  local stopped  stopped 3m  p       main                             0
+        s15  local stopped  stopped 3m  p       main                             0
          s15 ───────────────────────────────────────────────────────────────────────────
         not running: Enter starts it and attaches
 
@@ -417,8 +423,8 @@ mod tests {
         a.preview = Preview::Remote;
         insta::assert_snapshot!(screen(&a), @"
         ccy ui  4 sessions on 2 of 3 hosts  filter /la: 1 shown
-        NAME               HOST    STATE    AGENT       PROJECT   BRANCH         CLIENTS
-        ccy-api-11112222   lab1    running  done 3m     api       main           0
+        NAME             HOST  STATE    AGENT       PROJECT BRANCH               CLIENTS
+        ccy-api-11112222 lab1  running  done 3m     api     main                 0
          ccy-api-11112222 ──────────────────────────────────────────────────────────────
         no preview for a session on another host (Enter attaches over ssh)
 
@@ -466,11 +472,11 @@ mod tests {
         );
         insta::assert_snapshot!(screen(&a), @"
         ccy ui  4 sessions on 2 of 3 hosts
-        NAME               HOST    STATE    AGENT       PROJECT   BRANCH         CLIENTS
-        ccy-app-0123abcd   local   running  waiting 3m  app       main           1
-        ccy-app-89abcdef   local   running  busy 3m     app       main           0
-        ccy-web-00c0ffee   local   stopped  stopped 3m  web       main           0
-        ccy-api-11112222   lab1    running  done 3m     api       main           0
+        NAME             HOST  STATE    AGENT       PROJECT BRANCH               CLIENTS
+        ccy-app-0123abcd local running  waiting 3m  app     main                 1
+        ccy-app-89abcdef local running  busy 3m     app     main                 0
+        ccy-web-00c0ffee local stopped  stopped 3m  web     main                 0
+        ccy-api-11112222 lab1  running  done 3m     api     main                 0
          ccy-api-11112222 ──────────────────────────────────────────────────────────────
         no preview f┌ confirm ────────────────────────────────────────────┐
                     │ remove lab1:ccy-api-11112222?                       │
