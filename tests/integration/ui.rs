@@ -276,3 +276,42 @@ options = ["-p", "1"]
     term.keys(&["q"]);
     term.wait_for("[exited 0]", 10);
 }
+
+/// Clock ticks (`utime + stime`, proc_pid_stat(5)) process `pid` used.
+fn cpu_ticks(pid: &str) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// While nothing changes, `ccy ui` sleeps in poll(2): no timer, no
+/// polling of this machine (the suite's other tests are held off, so that
+/// nothing changes; at most 1 tick is allowed, as for the notifier).
+#[test]
+fn idle_ui_takes_no_cpu_while_nothing_changes() {
+    let _g = exclusive();
+    let repo = Repo::new("ui-idle");
+    let name = new_session(&repo.dir, &[]);
+    let term = ui(&repo.dir, "--local");
+    term.wait_until("the session", 30, |s| row(s, &name, None).is_some());
+    let shell = term.format("#{pane_pid}");
+    let pid = crate::support::sh_ok(&format!("pgrep -P {} -x ccy", shell.trim()));
+    let pid = pid.trim();
+    assert!(!pid.is_empty(), "no ccy ui process under {shell}");
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let before = cpu_ticks(pid);
+    std::thread::sleep(std::time::Duration::from_secs(60));
+    let used = cpu_ticks(pid) - before;
+    assert!(
+        used <= 1,
+        "ccy ui used {used} clock ticks in 60 s while idle"
+    );
+    // And it still answers.
+    term.keys(&["q"]);
+    term.wait_for("[exited 0]", 10);
+}

@@ -181,14 +181,23 @@ fn draw_table(frame: &mut Frame, app: &App, visible: &[&Row], now: u64, area: Re
     // The widest name, host and project shown (within limits), so that
     // names are whole at 80 columns; the branch takes what is left.
     let widest = |f: fn(&Row) -> usize, min: usize, max: usize| {
-        let w = visible.iter().map(|r| f(r)).max().unwrap_or(0).clamp(min, max);
+        let w = visible
+            .iter()
+            .map(|r| f(r))
+            .max()
+            .unwrap_or(0)
+            .clamp(min, max);
         Constraint::Length(u16::try_from(w).unwrap_or(u16::MAX))
     };
     let table = Table::new(
         rows,
         [
             widest(|r| r.name.chars().count(), 4, 32),
-            widest(|r| r.host.as_deref().map_or(0, |h| h.chars().count()), 5, 12),
+            widest(
+                |r| r.host.as_deref().map_or(0, |h| h.chars().count()),
+                5,
+                12,
+            ),
             Constraint::Length(8),
             Constraint::Length(11),
             widest(|r| r.project.chars().count(), 7, 12),
