@@ -615,13 +615,12 @@ mod tests {
 
     #[test]
     fn a_row_from_an_older_host_has_no_agent() {
-        let m = match serde_json::json!({
+        let serde_json::Value::Object(m) = serde_json::json!({
             "name": "ccy-x-00000000", "state": "running", "project": "x",
             "branch": "main", "worktree": "/w", "created": "2026-11-20T05:00:00Z",
             "last_active": null, "clients": 2
-        }) {
-            serde_json::Value::Object(m) => m,
-            _ => unreachable!(),
+        }) else {
+            unreachable!()
         };
         let r = Row::from_json("lab1", &m);
         assert_eq!(r.host.as_deref(), Some("lab1"));

@@ -277,7 +277,7 @@ options = ["-p", "1"]
     term.wait_for("[exited 0]", 10);
 }
 
-/// Clock ticks (`utime + stime`, proc_pid_stat(5)) process `pid` used.
+/// Clock ticks (`utime + stime`, `proc_pid_stat(5)`) process `pid` used.
 fn cpu_ticks(pid: &str) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     let fields: Vec<&str> = stat
