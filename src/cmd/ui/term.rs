@@ -370,7 +370,7 @@ impl Ui<'_, '_> {
         let r = crate::host::exec::run_foreground(argv);
         self.screen.resume()?;
         match r {
-            Ok(Some(0)) => {}
+            Ok(Some(0)) => self.app.message = None,
             Ok(Some(code)) => self
                 .app
                 .say(format!("the client exited with status {code}")),
