@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 
-use crate::contract::{AGENT_FILE, READY_FILE, STATUS_FILE};
+use crate::contract::{AGENT_FILE, STATUS_FILE};
 use crate::ctx::Ctx;
 use crate::error::{Context, Error, ExitKind, Result};
 use crate::host::podman::AttachMode;
@@ -355,29 +355,31 @@ impl<'a> Local<'a> {
                 changed.all = true;
             } else if ev.dir.parent() == Some(root.as_path()) {
                 let session = ev.dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                match name {
-                    Some(STATUS_FILE | AGENT_FILE) => {
-                        if let Some(info) = self
-                            .sessions
-                            .iter_mut()
-                            .find(|s| s.name.as_str() == session)
-                        {
-                            info.tmux = find::read_status(paths, &info.name);
-                            info.agent = find::read_agent(paths, &info.name);
-                            changed.sessions.push(session.to_owned());
-                        }
+                if let Some(STATUS_FILE | AGENT_FILE) = name {
+                    if let Some(info) = self
+                        .sessions
+                        .iter_mut()
+                        .find(|s| s.name.as_str() == session)
+                    {
+                        info.tmux = find::read_status(paths, &info.name);
+                        info.agent = find::read_agent(paths, &info.name);
+                        changed.sessions.push(session.to_owned());
                     }
-                    Some(SOCKET_DIR) => {
-                        if ev.appeared {
-                            let _ = self.watcher.watch(&ev.dir.join(SOCKET_DIR));
-                        }
-                        changed.all = true;
+                } else {
+                    // Anything else there comes with a start or a stop
+                    // (`ready`, the kept layer's size, the saved panes,
+                    // the tmux socket's directory).
+                    if ev.appeared
+                        && ev.is_dir
+                        && let Some(sub) = name
+                    {
+                        let _ = self.watcher.watch(&ev.dir.join(sub));
                     }
-                    Some(READY_FILE) => changed.all = true,
-                    _ => {}
+                    changed.all = true;
                 }
             } else {
-                // A tmux socket's directory: its server came or went.
+                // A subdirectory of a session's (the tmux socket's, the
+                // saved panes'): it starts or stops.
                 changed.all = true;
             }
         }
@@ -545,11 +547,13 @@ impl<'a> Local<'a> {
     }
 }
 
-/// Watches a session's state directory and its tmux socket's directory
-/// (when there); a directory that went meanwhile is skipped.
+/// Watches a session's state directory and its subdirectories (the tmux
+/// socket's, the saved panes': a stop writes there, and tmux leaves its
+/// socket behind); a directory that went meanwhile is skipped.
 fn watch_session_dir(watcher: &mut Watcher, dir: &Path) {
     if watcher.watch(dir).is_ok() {
         let _ = watcher.watch(&dir.join(SOCKET_DIR));
+        let _ = watcher.watch(&dir.join(crate::contract::PANES_DIR));
     }
 }
 
