@@ -29,6 +29,7 @@ pub mod stop;
 pub mod timer;
 pub mod tokens;
 pub mod trust;
+pub mod ui;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
@@ -131,6 +132,7 @@ pub enum Command {
     Idle(idle::IdleArgs),
     Timer(timer::TimerArgs),
     Notify(notify::NotifyArgs),
+    Ui(ui::UiArgs),
     Image(image::ImageArgs),
     #[command(name = "keep-layer", hide = true)]
     KeepLayer(keep_layer::KeepLayerArgs),
@@ -184,6 +186,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Prune(args)) => prune::run(&ctx, &args),
         Some(Command::Keep(args)) => keep::run(&ctx, &args),
         Some(Command::Idle(args)) => idle::run(&ctx, &args),
+        Some(Command::Ui(args)) => ui::run(&ctx, &args),
         Some(Command::Timer(args)) => timer::run(&ctx, &args),
         Some(Command::Image(args)) => image::run(&ctx, &args),
         Some(Command::KeepLayer(args)) => keep_layer::run(&ctx, &args),

@@ -15,6 +15,7 @@ pub mod attach;
 pub mod checks;
 pub mod create;
 pub mod find;
+pub mod fleet;
 pub mod image;
 pub mod keep;
 pub mod notify;

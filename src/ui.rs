@@ -145,9 +145,48 @@ fn write_quietly(out: &mut dyn Write, closed: &AtomicBool, text: &str) {
     }
 }
 
+/// What [`print`] and [`eprint`] write while a capture runs (`ccy ui`
+/// shows the session layer's messages in its own footer).
+static CAPTURED: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Appends `text` (without colour) to the capture when one runs.
+fn captured(text: &str) -> bool {
+    let mut c = CAPTURED
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    match c.as_mut() {
+        Some(buf) => {
+            buf.push_str(&anstream::adapter::strip_str(text).to_string());
+            true
+        }
+        None => false,
+    }
+}
+
+/// Runs `f` with what it prints to standard output and error (through
+/// [`print`], [`eprint`] and their macros) captured instead of written;
+/// returns its result and that text, colour stripped. Captures do not
+/// nest (an inner one takes the text).
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, String) {
+    let set = |v: Option<String>| {
+        std::mem::replace(
+            &mut *CAPTURED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            v,
+        )
+    };
+    set(Some(String::new()));
+    let r = f();
+    (r, set(None).unwrap_or_default())
+}
+
 /// Prints `text` to standard output through `anstream` (colour stripped
 /// when not wanted). A closed pipe is not an error: see [`stdout_closed`].
 pub fn print(text: &str) {
+    if captured(text) {
+        return;
+    }
     write_quietly(&mut anstream::stdout(), &STDOUT_CLOSED, text);
 }
 
@@ -157,6 +196,9 @@ static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
 /// Prints `text` to standard error through `anstream`; errors (a closed
 /// pipe among them) are swallowed, as in [`print`].
 pub fn eprint(text: &str) {
+    if captured(text) {
+        return;
+    }
     write_quietly(&mut anstream::stderr(), &STDERR_CLOSED, text);
 }
 
@@ -295,6 +337,17 @@ mod tests {
         assert!(closed.load(Ordering::Relaxed));
         write_quietly(&mut w, &closed, "b\n");
         assert_eq!(w.0, 1, "no write after the pipe closed");
+    }
+
+    #[test]
+    fn capture_takes_what_is_printed() {
+        let (r, text) = capture(|| {
+            crate::outln!("stopped {}", "x");
+            crate::errln!("ccy: {}", paint(BAD, "oops"));
+            7
+        });
+        assert_eq!((r, text.as_str()), (7, "stopped x\nccy: oops\n"));
+        assert_eq!(capture(|| ()).1, "");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use crate::ctx::Ctx;
-use crate::error::{Context, Error, Result};
+use crate::error::Result;
 use crate::quadlet::keep;
 use crate::session::Host;
 use crate::session::find::{self, State};
@@ -50,10 +50,8 @@ pub fn run(ctx: &Ctx, args: &KeepArgs) -> Result<()> {
         let mut changed = 0;
         for info in &targets {
             let Some(path) = &info.file else { continue };
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
             let running = matches!(info.state(), State::Running | State::Starting);
-            if keep::is_kept(&text) == want {
+            if !crate::session::keep::set_label(path, want)? {
                 crate::outln!(
                     "{} is already {}",
                     info.name,
@@ -61,18 +59,6 @@ pub fn run(ctx: &Ctx, args: &KeepArgs) -> Result<()> {
                 );
                 continue;
             }
-            let new = keep::set_kept(&text, want);
-            if keep::is_kept(&new) != want {
-                return Err(Error::failure(format!(
-                    "cannot set the keep label in {}: no [Container] section",
-                    path.display()
-                )));
-            }
-            crate::host::fs::write_atomic(
-                path,
-                new.as_bytes(),
-                crate::session::store::UNIT_FILE_MODE,
-            )?;
             changed += 1;
             let verb = if want {
                 "kept: ccy prune will not remove it"

@@ -1,16 +1,16 @@
 //! `ccy list` (alias `ls`): every session of the user, one line each.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use clap::Args;
-use serde::{Serialize, Serializer};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, ExitKind, Result};
 use crate::host::git::Worktree;
 use crate::paths::display_home;
 use crate::session::Host;
-use crate::session::find::{self, AgentState, SessionInfo, State};
+use crate::session::find::{self, SessionInfo};
+use crate::session::fleet::{Entry, Row};
 use crate::session::remote;
 use crate::ui;
 
@@ -149,7 +149,8 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
         text.push('\n');
         ui::print(&text);
     } else {
-        ui::print(&table(&entries, find::now_epoch(), &ctx.paths.home));
+        let rows: Vec<Row> = entries.iter().map(|e| Row::from_entry(None, e)).collect();
+        ui::print(&table(&rows, find::now_epoch(), &ctx.paths.home, false));
     }
     Ok(())
 }
@@ -255,7 +256,14 @@ fn run_all_hosts(ctx: &Ctx, args: &ListArgs) -> Result<()> {
         text.push('\n');
         ui::print(&text);
     } else {
-        ui::print(&host_table(&rows, find::now_epoch(), &ctx.paths.home));
+        let rows: Vec<Row> = rows
+            .iter()
+            .map(|r| {
+                let host = r.get("host").and_then(|v| v.as_str()).unwrap_or("");
+                Row::from_json(host, r)
+            })
+            .collect();
+        ui::print(&table(&rows, find::now_epoch(), &ctx.paths.home, true));
     }
     if failed.is_empty() {
         Ok(())
@@ -273,222 +281,67 @@ fn run_all_hosts(ctx: &Ctx, args: &ListArgs) -> Result<()> {
     }
 }
 
-/// The table of `--all-hosts`: `rows` are `--json` objects with a `host`
-/// field, at time `now`, paths under `home` shown with `~`.
+/// The table of `rows` at time `now` (seconds since the Unix epoch),
+/// paths under `home` shown with `~`; with a HOST column first when
+/// `hosts` (`--all-hosts`). Always has the header line.
 #[must_use]
-pub fn host_table(
-    rows: &[serde_json::Map<String, serde_json::Value>],
-    now: u64,
-    home: &Path,
-) -> String {
-    let text = |r: &serde_json::Map<String, serde_json::Value>, k: &str| {
-        r.get(k)
-            .and_then(serde_json::Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    let ago = |r: &serde_json::Map<String, serde_json::Value>, k: &str| {
-        r.get(k)
-            .and_then(serde_json::Value::as_str)
-            .and_then(ui::parse_rfc3339)
-            .map_or_else(|| "-".to_owned(), |t| ui::ago(now, t))
-    };
-    let rows: Vec<Vec<String>> = rows
+pub fn table(rows: &[Row], now: u64, home: &Path, hosts: bool) -> String {
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let state = text(r, "state");
-            let style = match state.as_str() {
-                "running" => ui::GOOD,
-                "failed" => ui::BAD,
-                _ => ui::WARN,
-            };
-            // An older ccy on the host has no agent fields: "-".
-            let agent = match text(r, "agent_state") {
-                w if w.is_empty() => "-".to_owned(),
-                w => match r
-                    .get("agent_since")
-                    .and_then(serde_json::Value::as_str)
-                    .and_then(ui::parse_rfc3339)
-                {
-                    Some(t) => format!("{w} {}", ui::span(now.saturating_sub(t))),
-                    None => w,
-                },
-            };
-            vec![
-                text(r, "host"),
-                text(r, "name"),
-                ui::paint(style, &state),
-                agent,
-                text(r, "project"),
-                text(r, "branch"),
-                display_home(Path::new(&text(r, "worktree")), home),
-                ago(r, "created"),
-                ago(r, "last_active"),
-                r.get("clients")
-                    .and_then(serde_json::Value::as_u64)
-                    .unwrap_or(0)
-                    .to_string(),
-            ]
+            let ago = |t: Option<u64>| t.map_or_else(|| "-".to_owned(), |t| ui::ago(now, t));
+            let mut cells = Vec::with_capacity(10);
+            if hosts {
+                cells.push(r.host.clone().unwrap_or_default());
+            }
+            cells.extend([
+                r.name.clone(),
+                ui::paint(r.state_style(), &r.state),
+                agent_cell(r, now),
+                r.project.clone(),
+                r.branch.clone(),
+                display_home(Path::new(&r.worktree), home),
+                ago(r.created),
+                ago(r.last_active),
+                r.clients.to_string(),
+            ]);
+            cells
         })
         .collect();
-    ui::table(
-        &[
-            "HOST",
-            "NAME",
-            "STATE",
-            "AGENT",
-            "PROJECT",
-            "BRANCH",
-            "WORKTREE",
-            "CREATED",
-            "LAST ACTIVE",
-            "CLIENTS",
-        ],
-        &rows,
-    )
+    let mut headers = Vec::with_capacity(10);
+    if hosts {
+        headers.push("HOST");
+    }
+    headers.extend([
+        "NAME",
+        "STATE",
+        "AGENT",
+        "PROJECT",
+        "BRANCH",
+        "WORKTREE",
+        "CREATED",
+        "LAST ACTIVE",
+        "CLIENTS",
+    ]);
+    ui::table(&headers, &cells)
+}
+
+/// The agent column: the state (coloured) and how long it has held
+/// (`busy 3m`); `-` from a host whose ccy does not say.
+fn agent_cell(r: &Row, now: u64) -> String {
+    match (&r.agent, r.agent_since) {
+        (None, _) => "-".to_owned(),
+        (Some(w), Some(t)) => format!(
+            "{} {}",
+            ui::paint(r.agent_style(), w),
+            ui::span(now.saturating_sub(t))
+        ),
+        (Some(w), None) => ui::paint(r.agent_style(), w),
+    }
 }
 
 fn in_worktree(s: &SessionInfo, worktree: &Path) -> bool {
     Path::new(&s.worktree()) == worktree
-}
-
-/// One session as `ccy list` shows it; its serialisation is the documented
-/// `--json` object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    /// The session name.
-    pub name: String,
-    /// Its state.
-    pub state: State,
-    /// The project.
-    pub project: String,
-    /// The branch at creation.
-    pub branch: String,
-    /// The worktree, absolute.
-    pub worktree: String,
-    /// Creation time, RFC 3339.
-    pub created: Option<String>,
-    /// Last tmux activity, seconds since the Unix epoch (RFC 3339 in JSON).
-    #[serde(serialize_with = "epoch_as_rfc3339")]
-    pub last_active: Option<u64>,
-    /// Attached tmux clients.
-    pub clients: u32,
-    /// The systemd unit, `NAME.service`.
-    pub unit: String,
-    /// The Quadlet `.container` file.
-    pub unit_file: Option<PathBuf>,
-    /// The full container id, when there is a container.
-    pub container_id: Option<String>,
-    /// The image.
-    pub image: Option<String>,
-    /// The size of the kept layer, bytes; `None` for a session that keeps
-    /// no layer (made before ccy kept layers).
-    pub kept_layer_bytes: Option<u64>,
-    /// What the agent does.
-    pub agent_state: AgentState,
-    /// When that began, seconds since the Unix epoch (RFC 3339 in JSON).
-    #[serde(serialize_with = "epoch_as_rfc3339")]
-    pub agent_since: Option<u64>,
-    /// Where the agent state came from: `hook` or `pane`.
-    pub agent_source: Option<&'static str>,
-    /// The agent's last message.
-    pub agent_message: Option<String>,
-}
-
-#[expect(
-    clippy::ref_option,
-    reason = "serde's serialize_with passes a reference to the field"
-)]
-fn epoch_as_rfc3339<S: Serializer>(t: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => s.serialize_str(&ui::rfc3339(*t)),
-        None => s.serialize_none(),
-    }
-}
-
-fn non_empty(s: String) -> Option<String> {
-    (!s.is_empty()).then_some(s)
-}
-
-impl Entry {
-    /// What `ccy list` shows of `info` at `now` (seconds since the Unix
-    /// epoch).
-    #[must_use]
-    pub fn from_info(info: &SessionInfo, now: u64) -> Self {
-        let agent = info.agent(now);
-        Self {
-            name: info.name.to_string(),
-            state: info.state(),
-            project: info.project(),
-            branch: info.branch(),
-            worktree: info.worktree(),
-            created: non_empty(info.created()),
-            last_active: info.last_active(),
-            clients: info.clients(),
-            unit: info.name.service_unit(),
-            unit_file: info.file.clone(),
-            container_id: info
-                .container
-                .as_ref()
-                .and_then(|c| non_empty(c.id.clone())),
-            image: non_empty(info.image()),
-            kept_layer_bytes: None,
-            agent_state: agent.state,
-            agent_since: agent.since,
-            agent_source: agent.source,
-            agent_message: agent.message,
-        }
-    }
-}
-
-/// The agent column: the state and how long it has held (`busy 3m`).
-#[must_use]
-pub fn agent_cell(state: AgentState, since: Option<u64>, now: u64) -> String {
-    let word = ui::paint(state.style(), state.as_str());
-    match since {
-        Some(t) => format!("{word} {}", ui::span(now.saturating_sub(t))),
-        None => word,
-    }
-}
-
-/// The table of `entries` at time `now` (seconds since the Unix epoch),
-/// paths under `home` shown with `~`. Always has the header line.
-#[must_use]
-pub fn table(entries: &[Entry], now: u64, home: &Path) -> String {
-    let rows: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| {
-            vec![
-                e.name.clone(),
-                ui::paint(e.state.style(), e.state.as_str()),
-                agent_cell(e.agent_state, e.agent_since, now),
-                e.project.clone(),
-                e.branch.clone(),
-                display_home(Path::new(&e.worktree), home),
-                e.created
-                    .as_deref()
-                    .and_then(ui::parse_rfc3339)
-                    .map_or_else(|| "-".to_owned(), |t| ui::ago(now, t)),
-                e.last_active
-                    .map_or_else(|| "-".to_owned(), |t| ui::ago(now, t)),
-                e.clients.to_string(),
-            ]
-        })
-        .collect();
-    ui::table(
-        &[
-            "NAME",
-            "STATE",
-            "AGENT",
-            "PROJECT",
-            "BRANCH",
-            "WORKTREE",
-            "CREATED",
-            "LAST ACTIVE",
-            "CLIENTS",
-        ],
-        &rows,
-    )
 }
 
 #[cfg(test)]
@@ -583,7 +436,8 @@ mod tests {
 
     #[test]
     fn table_of_sessions() {
-        let t = table(&sample(), NOW, Path::new("/home/dev"));
+        let rows: Vec<Row> = sample().iter().map(|e| Row::from_entry(None, e)).collect();
+        let t = table(&rows, NOW, Path::new("/home/dev"), false);
         let plain = anstream::adapter::strip_str(&t).to_string();
         insta::assert_snapshot!(plain, @"
         NAME              STATE    AGENT       PROJECT  BRANCH     WORKTREE   CREATED  LAST ACTIVE  CLIENTS
@@ -598,7 +452,7 @@ mod tests {
 
     #[test]
     fn empty_table_is_the_header() {
-        let t = table(&[], NOW, Path::new("/home/dev"));
+        let t = table(&[], NOW, Path::new("/home/dev"), false);
         let plain = anstream::adapter::strip_str(&t).to_string();
         insta::assert_snapshot!(plain, @"NAME  STATE  AGENT  PROJECT  BRANCH  WORKTREE  CREATED  LAST ACTIVE  CLIENTS");
     }
@@ -615,7 +469,11 @@ mod tests {
         for (i, r) in rows.iter_mut().enumerate() {
             r.insert("host".into(), if i < 2 { "local" } else { "lab1" }.into());
         }
-        let t = host_table(&rows, NOW, Path::new("/home/dev"));
+        let rows: Vec<Row> = rows
+            .iter()
+            .map(|r| Row::from_json(r["host"].as_str().unwrap(), r))
+            .collect();
+        let t = table(&rows, NOW, Path::new("/home/dev"), true);
         let plain = anstream::adapter::strip_str(&t).to_string();
         insta::assert_snapshot!(plain, @"
         HOST   NAME              STATE    AGENT       PROJECT  BRANCH     WORKTREE   CREATED  LAST ACTIVE  CLIENTS

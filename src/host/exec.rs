@@ -28,3 +28,23 @@ pub fn exec_replace(argv: &[OsString]) -> Error {
         .with_source(err)
         .hint(hint)
 }
+
+/// Runs `argv` in the foreground on this terminal and waits for it (the
+/// tmux client or `ssh -t` of `ccy ui`, which comes back when it ends).
+/// Returns its exit code (`None`: killed by a signal).
+///
+/// # Errors
+/// When the program cannot be started.
+pub fn run_foreground(argv: &[OsString]) -> crate::error::Result<Option<i32>> {
+    let Some((program, rest)) = argv.split_first() else {
+        return Err(Error::failure("empty command"));
+    };
+    Command::new(program)
+        .args(rest)
+        .env_remove("TMUX")
+        .status()
+        .map(|s| s.code())
+        .map_err(|e| {
+            Error::environment(format!("cannot run {}", program.to_string_lossy())).with_source(e)
+        })
+}

@@ -157,8 +157,11 @@ async fn sharing(target: &SshTarget) -> Option<&Path> {
         .then_some(path)
 }
 
-/// [`sharing`], blocking.
-fn sharing_blocking(target: &SshTarget) -> Option<&Path> {
+/// The control socket of `target`'s shared connection when ccy shares
+/// it (see [`argv`]'s `share`), else `None`: [`sharing`], blocking (it may
+/// run `ssh -G` once).
+#[must_use]
+pub fn sharing_blocking(target: &SshTarget) -> Option<&Path> {
     let path = match known_sharing(target) {
         Ok(p) => return Some(p),
         Err(p) => p?,

@@ -255,6 +255,24 @@ pub fn live_status(socket: &Path) -> Option<String> {
     Some(status)
 }
 
+/// The visible text of session `main`'s active pane, with its colour
+/// and attribute escape sequences (`tmux -S SOCKET capture-pane -p -e
+/// -t main`); `None` when the server cannot be asked.
+#[must_use]
+pub fn capture_pane(socket: &Path) -> Option<String> {
+    let out = Command::new("tmux")
+        .arg("-S")
+        .arg(socket)
+        .args(["capture-pane", "-p", "-e", "-t", "main"])
+        .env_remove("TMUX")
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

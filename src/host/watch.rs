@@ -65,6 +65,15 @@ impl Watcher {
         Ok(())
     }
 
+    /// The inotify file descriptor, readable when events wait (to wait
+    /// for it beside other descriptors with poll(2); then [`Watcher::wait`]
+    /// does not block).
+    #[must_use]
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        use std::os::fd::AsFd;
+        self.inotify.as_fd()
+    }
+
     /// Whether `dir` is watched.
     #[must_use]
     pub fn watches(&self, dir: &Path) -> bool {

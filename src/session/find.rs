@@ -433,7 +433,7 @@ async fn gather(
 /// off (they would ring its terminal), so for the few sessions someone has
 /// open the tmux server itself is asked, through the host's tmux client.
 /// Call it after `info.unit` (or its container) is set: it needs the state.
-fn read_state_dir(paths: &Paths, info: &mut SessionInfo) {
+pub fn read_state_dir(paths: &Paths, info: &mut SessionInfo) {
     let dir = paths.session_state_dir(info.name.as_str());
     info.tmux = agent_status::read_tmux(&dir);
     if info.tmux.is_some_and(|t| t.clients > 0) && info.state() == State::Running {

@@ -28,7 +28,7 @@ use crate::contract::{
     MAX_KEPT_LAYERS, QUIET_FILE, QUIET_SIGNAL, READY_FILE, RESERVED_DESTINATIONS, RUNTIME_PATHS,
 };
 use crate::ctx::notice;
-use crate::error::Result;
+use crate::error::{Context, Error, Result};
 use crate::host::podman::api::PodmanApi;
 use crate::host::podman::cli::{self, ImageFacts};
 use crate::host::podman::{FsChange, ImageSummary};
@@ -364,6 +364,31 @@ pub fn remove_image(name: &SessionName) -> Result<Option<KeptLayer>> {
     cli::remove_image(&image)?;
     let _ = cli::prune_images(LABEL_KEPT_SESSION, name.as_str());
     Ok(had)
+}
+
+/// Sets (`want`) or clears the keep label (`ccy.keep=true`, which `ccy
+/// prune` respects) in the unit file at `path`. Returns whether the file
+/// changed; the caller reloads the user manager once for all its changes.
+///
+/// # Errors
+/// When the file cannot be read or written, or has no `[Container]`
+/// section to carry the label.
+pub fn set_label(path: &Path, want: bool) -> Result<bool> {
+    use crate::quadlet::keep;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    if keep::is_kept(&text) == want {
+        return Ok(false);
+    }
+    let new = keep::set_kept(&text, want);
+    if keep::is_kept(&new) != want {
+        return Err(Error::failure(format!(
+            "cannot set the keep label in {}: no [Container] section",
+            path.display()
+        )));
+    }
+    crate::host::fs::write_atomic(path, new.as_bytes(), crate::session::store::UNIT_FILE_MODE)?;
+    Ok(true)
 }
 
 #[cfg(test)]

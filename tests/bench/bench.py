@@ -891,6 +891,7 @@ def report(res):
                   "warm: ccy's shared ssh connection open, vs the slower host's own `ccy list --json`",
                   "raw", 1.3)
         ratio_row("P11_first", "P11 the same, first call (no shared connection: ssh logs in)", "raw", 1.3)
+    report_p12_p13(res, w)
     for key, label, goal in [("P6_version", "P6 `ccy --version`", 5), ("P6_list_empty", "P6 `ccy list`, no sessions", 30)]:
         if key in res:
             r = res[key]
@@ -932,12 +933,112 @@ def report(res):
     return "\n".join(out) + "\n"
 
 
+# --------------------------------------------------------------------------
+# P12/P13: ccy ui (issue 14)
+# --------------------------------------------------------------------------
+
+
+def _ui_screen(sock):
+    return sh(f"tmux -L {sock} capture-pane -p", check=False)
+
+
+def _ui_wait(sock, ok, timeout=30.0):
+    """Polls the UI's screen until `ok(screen)`; returns the seconds it
+    took (the poll's own cost, one tmux client, is in it)."""
+    t0 = time.perf_counter()
+    while True:
+        s = _ui_screen(sock)
+        if ok(s):
+            return time.perf_counter() - t0
+        if time.perf_counter() - t0 > timeout:
+            raise RuntimeError(f"ccy ui: timed out; screen:\n{s}")
+        time.sleep(0.002)
+
+
+def _cpu_ticks(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return int(f[11]) + int(f[12])  # utime + stime (fields 14, 15)
+
+
+def p12_p13(res, runs, ref, total=300):
+    """P12: `ccy ui` (80x24, in tmux) with 300 sessions: the time from a
+    state change to the screen showing it: the running reference
+    session's agent state file replaced (as its hook does), and a new
+    session's unit file appearing (a full listing of the 301). P13: CPU
+    ticks of the idle `ccy ui` over 60 s while nothing changes."""
+    log(f"P12/P13: ccy ui with {total} sessions")
+    names = [f"ccy-uifix-{i:03d}" for i in range(total)]
+    fixture = fixture_repo()
+    for n in names:
+        ref.write(n, worktree=fixture)
+    sh("systemctl --user daemon-reload")
+    sock = "ccy-bench-ui"
+    sh(f"tmux -L {sock} -f /dev/null new-session -d -x 80 -y 24 'exec ccy ui --local'")
+    try:
+        _ui_wait(sock, lambda s: s.startswith("ccy ui") and f"{total + 1} sessions" in s, 60)
+        pid = int(sh(f"tmux -L {sock} display -p '#{{pane_pid}}'").strip())
+        sh(f"tmux -L {sock} send-keys / {ref.name[-8:]} Enter")
+        _ui_wait(sock, lambda s: ": 1 shown" in s)
+        agent_file = STATE / ref.name / "agent.json"
+        agent, new = [], []
+        for i in range(runs * 2):
+            word = "waiting" if i % 2 == 0 else "busy"
+            now = int(time.time())
+            tmp = agent_file.with_name(".agent.json.bench")
+            tmp.write_text(json.dumps({"state": word, "since": now - 60, "updated": now,
+                                       "event": "Bench", "message": None, "source": "hook"}))
+            row = lambda s: any(l.startswith(ref.name) and f" {word} " in l for l in s.splitlines())
+            t0 = time.perf_counter()
+            os.rename(tmp, agent_file)
+            _ui_wait(sock, row)
+            agent.append(time.perf_counter() - t0)
+            time.sleep(0.2)
+        for i in range(runs):
+            n = f"ccy-uifix-new-{i}"
+            want = f"{total + 2 + i} sessions"
+            t0 = time.perf_counter()
+            ref.write(n, worktree=fixture)
+            _ui_wait(sock, lambda s: want in s.splitlines()[0])
+            new.append(time.perf_counter() - t0)
+            names.append(n)
+            time.sleep(0.5)
+        res["P12"] = {"agent": stats(agent), "new": stats(new), "sessions": total + 1, "goal_s": 0.1}
+        log("P13: ccy ui idle for 60 s")
+        time.sleep(2)
+        a = _cpu_ticks(pid)
+        time.sleep(60)
+        b = _cpu_ticks(pid)
+        res["P13"] = {"ticks": b - a, "goal_ticks": 0}
+    finally:
+        sh(f"tmux -L {sock} kill-server", check=False)
+        for n in names:
+            for ext in ("container", "volume"):
+                (QUADLET / f"{n}.{ext}").unlink(missing_ok=True)
+            shutil.rmtree(STATE / n, ignore_errors=True)
+        sh("systemctl --user daemon-reload")
+
+
+def report_p12_p13(res, w):
+    """The P12/P13 rows of the report."""
+    if "P12" in res:
+        r = res["P12"]
+        w(f"| P12 `ccy ui` redraw after a state change, {r['sessions']} sessions, 80x24: "
+          f"the agent's state file replaced / a new session's unit file | "
+          f"{cell(r['agent'])} / {cell(r['new'])} | | ≤ 100 ms | "
+          f"{verdict(r['agent']['median'] <= 0.1 and r['new']['median'] <= 0.1)} |")
+    if "P13" in res:
+        r = res["P13"]
+        w(f"| P13 `ccy ui` idle CPU over 60 s while nothing changes (/proc/PID/stat) | "
+          f"{r['ticks']} ticks | | 0 ticks | {verdict(r['ticks'] == 0)} |")
+
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick-runs", type=int, default=20)
     ap.add_argument("--out", default=str(HOME / "bench-out"))
-    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P8,P9,P10,P11")
+    ap.add_argument("--only", default="P1,P2,P3,P4,P5,P6,P7,P8,P9,P10,P11,P12,P13")
     ap.add_argument("--commit", default="")
     a = ap.parse_args()
     only = set(a.only.split(","))
@@ -969,6 +1070,8 @@ def main():
         p7_p8(res, a.runs)
     if only & {"P9", "P10"}:
         p9_p10(res, a.runs)
+    if only & {"P12", "P13"}:
+        p12_p13(res, a.runs, ref)
     res["detach_fallbacks"] = DETACH_FALLBACKS
     res["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     (out / "results.json").write_text(json.dumps(res, indent=1))

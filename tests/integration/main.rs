@@ -29,6 +29,7 @@ mod secrets;
 mod security;
 mod session;
 mod speed;
+mod ui;
 mod units;
 mod verbs;
 mod views;

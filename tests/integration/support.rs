@@ -220,7 +220,17 @@ impl Term {
         Self::spawn_in(dir, cmd)
     }
 
+    /// Like [`Term::spawn`] in a `width`×`height` window (`ccy ui` at
+    /// 80×24).
+    pub fn spawn_sized(dir: &Path, cmd: &str, width: u16, height: u16) -> Self {
+        Self::spawn_at(dir, &format!("unset TMUX TMUX_PANE; {cmd}"), width, height)
+    }
+
     fn spawn_in(dir: &Path, cmd: &str) -> Self {
+        Self::spawn_at(dir, cmd, 160, 48)
+    }
+
+    fn spawn_at(dir: &Path, cmd: &str, width: u16, height: u16) -> Self {
         let n = {
             let mut g = TERM_SEQ.lock().unwrap();
             *g += 1;
@@ -229,7 +239,7 @@ impl Term {
         let socket = format!("ccy-it-{}-{n}", std::process::id());
         let script = format!("{cmd}; echo \"[exited $?]\"; exec sleep 100000");
         sh_ok(&format!(
-            "tmux -L {socket} -f /dev/null new-session -d -x 160 -y 48 -c {} {}",
+            "tmux -L {socket} -f /dev/null new-session -d -x {width} -y {height} -c {} {}",
             q(dir.to_str().unwrap()),
             q(&script)
         ));
@@ -256,6 +266,29 @@ impl Term {
     pub fn detach(&self) {
         self.keys(&["C-b"]);
         self.keys(&["d"]);
+    }
+
+    /// The visible screen only (no scrollback).
+    pub fn visible(&self) -> String {
+        String::from_utf8_lossy(&sh(&format!("tmux -L {} capture-pane -p", self.socket)).stdout)
+            .into_owned()
+    }
+
+    /// Waits until the visible screen satisfies `ok`; panics with it
+    /// after `secs` seconds.
+    pub fn wait_until(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.visible();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out after {secs}s waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// The visible screen plus scrollback.
