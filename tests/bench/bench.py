@@ -621,7 +621,7 @@ def p3_p4(res, runs, ref, total=300, running=100, p4=True):
     n_running = sum(1 for s in got if s["state"] == "running")
     ps = json.loads(sh("podman ps -a --format json"))
     res["P3_fixture" + suffix] = {"sessions": len(got), "running": n_running, "containers": len(ps),
-                                  "with_agent_status": sum(1 for s in got if s.get("agent_source") == "hook")}
+                                  "with_agent_status": sum(1 for s in got if s.get("agent_source"))}
     log("P3: ccy list --json vs podman ps -a --format json")
     ccy_t, raw_t = [], []
     for i in range(runs + 1):
