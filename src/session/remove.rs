@@ -116,7 +116,6 @@ pub async fn remove_sessions(
     if stopped.is_empty() {
         return Ok(failed);
     }
-    crate::trace::mark("remove: running ones stopped");
     // The volume unit is a oneshot that stays active: stop it so the
     // reload unloads it. Failed units are reset so they leave the failed
     // list. One call for the states of all of them.
@@ -157,7 +156,6 @@ pub async fn remove_sessions(
         }
     }
     mgr.stop_many(&volume_units).await?;
-    crate::trace::mark("remove: volume units stopped, failed ones reset");
     if stopped.is_empty() {
         return Ok(failed);
     }
@@ -167,9 +165,7 @@ pub async fn remove_sessions(
     // run again finishes, never files nothing lists.
     let gone: Vec<&str> = stopped.iter().map(|d| d.info.name.as_str()).collect();
     let (existing, mut volume_errors) = remove_volumes(api, &stopped).await?;
-    crate::trace::mark("remove: volumes removed");
     let images = remove_kept_images(api, &stopped).await;
-    crate::trace::mark("remove: kept images removed");
     let mut reports = Vec::new();
     for d in &stopped {
         let notes = image_and_earlier_volumes(d, &images, &existing, &mut volume_errors);
@@ -196,7 +192,6 @@ pub async fn remove_sessions(
     });
     crate::trace::mark("remove: files removed");
     mgr.reload().await?;
-    crate::trace::mark("remove: reloaded");
     for ((removed, kept, notes), name) in reports.into_iter().map(|(d, r)| (r, &d.info.name)) {
         crate::outln!("removed {name}: {}", removed.join(", "));
         for n in notes {
@@ -242,6 +237,7 @@ async fn remove_volumes(
             volume_errors.insert(v, e);
         }
     }
+    crate::trace::mark("remove: volumes removed");
     Ok((existing, volume_errors))
 }
 
@@ -308,7 +304,9 @@ async fn remove_kept_images(
         .filter(|d| d.info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()))
         .map(|d| d.info.name.clone())
         .collect();
-    crate::session::keep::remove_images(api, &names).await
+    let sizes = crate::session::keep::remove_images(api, &names).await;
+    crate::trace::mark("remove: kept images removed");
+    sizes
 }
 
 /// What happened to the session's kept layer (removed by
