@@ -123,6 +123,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
         let host = Host::connect(ctx).await?;
         let (mgr, api) = (&host.mgr, host.api().await?);
         let all = host.sessions().await?;
+        crate::trace::mark("prune: sessions found");
         let now = find::now_epoch();
         let mut checker = Checker::new();
         let mut verdicts = Vec::with_capacity(all.len());
@@ -141,6 +142,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
             };
             verdicts.push((info, v));
         }
+        crate::trace::mark("prune: losses checked");
         let mut doomed = volume_fates(&all, &verdicts, args.volumes);
         for d in &mut doomed {
             d.force = args.force;
@@ -152,6 +154,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
         // What removed sessions left behind, found before this run removes
         // anything (the volumes it keeps on purpose are not among them).
         let left = orphans::find(&ctx.paths, api).await?;
+        crate::trace::mark("prune: leftovers found");
         if args.dry_run {
             print_leftovers(&left, args.volumes, &ctx.paths.home);
             crate::outln!(
@@ -179,6 +182,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
             }
         }
         let failed = remove::remove_sessions(ctx, mgr, api, &all, &doomed, &mut checker).await?;
+        crate::trace::mark("prune: sessions removed");
         let removed = doomed.len() - failed.len();
         crate::outln!(
             "pruned {removed} session{}",

@@ -190,6 +190,7 @@ pub async fn remove_sessions(
             false
         }
     });
+    crate::trace::mark("remove: files removed");
     mgr.reload().await?;
     for ((removed, kept, notes), name) in reports.into_iter().map(|(d, r)| (r, &d.info.name)) {
         crate::outln!("removed {name}: {}", removed.join(", "));
@@ -236,6 +237,7 @@ async fn remove_volumes(
             volume_errors.insert(v, e);
         }
     }
+    crate::trace::mark("remove: volumes removed");
     Ok((existing, volume_errors))
 }
 
@@ -302,7 +304,9 @@ async fn remove_kept_images(
         .filter(|d| d.info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()))
         .map(|d| d.info.name.clone())
         .collect();
-    crate::session::keep::remove_images(api, &names).await
+    let sizes = crate::session::keep::remove_images(api, &names).await;
+    crate::trace::mark("remove: kept images removed");
+    sizes
 }
 
 /// What happened to the session's kept layer (removed by
