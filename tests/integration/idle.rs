@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Repo, Term, active_state, ccy, doctor_check, eventually, exclusive, first_session_output, home,
-    marker, new_detached_with_env, new_session, q, sh, sh_ok, shared,
+    Repo, Term, UserConfig, active_state, ccy, doctor_check, eventually, exclusive,
+    first_session_output, home, marker, new_detached_with_env, new_session, q, sh, sh_ok, shared,
 };
 
 fn state_dir(name: &str) -> PathBuf {
@@ -230,37 +230,6 @@ fn idle_sessions_are_warned_once_then_stopped_and_kept_ones_are_not() {
     assert!(!state_dir(&kept).join("idle-warning").exists());
     let status_right = tmux_in(&kept, "show-options -t main status-right");
     assert!(!status_right.contains("ccy keep"), "{status_right}");
-}
-
-/// The user's ccy configuration file, restored when dropped.
-struct UserConfig {
-    path: PathBuf,
-    old: Option<Vec<u8>>,
-}
-
-impl UserConfig {
-    fn set(text: &str) -> Self {
-        let path = home().join(".config/ccy/config.toml");
-        let old = std::fs::read(&path).ok();
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        Self { path, old }
-    }
-
-    fn write(&self, text: &str) {
-        std::fs::write(&self.path, text).unwrap();
-    }
-}
-
-impl Drop for UserConfig {
-    fn drop(&mut self) {
-        match &self.old {
-            Some(t) => std::fs::write(&self.path, t).unwrap(),
-            None => {
-                std::fs::remove_file(&self.path).ok();
-            }
-        }
-    }
 }
 
 /// Disables both of ccy's timers when dropped (a failed test must not

@@ -367,20 +367,6 @@ fn without_a_server_other_sessions_clients_see_the_message() {
     });
 }
 
-/// Puts the user's configuration file back when dropped.
-struct Restore(PathBuf, Option<Vec<u8>>);
-
-impl Drop for Restore {
-    fn drop(&mut self) {
-        match &self.1 {
-            Some(t) => std::fs::write(&self.0, t).unwrap(),
-            None => {
-                std::fs::remove_file(&self.0).ok();
-            }
-        }
-    }
-}
-
 /// Takes the notifier away (stopped, disabled, its unit file removed)
 /// when created and when dropped.
 struct NotifierGone;
@@ -412,9 +398,7 @@ fn notify_unit_file() -> PathBuf {
 fn the_first_new_session_installs_the_notifier_and_doctor_checks_it() {
     let _s = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let _g = exclusive();
-    let path = home().join(".config/ccy/config.toml");
-    let _restore = Restore(path.clone(), std::fs::read(&path).ok());
-    std::fs::remove_file(&path).ok();
+    let _config = UserConfig::set("");
     let _gone = NotifierGone::new();
     let repo = Repo::new("first-notifier");
     let wanted = "env -u CCY_NOTIFY_ENABLED";
@@ -487,15 +471,12 @@ fn the_first_new_session_installs_the_notifier_and_doctor_checks_it() {
 fn notify_off_in_config_sends_nothing() {
     let _s = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
     let _g = exclusive();
-    let path = home().join(".config/ccy/config.toml");
-    let old = std::fs::read(&path).ok();
-    let _restore = Restore(path.clone(), old);
+    let config = UserConfig::set("");
     let repo = Repo::new("notify-off");
     let name = new_session(&repo.dir, &[]);
     let server = FakeNotifications::start();
     let _n = Notifier::enable(&[&name]);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, "[notify]\nenabled = false\n").unwrap();
+    config.write("[notify]\nenabled = false\n");
 
     write_state(&name, "busy", 400, None);
     write_state(&name, "waiting", 401, Some("off"));
@@ -504,7 +485,7 @@ fn notify_off_in_config_sends_nothing() {
     assert_eq!(server.calls_for(&name), Vec::<Call>::new());
 
     // Only "done" notifies now.
-    std::fs::write(&path, "[notify]\non = [\"done\"]\n").unwrap();
+    config.write("[notify]\non = [\"done\"]\n");
     write_state(&name, "waiting", 403, Some("not this one"));
     write_state(&name, "done", 404, None);
     let calls = server.wait_for(&name, 1, 15);

@@ -17,40 +17,30 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Repo, Term, active_state, ccy, exclusive, home, new_session, q, sh, sh_ok, ssh_port,
+    HostsConfig, Repo, Term, active_state, ccy, control_sockets, exclusive, home, hosts_toml,
+    new_session, peer_port, q, sh, sh_ok, ssh_port,
 };
 
-/// The peer guest's sshd port (the harness says; without a peer, the
-/// guest's own, so that the tests still run ssh for real).
-fn peer_port() -> String {
-    std::env::var("CCY_TEST_PEER_SSH_PORT").unwrap_or_else(|_| ssh_port())
-}
-
-/// The user's configuration file with `[hosts]` for the tests; restores
-/// what was there when dropped.
+/// The user's configuration file with `[hosts]` for the tests
+/// ([`HostsConfig`]: restored, and ccy's shared ssh connections closed,
+/// when dropped), and a directory for the fault hosts' files.
 struct Hosts {
-    path: PathBuf,
-    before: Option<String>,
-    dir: tempfile::TempDir,
+    _config: HostsConfig,
+    _dir: tempfile::TempDir,
 }
 
 impl Hosts {
     /// Writes `text` as the user's configuration file.
     fn text(text: &str) -> Self {
-        let path = home().join(".config/ccy/config.toml");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let before = std::fs::read_to_string(&path).ok();
-        let dir = tempfile::tempdir_in(home()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        Self { path, before, dir }
+        Self {
+            _config: HostsConfig::set(text),
+            _dir: tempfile::tempdir_in(home()).unwrap(),
+        }
     }
 
     /// Writes `hosts.timeout = timeout` and the hosts `self`, `peer`,
-    /// `down`, `wrongkey`, `missing`, `old` and `hang`.
+    /// `down` ([`hosts_toml`]), `wrongkey`, `missing`, `old` and `hang`.
     fn write(timeout: f64) -> Self {
-        let path = home().join(".config/ccy/config.toml");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let before = std::fs::read_to_string(&path).ok();
         let dir = tempfile::tempdir_in(home()).unwrap();
         let key = dir.path().join("stranger");
         sh_ok(&format!(
@@ -67,23 +57,8 @@ impl Hosts {
         .unwrap();
         sh_ok(&format!("chmod +x {}", q(old.to_str().unwrap())));
         let me = ssh_port();
-        let peer = peer_port();
         let text = format!(
-            r#"[hosts]
-timeout = {timeout:.1}
-
-[hosts.self]
-ssh = "dev@127.0.0.1"
-options = ["-p", "{me}"]
-
-[hosts.peer]
-ssh = "dev@127.0.0.1"
-options = ["-p", "{peer}"]
-
-[hosts.down]
-ssh = "dev@127.0.0.1"
-options = ["-p", "1"]
-
+            r#"{base}
 [hosts.wrongkey]
 ssh = "dev@127.0.0.1"
 options = ["-p", "{me}", "-i", "{key}", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none"]
@@ -102,53 +77,15 @@ ccy = "{old}"
 ssh = "dev@127.0.0.1"
 options = ["-o", "ProxyCommand=sleep 60"]
 "#,
+            base = hosts_toml(timeout),
             key = key.display(),
             old = old.display(),
         );
-        std::fs::write(&path, text).unwrap();
-        Self { path, before, dir }
-    }
-}
-
-impl Drop for Hosts {
-    fn drop(&mut self) {
-        match &self.before {
-            Some(t) => std::fs::write(&self.path, t).unwrap(),
-            None => std::fs::remove_file(&self.path).unwrap(),
-        }
-        let _ = &self.dir;
-        // The shared connections ccy left open (they would outlive the
-        // test by ControlPersist's 10 minutes).
-        for s in control_sockets() {
-            let _ = sh(&format!(
-                "timeout 5 ssh -O exit -S {} x 2>/dev/null",
-                q(s.to_str().unwrap())
-            ));
+        Self {
+            _config: HostsConfig::set(&text),
+            _dir: dir,
         }
     }
-}
-
-/// ccy's directory of ssh control sockets: `$XDG_RUNTIME_DIR/ccy`.
-fn control_dir() -> PathBuf {
-    PathBuf::from(std::env::var("XDG_RUNTIME_DIR").expect("XDG_RUNTIME_DIR")).join("ccy")
-}
-
-/// The control sockets in [`control_dir`], sorted.
-fn control_sockets() -> Vec<PathBuf> {
-    use std::os::unix::fs::FileTypeExt;
-    let mut v: Vec<PathBuf> = std::fs::read_dir(control_dir())
-        .map(|d| {
-            d.filter_map(Result::ok)
-                .filter(|e| {
-                    e.file_name().to_string_lossy().starts_with("ssh-")
-                        && e.file_type().is_ok_and(|t| t.is_socket())
-                })
-                .map(|e| e.path())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
 }
 
 /// The pid of the ssh master behind control socket `sock` (`ssh -O

@@ -599,3 +599,119 @@ pub fn new_detached_with_env(dir: &Path, env: &str) -> (String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The user's ccy configuration file (`~/.config/ccy/config.toml`) as a
+/// test sets it; what was there before (or nothing) is put back when
+/// dropped.
+pub struct UserConfig {
+    path: PathBuf,
+    old: Option<Vec<u8>>,
+}
+
+impl UserConfig {
+    /// Writes `text` as the user's configuration.
+    pub fn set(text: &str) -> Self {
+        let path = home().join(".config/ccy/config.toml");
+        let old = std::fs::read(&path).ok();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        Self { path, old }
+    }
+
+    /// Replaces the configuration with `text`.
+    pub fn write(&self, text: &str) {
+        std::fs::write(&self.path, text).unwrap();
+    }
+}
+
+impl Drop for UserConfig {
+    fn drop(&mut self) {
+        match &self.old {
+            Some(t) => std::fs::write(&self.path, t).unwrap(),
+            None => {
+                std::fs::remove_file(&self.path).ok();
+            }
+        }
+    }
+}
+
+/// The peer guest's sshd port (the harness says; without a peer, the
+/// guest's own, so that the tests still run ssh for real).
+pub fn peer_port() -> String {
+    std::env::var("CCY_TEST_PEER_SSH_PORT").unwrap_or_else(|_| ssh_port())
+}
+
+/// A `[hosts]` section with `timeout` (seconds) and three hosts: `self`
+/// (this guest over its own sshd: its sessions are the tests'), `peer`
+/// (the second guest) and `down` (a port nothing listens on).
+pub fn hosts_toml(timeout: f64) -> String {
+    format!(
+        r#"[hosts]
+timeout = {timeout:.1}
+
+[hosts.self]
+ssh = "dev@127.0.0.1"
+options = ["-p", "{me}"]
+
+[hosts.peer]
+ssh = "dev@127.0.0.1"
+options = ["-p", "{peer}"]
+
+[hosts.down]
+ssh = "dev@127.0.0.1"
+options = ["-p", "1"]
+"#,
+        me = ssh_port(),
+        peer = peer_port()
+    )
+}
+
+/// ccy's directory of ssh control sockets: `$XDG_RUNTIME_DIR/ccy`.
+pub fn control_dir() -> PathBuf {
+    PathBuf::from(std::env::var("XDG_RUNTIME_DIR").expect("XDG_RUNTIME_DIR")).join("ccy")
+}
+
+/// The control sockets in [`control_dir`], sorted.
+pub fn control_sockets() -> Vec<PathBuf> {
+    use std::os::unix::fs::FileTypeExt;
+    let mut v: Vec<PathBuf> = std::fs::read_dir(control_dir())
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter(|e| {
+                    e.file_name().to_string_lossy().starts_with("ssh-")
+                        && e.file_type().is_ok_and(|t| t.is_socket())
+                })
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// The user's configuration with `[hosts]` in it ([`UserConfig`]); when
+/// dropped it also closes the shared ssh connections ccy left open
+/// (they would outlive the test by `ControlPersist`'s 10 minutes).
+pub struct HostsConfig {
+    _config: UserConfig,
+}
+
+impl HostsConfig {
+    /// Writes `text` as the user's configuration.
+    pub fn set(text: &str) -> Self {
+        Self {
+            _config: UserConfig::set(text),
+        }
+    }
+}
+
+impl Drop for HostsConfig {
+    fn drop(&mut self) {
+        for s in control_sockets() {
+            let _ = sh(&format!(
+                "timeout 5 ssh -O exit -S {} x 2>/dev/null",
+                q(s.to_str().unwrap())
+            ));
+        }
+    }
+}

@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::{
-    Repo, Term, active_state, ccy, ccy_bin, eventually, exclusive, home, new_session, quadlet_dir,
-    shared, ssh_port,
+    HostsConfig, Repo, Term, active_state, ccy, ccy_bin, eventually, exclusive, home, hosts_toml,
+    new_session, quadlet_dir, shared,
 };
 
 /// The footer's keys (`src/cmd/ui/view.rs`).
@@ -178,31 +178,6 @@ fn enter_attaches_and_detaching_returns_to_the_list() {
     term.wait_for("[exited 0]", 10);
 }
 
-/// The user's configuration with `[hosts]`; restored when dropped.
-struct HostsFile {
-    path: PathBuf,
-    before: Option<String>,
-}
-
-impl HostsFile {
-    fn write(text: &str) -> Self {
-        let path = home().join(".config/ccy/config.toml");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let before = std::fs::read_to_string(&path).ok();
-        std::fs::write(&path, text).unwrap();
-        Self { path, before }
-    }
-}
-
-impl Drop for HostsFile {
-    fn drop(&mut self) {
-        match &self.before {
-            Some(t) => std::fs::write(&self.path, t).unwrap(),
-            None => std::fs::remove_file(&self.path).unwrap(),
-        }
-    }
-}
-
 /// Other hosts: this guest over ssh (`self`, whose sessions are this
 /// test's), the peer guest (`peer`) and one that is down. The list has
 /// every host that answered and names the one that did not; a session of
@@ -211,25 +186,7 @@ impl Drop for HostsFile {
 #[test]
 fn remote_hosts_list_attach_and_stop() {
     let _g = exclusive();
-    let peer = std::env::var("CCY_TEST_PEER_SSH_PORT").unwrap_or_else(|_| ssh_port());
-    let _hosts = HostsFile::write(&format!(
-        r#"[hosts]
-timeout = 5.0
-
-[hosts.self]
-ssh = "dev@127.0.0.1"
-options = ["-p", "{me}"]
-
-[hosts.peer]
-ssh = "dev@127.0.0.1"
-options = ["-p", "{peer}"]
-
-[hosts.down]
-ssh = "dev@127.0.0.1"
-options = ["-p", "1"]
-"#,
-        me = ssh_port()
-    ));
+    let _hosts = HostsConfig::set(&hosts_toml(5.0));
     let repo = Repo::new("ui-remote");
     let name = new_session(&repo.dir, &[]);
     let term = Term::spawn_sized(&repo.dir, &format!("{} ui --poll 1", ccy_bin()), 80, 24);
