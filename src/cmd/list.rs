@@ -187,13 +187,17 @@ fn run_all_hosts(ctx: &Ctx, args: &ListArgs) -> Result<()> {
     let hosts = ctx.config(None)?.finish()?.config.hosts;
     let remotes = remote::configured(&hosts, &ctx.paths.lock_dir())?;
     let timeout = remote::timeout(&hosts);
+    crate::trace::mark("all hosts: configuration read");
     // The remote hosts first: their ssh processes start before this
     // machine's listing, and run while it does.
     let (answers, local) = ctx.block_on(async {
         futures_util::join!(remote::all_sessions(&remotes, timeout), async {
-            tokio::time::timeout(timeout, local_sessions(ctx)).await
+            let local = tokio::time::timeout(timeout, local_sessions(ctx)).await;
+            crate::trace::mark("all hosts: local sessions listed");
+            local
         })
     });
+    crate::trace::mark("all hosts: every host answered");
     let local = match local {
         Ok(Ok(sessions)) => Ok((
             env!("CARGO_PKG_VERSION").to_owned(),
@@ -265,6 +269,7 @@ fn run_all_hosts(ctx: &Ctx, args: &ListArgs) -> Result<()> {
             .collect();
         ui::print(&table(&rows, find::now_epoch(), &ctx.paths.home, true));
     }
+    crate::trace::mark("all hosts: printed");
     if failed.is_empty() {
         Ok(())
     } else {

@@ -145,6 +145,7 @@ async fn sharing(target: &SshTarget) -> Option<&Path> {
         Err(p) => p?,
     };
     let argv = g_argv(target);
+    crate::trace::mark("ssh -G: the user's ssh config");
     let out = tokio::process::Command::new(&argv[0])
         .args(&argv[1..])
         .stdin(Stdio::null())
@@ -250,6 +251,11 @@ pub async fn capture(target: &SshTarget, remote: &str, timeout: Duration) -> Ans
         return Answer::TimedOut;
     };
     let argv = argv(target, remote, false, Some(timeout), share);
+    crate::trace::mark(if share.is_some() {
+        "ssh: spawning (shared connection)"
+    } else {
+        "ssh: spawning (no sharing)"
+    });
     let mut cmd = tokio::process::Command::new(&argv[0]);
     cmd.args(&argv[1..])
         .stdin(Stdio::null())
@@ -260,12 +266,16 @@ pub async fn capture(target: &SshTarget, remote: &str, timeout: Duration) -> Ans
         Ok(c) => c,
         Err(e) => return Answer::NoSsh(e.to_string()),
     };
+    crate::trace::mark("ssh: spawned");
     match tokio::time::timeout_at(deadline, child.wait_with_output()).await {
-        Ok(Ok(out)) => Answer::Exited {
-            status: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        },
+        Ok(Ok(out)) => {
+            crate::trace::mark("ssh: exited");
+            Answer::Exited {
+                status: out.status.code(),
+                stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+                stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            }
+        }
         Ok(Err(e)) => Answer::NoSsh(e.to_string()),
         Err(_) => {
             if let Some(path) = share {

@@ -73,6 +73,18 @@ def timed(argv, cwd=None, env=None):
     return dt
 
 
+def timed_together(argvs, cwd=None):
+    """Wall time (s) of commands started at once, until the last ends,
+    output discarded."""
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(a, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for a in argvs]
+    for a, p in zip(argvs, procs):
+        err = p.communicate()[1]
+        if p.returncode != 0:
+            raise RuntimeError(f"{a} failed ({p.returncode}): {err.decode(errors='replace')}")
+    return time.perf_counter() - t0
+
+
 def term_env():
     env = dict(os.environ)
     env["TERM"] = "xterm-256color"
@@ -419,7 +431,9 @@ def p9(res, runs, repo):
     the last) and first (no connection: each run preceded by closing it,
     so each logs in). Also the parts of one remote call, for the
     breakdown: an ssh login running `true`, `true` and `ccy list --json`
-    through an open connection, and `ssh -G`."""
+    through an open connection, `ssh -G`, and the floor of a warm call
+    (the remote listing through the open connection and this guest's
+    own, started together by this driver, in turn with the warm call)."""
     port = os.environ.get("CCY_BENCH_PEER_SSH_PORT")
     if not port:
         log("P11 skipped: no peer guest (CCY_BENCH_PEER_SSH_PORT)")
@@ -440,19 +454,29 @@ def p9(res, runs, repo):
     try:
         for _ in range(3):  # warm both hosts, the page caches, Podman's API services
             timed(["ccy", "list", "--all-hosts", "--json"], cwd=repo)
-        local, every, first = [], [], []
+        local, every, first, floor = [], [], [], []
+        socks = list(control.glob("ssh-*"))
+        mux = ssh + ["-S", str(socks[0])] if socks else None
         for i in range(runs):
             a, b = in_turn(i, lambda: timed(["ccy", "list", "--json"], cwd=repo),
                            lambda: timed(["ccy", "list", "--all-hosts", "--json"], cwd=repo))
             local.append(a)
             every.append(b)
+            if mux:
+                # The floor of one warm call: the remote listing through
+                # the open connection and this guest's own listing, both
+                # started at once by this driver (no ccy around them).
+                floor.append(timed_together(
+                    [mux + ["dev@127.0.0.1", "ccy list --json --with-version"],
+                     ["ccy", "list", "--json"]], cwd=repo))
+                settle()
         for _ in range(runs):
             close_shared()
             settle()
             first.append(timed(["ccy", "list", "--all-hosts", "--json"], cwd=repo))
         socks = list(control.glob("ssh-*"))
         mux = ssh + ["-S", str(socks[0])] if socks else None
-        parts = {"login_true": [], "mux_true": [], "mux_list": [], "ssh_G": []}
+        parts = {"login_true": [], "mux_true": [], "mux_list": [], "ssh_G": [], "floor": floor}
         for _ in range(runs):
             parts["login_true"].append(timed(ssh + ["-o", "ControlPath=none", "dev@127.0.0.1", "true"]))
             parts["ssh_G"].append(timed(["ssh", "-G", "-p", port, "dev@127.0.0.1"]))
@@ -951,7 +975,9 @@ def report(res):
     for key, label in [("login_true", "`ssh` to the peer running `true`, logging in (no shared connection)"),
                        ("mux_true", "`ssh` to the peer running `true` through ccy's open connection"),
                        ("mux_list", "`ssh` to the peer running `ccy list --json` through ccy's open connection"),
-                       ("ssh_G", "`ssh -G` (ssh's configuration for the peer, no connection)")]:
+                       ("ssh_G", "`ssh -G` (ssh's configuration for the peer, no connection)"),
+                       ("floor", "floor of a warm call: that `ssh … ccy list --json --with-version` and this "
+                                 "guest's `ccy list --json` started together, timed in turn with the warm call")]:
         if key in res.get("P11_parts", {}):
             w(f"| P11 part: {label} | {cell(res['P11_parts'][key])} |")
     for key in ("P3_fixture", "P3_fixture_1000"):
