@@ -35,11 +35,68 @@ pub struct HereArgs {
 pub fn run(ctx: &Ctx, args: &HereArgs) -> Result<()> {
     let worktree = Worktree::discover(&ctx.cwd)?;
     podman_cli::require_cli()?;
+    if let Some(name) = running_here(ctx, &worktree, args)? {
+        return attach::attach_or_explain(&ctx.paths, &name, Arrival::Quiet, false);
+    }
     let (name, arrival) = ctx.block_on(find_or_create(ctx, &worktree, args))?;
     if arrival == Arrival::Created {
         create::interrupted_after(&name)?;
     }
     attach::attach_or_explain(&ctx.paths, &name, arrival, false)
+}
+
+/// The fastest path, with no D-Bus and no Podman: the session last used
+/// ([`last_used`]) when its tmux server answers on the host
+/// ([`crate::host::tmux::attachable_socket`]: its container runs). `None`
+/// sends `ccy` down the path that asks the user manager.
+///
+/// # Errors
+/// When the Quadlet directory cannot be read.
+fn running_here(ctx: &Ctx, worktree: &Worktree, args: &HereArgs) -> Result<Option<SessionName>> {
+    let Some(name) = last_used(ctx, worktree)? else {
+        return Ok(None);
+    };
+    if crate::host::tmux::attachable_socket(&ctx.paths.session_state_dir(name.as_str())).is_none() {
+        return Ok(None);
+    }
+    crate::trace::mark("fast path: tmux answers");
+    resuming_quietly(ctx, worktree, &name, args)?;
+    Ok(Some(name))
+}
+
+/// The session named in `.claude/ccy/.session-id` (the one last used),
+/// when its unit file is ccy's and names this worktree; the file is the
+/// repository's, so it is not trusted further than that.
+///
+/// # Errors
+/// When the unit file exists but cannot be read.
+fn last_used(ctx: &Ctx, worktree: &Worktree) -> Result<Option<SessionName>> {
+    let Some(name) = store::read_session_id(worktree) else {
+        return Ok(None);
+    };
+    let ours = store::read_session(&ctx.paths.quadlet_dir, &name)?
+        .is_some_and(|f| f.meta.worktree == worktree.root);
+    Ok(ours.then_some(name))
+}
+
+/// What `ccy` says when it resumes the last used session `name` without
+/// asking: the options it ignores, and one line when the worktree has
+/// other sessions.
+///
+/// # Errors
+/// When the Quadlet directory cannot be read.
+fn resuming_quietly(
+    ctx: &Ctx,
+    worktree: &Worktree,
+    name: &SessionName,
+    args: &HereArgs,
+) -> Result<()> {
+    warn_ignored_args(args);
+    let n = store::count_worktree_sessions(&ctx.paths.quadlet_dir, &worktree.root)?;
+    if n > 1 {
+        notice(&last_used_line(n, name));
+    }
+    Ok(())
 }
 
 async fn find_or_create(
@@ -49,30 +106,20 @@ async fn find_or_create(
 ) -> Result<(SessionName, Arrival)> {
     let host = Host::connect(ctx).await?;
 
-    // Fast path: the session named in .claude/ccy/.session-id (the one
-    // last used), verified against the worktree's unit files and its
-    // running unit; no Podman call.
-    if let Some(name) = store::read_session_id(worktree) {
-        let files: Vec<_> = store::read_sessions(&ctx.paths.quadlet_dir)?
-            .into_iter()
-            .filter(|f| f.meta.worktree == worktree.root)
-            .collect();
-        let ours = files.iter().any(|f| f.meta.name == name.as_str());
-        if ours
-            && host
-                .mgr
-                .unit_state(&name.service_unit())
-                .await?
-                .active_state
-                == ActiveState::Active
-        {
-            crate::trace::mark("fast path: session running");
-            warn_ignored_args(args);
-            if files.len() > 1 {
-                notice(&last_used_line(files.len(), &name));
-            }
-            return Ok((name, Arrival::Quiet));
-        }
+    // The last used session when its unit runs but its tmux cannot be
+    // reached from the host (an image without the host socket): one
+    // D-Bus call, no Podman.
+    if let Some(name) = last_used(ctx, worktree)?
+        && host
+            .mgr
+            .unit_state(&name.service_unit())
+            .await?
+            .active_state
+            == ActiveState::Active
+    {
+        crate::trace::mark("fast path: session running");
+        resuming_quietly(ctx, worktree, &name, args)?;
+        return Ok((name, Arrival::Quiet));
     }
 
     let _lock = find::lock_worktree(&ctx.paths, worktree)?;

@@ -41,6 +41,16 @@ pub fn write_atomic(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     Ok(())
 }
 
+/// The first executable file named `program` in the directories of
+/// `PATH`, as execvp(3) would find it; `None` when there is none.
+#[must_use]
+pub fn find_on_path(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
+}
+
 /// The contents of the file at `path`, or `None` when it does not exist.
 ///
 /// # Errors

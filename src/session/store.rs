@@ -3,7 +3,7 @@
 //! per-worktree files under `.claude/ccy/` ([`crate::contract::worktree`]).
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::contract::worktree::{EXCLUDE_PATTERN, SESSION_ID};
 use crate::error::{Context, Result};
@@ -90,26 +90,71 @@ pub fn read_session(quadlet_dir: &Path, name: &SessionName) -> Result<Option<Ses
 /// # Errors
 /// When the directory exists but cannot be read.
 pub fn read_sessions(quadlet_dir: &Path) -> Result<Vec<SessionFile>> {
+    let mut out: Vec<SessionFile> = container_files(quadlet_dir)?
+        .into_iter()
+        .filter_map(read_session_file)
+        .collect();
+    out.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
+    Ok(out)
+}
+
+/// How many of ccy's sessions in `quadlet_dir` belong to the worktree
+/// `root` (their metadata's `worktree`). Reads only the head of each
+/// `.container` file and parses the metadata of those that mention
+/// `root`, so a directory of 1000 sessions costs a few milliseconds.
+///
+/// # Errors
+/// When the directory exists but cannot be read.
+pub fn count_worktree_sessions(quadlet_dir: &Path, root: &Path) -> Result<usize> {
+    use std::io::Read;
+    // The metadata line is among a file's first lines (parse_meta), and
+    // JSON writes the path as this string.
+    let needle = serde_json::to_string(&root.to_string_lossy()).unwrap_or_default();
+    let mut head = vec![0u8; 4096];
+    let mut n = 0;
+    for path in container_files(quadlet_dir)? {
+        let Ok(mut f) = fs::File::open(&path) else {
+            continue;
+        };
+        let Ok(len) = f.read(&mut head) else { continue };
+        let text = String::from_utf8_lossy(&head[..len]);
+        if !text.contains(&needle) {
+            continue;
+        }
+        // A metadata line longer than the head: the whole file.
+        let meta = parse_meta(&text).or_else(|| read_session_file(path).map(|f| f.meta));
+        if meta.is_some_and(|m| m.worktree == root) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// The `.container` files in `quadlet_dir` (ccy's and any others), in
+/// directory order, without reading them; empty when the directory does
+/// not exist.
+///
+/// # Errors
+/// When the directory exists but cannot be read.
+pub fn container_files(quadlet_dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = match fs::read_dir(quadlet_dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", quadlet_dir.display())),
     };
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "container") {
-            continue;
-        }
-        let Ok(text) = fs::read_to_string(&path) else {
-            continue;
-        };
-        if let Some(meta) = parse_meta(&text) {
-            out.push(SessionFile { meta, path });
-        }
-    }
-    out.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
-    Ok(out)
+    Ok(entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "container"))
+        .collect())
+}
+
+/// The ccy session in the `.container` file `path`: `None` when it cannot
+/// be read or has no metadata line (not ccy's).
+#[must_use]
+pub fn read_session_file(path: PathBuf) -> Option<SessionFile> {
+    let text = fs::read_to_string(&path).ok()?;
+    parse_meta(&text).map(|meta| SessionFile { meta, path })
 }
 
 /// Reads the fast-path session name from `WORKTREE/.claude/ccy/.session-id`.
@@ -188,7 +233,7 @@ mod tests {
     use super::*;
     use crate::quadlet::meta::META_PREFIX;
 
-    use crate::quadlet::spec::example_meta as meta;
+    use crate::quadlet::spec::{SessionMeta, example_meta as meta};
 
     #[test]
     fn meta_round_trips_through_a_file() {
@@ -212,6 +257,42 @@ mod tests {
             read_sessions(&dir.path().join("missing"))
                 .unwrap()
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn counts_the_sessions_of_one_worktree() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |file: &str, m: &SessionMeta| {
+            let text = format!(
+                "{META_PREFIX}{}\n[Container]\n",
+                serde_json::to_string(m).unwrap()
+            );
+            fs::write(dir.path().join(file), text).unwrap();
+        };
+        let mine = meta("a");
+        write("a.container", &mine);
+        write("b.container", &meta("b"));
+        // Another worktree whose path starts with this one's.
+        let mut longer = meta("c");
+        longer.worktree = format!("{}-2", mine.worktree.display()).into();
+        write("c.container", &longer);
+        // A metadata line longer than the head that is read first.
+        let mut long = meta("d");
+        long.branch = "x".repeat(5000);
+        write("d.container", &long);
+        fs::write(dir.path().join("e.container"), "[Container]\nImage=x\n").unwrap();
+        assert_eq!(
+            count_worktree_sessions(dir.path(), &mine.worktree).unwrap(),
+            3
+        );
+        assert_eq!(
+            count_worktree_sessions(dir.path(), &longer.worktree).unwrap(),
+            1
+        );
+        assert_eq!(
+            count_worktree_sessions(&dir.path().join("missing"), &mine.worktree).unwrap(),
+            0
         );
     }
 

@@ -76,14 +76,7 @@ pub fn live_clients(container: &str) -> Option<u32> {
 /// # Errors
 /// [`ExitKind::Environment`] when there is none, with install hints.
 pub fn require_cli() -> Result<std::path::PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("podman"))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
-        .ok_or_else(|| {
+    crate::host::fs::find_on_path("podman").ok_or_else(|| {
             Error::environment("podman is not installed (not found on PATH)")
                 .hint("install Podman 5: 'sudo dnf install podman' (Fedora) or 'sudo apt install podman' (Debian 13)")
         })
