@@ -136,6 +136,7 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
     };
     let sessions = ctx.block_on(local_sessions(ctx))?;
     let entries = entries(ctx, &sessions, here.as_deref(), args.json);
+    crate::trace::mark("list: entries made");
     if args.with_version {
         let listing = serde_json::json!({
             "version": env!("CARGO_PKG_VERSION"),
@@ -152,6 +153,7 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
         let rows: Vec<Row> = entries.iter().map(|e| Row::from_entry(None, e)).collect();
         ui::print(&table(&rows, find::now_epoch(), &ctx.paths.home, false));
     }
+    crate::trace::mark("list: printed");
     Ok(())
 }
 

@@ -359,9 +359,14 @@ impl SessionInfo {
 
 /// Lists every session: ccy's unit files merged by name with ccy's
 /// containers (one API call), unit states (one D-Bus `ListUnitsByNames`
-/// call, for the sessions that have a unit file, made while Podman answers)
-/// and tmux status files. A container without a unit file of ccy's gets no
-/// unit state; its state comes from the container. Sorted by name.
+/// call, for the sessions that have a unit file) and each session's state
+/// directory ([`read_state_dir`]). A container without a unit file of ccy's
+/// gets no unit state; its state comes from the container. Sorted by name.
+///
+/// The three sources are asked at once: the unit names come from the
+/// Quadlet directory's file names, so the user manager and Podman answer
+/// while the unit files and state directories are read ([`read_ahead`], on
+/// a blocking thread, split over the CPUs when there are many sessions).
 ///
 /// # Errors
 /// When the Quadlet directory, the API or the user manager fails.
@@ -370,8 +375,123 @@ pub async fn all_sessions(
     mgr: &UserManager,
     api: &PodmanApi,
 ) -> Result<Vec<SessionInfo>> {
-    let files = store::read_sessions(&paths.quadlet_dir)?;
-    gather(paths, mgr, files, api.session_containers(None)).await
+    let files = store::container_files(&paths.quadlet_dir)?;
+    let units: Vec<String> = files
+        .iter()
+        .filter_map(|p| SessionName::parse(p.file_stem()?.to_str()?).ok())
+        .map(|n| n.service_unit())
+        .collect();
+    let read = {
+        let paths = paths.clone();
+        tokio::task::spawn_blocking(move || read_ahead(&paths, files))
+    };
+    let (containers, states, read) =
+        tokio::join!(api.session_containers(None), mgr.unit_states(&units), read);
+    crate::trace::mark("list: files, containers and unit states read");
+    let ReadAhead {
+        mut files,
+        mut dirs,
+    } = read.map_err(|e| Error::failure("cannot read the unit files").with_source(e))?;
+    files.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
+    let mut all = merge(files, containers?);
+    let mut states: BTreeMap<String, UnitState> =
+        states?.into_iter().map(|u| (u.name.clone(), u)).collect();
+    // A file whose metadata names another session than its file name (an
+    // edited file) was not asked for.
+    let missing: Vec<String> = all
+        .iter()
+        .filter(|i| i.file.is_some() && !states.contains_key(&i.name.service_unit()))
+        .map(|i| i.name.service_unit())
+        .collect();
+    if !missing.is_empty() {
+        states.extend(
+            mgr.unit_states(&missing)
+                .await?
+                .into_iter()
+                .map(|u| (u.name.clone(), u)),
+        );
+    }
+    for info in &mut all {
+        if info.file.is_some() {
+            info.unit = states.remove(&info.name.service_unit());
+        }
+        match dirs.remove(info.name.as_str()) {
+            Some(tmux) => {
+                info.tmux = tmux;
+                // The agent's record counts only while the session runs
+                // (SessionInfo::agent): read for those alone.
+                if info.state() == State::Running {
+                    info.agent =
+                        agent_status::read_agent(&paths.session_state_dir(info.name.as_str()));
+                }
+                refresh_live_tmux(paths, info);
+            }
+            None => read_state_dir(paths, info),
+        }
+    }
+    crate::trace::mark("list: merged");
+    Ok(all)
+}
+
+/// What [`read_ahead`] read: ccy's unit files, and the tmux status files
+/// ([`agent_status::read_tmux`]) of the sessions they name, by session
+/// name.
+struct ReadAhead {
+    files: Vec<SessionFile>,
+    dirs: BTreeMap<String, Option<TmuxStatus>>,
+}
+
+/// Sessions below which [`read_ahead`] stays on one thread (a thread
+/// costs more than reading a few files).
+const READ_AHEAD_PER_THREAD: usize = 64;
+
+/// Reads the unit files `paths` (those that are ccy's:
+/// [`store::read_session_file`]) and their sessions' tmux status files,
+/// on up to 4 threads (`available_parallelism`) when there are
+/// more than [`READ_AHEAD_PER_THREAD`] files.
+fn read_ahead(paths: &Paths, files: Vec<PathBuf>) -> ReadAhead {
+    let read_one = |path: PathBuf| {
+        let file = store::read_session_file(path)?;
+        let status = agent_status::read_tmux(&paths.session_state_dir(&file.meta.name));
+        Some((file, status))
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(4)
+        .min(files.len().div_ceil(READ_AHEAD_PER_THREAD))
+        .max(1);
+    let read: Vec<_> = if threads == 1 {
+        files.into_iter().filter_map(read_one).collect()
+    } else {
+        let chunk = files.len().div_ceil(threads);
+        let mut chunks: Vec<Vec<PathBuf>> = Vec::new();
+        let mut rest = files;
+        while rest.len() > chunk {
+            let tail = rest.split_off(chunk);
+            chunks.push(rest);
+            rest = tail;
+        }
+        chunks.push(rest);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|c| s.spawn(move || c.into_iter().filter_map(read_one).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    let mut out = ReadAhead {
+        files: Vec::with_capacity(read.len()),
+        dirs: BTreeMap::new(),
+    };
+    for (file, status) in read {
+        out.dirs.insert(file.meta.name.clone(), status);
+        out.files.push(file);
+    }
+    out
 }
 
 /// The sessions of `worktree`: ccy unit files whose metadata names it,
@@ -436,15 +556,24 @@ async fn gather(
 pub fn read_state_dir(paths: &Paths, info: &mut SessionInfo) {
     let dir = paths.session_state_dir(info.name.as_str());
     info.tmux = agent_status::read_tmux(&dir);
+    info.agent = agent_status::read_agent(&dir);
+    refresh_live_tmux(paths, info);
+}
+
+/// The second half of [`read_state_dir`]: for a running session with a
+/// client attached (per its status file), the status asked of its tmux
+/// server now.
+fn refresh_live_tmux(paths: &Paths, info: &mut SessionInfo) {
     if info.tmux.is_some_and(|t| t.clients > 0) && info.state() == State::Running {
-        let socket = dir.join(crate::host::tmux::SOCKET_IN_STATE_DIR);
+        let socket = paths
+            .session_state_dir(info.name.as_str())
+            .join(crate::host::tmux::SOCKET_IN_STATE_DIR);
         if let Some(live) = crate::host::tmux::live_status(&socket) {
             let mut t = TmuxStatus::parse(&live);
             t.updated = now_epoch();
             info.tmux = Some(t);
         }
     }
-    info.agent = agent_status::read_agent(&dir);
 }
 
 /// Sessions from unit files and containers, joined by name and sorted by
