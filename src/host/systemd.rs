@@ -189,6 +189,21 @@ impl UnitState {
     }
 }
 
+/// Test support: a unit as `ListUnitsByNames` would report it.
+#[cfg(test)]
+impl UnitState {
+    /// Unit `name` with `load_state` and `active_state` (systemd's
+    /// spellings), and no sub-state.
+    pub(crate) fn example(name: &str, load_state: &str, active_state: &str) -> Self {
+        Self {
+            name: name.into(),
+            load_state: load_state.into(),
+            active_state: active_state.into(),
+            sub_state: String::new(),
+        }
+    }
+}
+
 pub(crate) fn bus_error(what: &str, e: &zbus::Error) -> Error {
     Error::failure(format!("{what}: {e}"))
 }
@@ -537,12 +552,7 @@ mod tests {
 
     #[test]
     fn up_states() {
-        let st = |a: &str| UnitState {
-            name: "x.service".into(),
-            load_state: "loaded".into(),
-            active_state: a.into(),
-            sub_state: String::new(),
-        };
+        let st = |a: &str| UnitState::example("x.service", "loaded", a);
         assert!(st("active").is_up());
         assert!(st("activating").is_up());
         assert!(!st("inactive").is_up());
