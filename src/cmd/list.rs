@@ -360,7 +360,7 @@ mod tests {
     use crate::host::podman::ContainerInfo;
     use crate::host::systemd::UnitState;
     use crate::names::SessionName;
-    use crate::quadlet::spec::SessionMeta;
+    use crate::quadlet::spec::{SessionMeta, example_meta};
     use crate::session::find::{AgentRecord, TmuxStatus};
 
     const NOW: u64 = 1_795_237_200; // 2026-11-21T05:00:00Z
@@ -369,25 +369,19 @@ mod tests {
         SessionInfo {
             name: SessionName::parse(name).unwrap(),
             meta: Some(SessionMeta {
-                name: name.into(),
                 project: project.into(),
                 worktree: format!("/home/dev/src/{project}").into(),
                 branch: branch.into(),
                 created: "2026-11-20T05:00:00Z".into(),
-                image: "localhost/ccy:latest".into(),
-                created_worktree: None,
-                options: None,
-                state_volume: None,
-                kept_image: None,
+                ..example_meta(name)
             }),
             file: Some(format!("/home/dev/.config/containers/systemd/{name}.container").into()),
             container: None,
-            unit: Some(UnitState {
-                name: format!("{name}.service"),
-                load_state: "loaded".into(),
-                active_state: active.into(),
-                sub_state: String::new(),
-            }),
+            unit: Some(UnitState::example(
+                &format!("{name}.service"),
+                "loaded",
+                active,
+            )),
             tmux: None,
             agent: None,
         }

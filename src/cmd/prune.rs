@@ -436,12 +436,11 @@ mod tests {
             meta: Some(meta),
             file: Some(file),
             container: None,
-            unit: Some(UnitState {
-                name: format!("{name}.service"),
-                load_state: "loaded".into(),
-                active_state: active.into(),
-                sub_state: String::new(),
-            }),
+            unit: Some(UnitState::example(
+                &format!("{name}.service"),
+                "loaded",
+                active,
+            )),
             tmux: tmux.map(|t| find::TmuxStatus {
                 activity: t,
                 ..Default::default()

@@ -475,7 +475,7 @@ mod tests {
     use crate::host::podman::ContainerInfo;
     use crate::host::systemd::UnitState;
     use crate::names::SessionName;
-    use crate::quadlet::spec::SessionMeta;
+    use crate::quadlet::spec::{SessionMeta, example_meta};
     use crate::session::find::{AgentRecord, TmuxStatus};
 
     const NOW: u64 = 1_795_237_200; // 2026-11-21T05:00:00Z
@@ -485,16 +485,9 @@ mod tests {
         SessionInfo {
             name: SessionName::parse(name).unwrap(),
             meta: Some(SessionMeta {
-                name: name.into(),
-                project: "app".into(),
                 worktree: "/home/dev/src/app".into(),
-                branch: "main".into(),
                 created: "2026-11-20T05:00:00Z".into(),
-                image: "localhost/ccy:latest".into(),
-                created_worktree: None,
-                options: None,
-                state_volume: None,
-                kept_image: None,
+                ..example_meta(name)
             }),
             file: Some(format!("/home/dev/.config/containers/systemd/{name}.container").into()),
             container: container.then(|| ContainerInfo {
@@ -505,12 +498,11 @@ mod tests {
                 image: "localhost/ccy:latest".into(),
                 started_at: Some(NOW - 2 * 3600 - 13 * 60),
             }),
-            unit: Some(UnitState {
-                name: format!("{name}.service"),
-                load_state: "loaded".into(),
-                active_state: active.into(),
-                sub_state: String::new(),
-            }),
+            unit: Some(UnitState::example(
+                &format!("{name}.service"),
+                "loaded",
+                active,
+            )),
             tmux: Some(TmuxStatus {
                 activity: NOW - 12,
                 output: NOW - 30,
@@ -542,6 +534,12 @@ mod tests {
             cpu_nanos: 3_300_000_000,
             pids: if mem > 0 { 7 } else { 0 },
         }
+    }
+
+    /// The status of the session of [`info`] with its unit `active`
+    /// (`sub`), a container when `container`, and `stats`.
+    fn status(active: &str, sub: &str, container: bool, stats: Option<ContainerStats>) -> Status {
+        Status::at(&info(active, container), &unit(active, sub), stats, NOW)
     }
 
     #[test]
@@ -582,12 +580,7 @@ mod tests {
 
     #[test]
     fn memory_unknown_without_the_controller() {
-        let s = Status::at(
-            &info("active", true),
-            &unit("active", "running"),
-            Some(stats(0)),
-            NOW,
-        );
+        let s = status("active", "running", true, Some(stats(0)));
         assert_eq!(s.memory_bytes, None);
         assert_eq!(s.pids, None);
         assert_eq!(s.memory_limit_bytes, Some(16_642_998_272));
@@ -610,12 +603,7 @@ mod tests {
 
     #[test]
     fn stopped_session_text_and_json() {
-        let s = Status::at(
-            &info("inactive", false),
-            &unit("inactive", "dead"),
-            None,
-            NOW,
-        );
+        let s = status("inactive", "dead", false, None);
         let text = render(&s, NOW, Path::new("/home/dev"));
         insta::assert_snapshot!(anstream::adapter::strip_str(&text).to_string(), @"
         name:        ccy-app-0123abcd
@@ -672,12 +660,7 @@ mod tests {
 
     #[test]
     fn uptime_falls_back_to_the_unit() {
-        let s = Status::at(
-            &info("active", false),
-            &unit("active", "running"),
-            None,
-            NOW,
-        );
+        let s = status("active", "running", false, None);
         assert_eq!(s.state, State::Running);
         assert_eq!(s.uptime_seconds, Some(3 * 3600));
         assert_eq!(s.started.as_deref(), Some("2026-11-21T02:00:00Z"));

@@ -357,20 +357,21 @@ pub fn query(dir: &Path, args: &[&str]) -> Result<Option<String>> {
 #[allow(clippy::unwrap_used, clippy::panic)]
 pub(crate) mod testing {
     use std::path::Path;
-    use std::process::Command;
+    use std::process::{Command, Output};
 
-    /// Runs `git -C DIR ARGS`; panics with its stderr when it fails.
-    pub(crate) fn git(dir: &Path, args: &[&str]) {
-        let st = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "t")
+    /// Runs `cmd` with the fixed author and committer; its output.
+    fn run(cmd: &mut Command) -> Output {
+        cmd.env("GIT_AUTHOR_NAME", "t")
             .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
             .env("GIT_COMMITTER_NAME", "t")
             .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Runs `git -C DIR ARGS`; panics with its stderr when it fails.
+    pub(crate) fn git(dir: &Path, args: &[&str]) {
+        let st = run(Command::new("git").arg("-C").arg(dir).args(args));
         assert!(
             st.status.success(),
             "{}",
@@ -380,17 +381,16 @@ pub(crate) mod testing {
 
     /// Runs `sh -c CMD` in `dir` (git's author set); panics when it fails.
     pub(crate) fn sh(dir: &Path, cmd: &str) {
-        let st = Command::new("sh")
-            .arg("-c")
-            .arg(cmd)
-            .current_dir(dir)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .output()
-            .unwrap();
+        let st = run(Command::new("sh").arg("-c").arg(cmd).current_dir(dir));
         assert!(st.status.success(), "{cmd}: {st:?}");
+    }
+
+    /// Makes directory `repo` a repository on `branch` with one empty
+    /// commit.
+    pub(crate) fn repo(repo: &Path, branch: &str) {
+        std::fs::create_dir(repo).unwrap();
+        git(repo, &["init", "-q", "-b", branch]);
+        git(repo, &["commit", "-q", "--allow-empty", "-m", "x"]);
     }
 }
 
@@ -405,9 +405,7 @@ mod tests {
     fn finds_main_and_linked_worktrees() {
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path().join("My Repo");
-        fs::create_dir(&repo).unwrap();
-        git(&repo, &["init", "-q", "-b", "trunk"]);
-        git(&repo, &["commit", "-q", "--allow-empty", "-m", "x"]);
+        testing::repo(&repo, "trunk");
         fs::create_dir_all(repo.join("sub/dir")).unwrap();
 
         let wt = Worktree::discover(&repo.join("sub/dir")).unwrap();
@@ -444,9 +442,7 @@ mod tests {
     fn a_linked_worktree_whose_main_one_moved_is_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path().join("main");
-        fs::create_dir(&repo).unwrap();
-        git(&repo, &["init", "-q", "-b", "trunk"]);
-        git(&repo, &["commit", "-q", "--allow-empty", "-m", "x"]);
+        testing::repo(&repo, "trunk");
         let linked = tmp.path().join("linked");
         git(
             &repo,
@@ -490,9 +486,7 @@ mod tests {
 
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path().join("app");
-        fs::create_dir(&repo).unwrap();
-        git(&repo, &["init", "-q", "-b", "main"]);
-        git(&repo, &["commit", "-q", "--allow-empty", "-m", "x"]);
+        testing::repo(&repo, "main");
         git(&repo, &["branch", "old"]);
         let wt = Worktree::discover(&repo).unwrap();
         assert!(wt.branch_exists("old").unwrap());

@@ -32,56 +32,9 @@ pub struct UserManager {
     manager: ManagerProxy<'static>,
 }
 
-/// How a job ended: the `result` string of `JobRemoved`
-/// (org.freedesktop.systemd1(5)).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JobResult {
-    /// `done`: the job succeeded.
-    Done,
-    /// `canceled`: another job replaced it.
-    Canceled,
-    /// `timeout`: the unit's timeout was reached.
-    Timeout,
-    /// `failed`: the unit failed.
-    Failed,
-    /// `dependency`: a unit it requires failed.
-    Dependency,
-    /// `skipped`: nothing to do.
-    Skipped,
-    /// Any other result string.
-    Other(String),
-}
-
-impl JobResult {
-    fn from_wire(result: &str) -> Self {
-        match result {
-            "done" => Self::Done,
-            "canceled" => Self::Canceled,
-            "timeout" => Self::Timeout,
-            "failed" => Self::Failed,
-            "dependency" => Self::Dependency,
-            "skipped" => Self::Skipped,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-
-    /// The result as systemd spells it.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Done => "done",
-            Self::Canceled => "canceled",
-            Self::Timeout => "timeout",
-            Self::Failed => "failed",
-            Self::Dependency => "dependency",
-            Self::Skipped => "skipped",
-            Self::Other(s) => s,
-        }
-    }
-}
-
-/// Defines a systemd state enum read from D-Bus: one variant per value
-/// systemd documents, `Other` for any value a newer systemd may add.
+/// Defines an enum of values systemd sends over D-Bus (a job's result, a
+/// unit's state): one variant per value systemd documents, `Other` for any
+/// value a newer systemd may add.
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $wire:literal),* $(,)? }) => {
         $(#[$doc])*
@@ -124,6 +77,25 @@ macro_rules! wire_enum {
             }
         }
     };
+}
+
+wire_enum! {
+    /// How a job ended: the `result` string of `JobRemoved`
+    /// (org.freedesktop.systemd1(5)).
+    JobResult {
+        /// `done`: the job succeeded.
+        Done = "done",
+        /// `canceled`: another job replaced it.
+        Canceled = "canceled",
+        /// `timeout`: the unit's timeout was reached.
+        Timeout = "timeout",
+        /// `failed`: the unit failed.
+        Failed = "failed",
+        /// `dependency`: a unit it requires failed.
+        Dependency = "dependency",
+        /// `skipped`: nothing to do.
+        Skipped = "skipped",
+    }
 }
 
 wire_enum! {
@@ -214,6 +186,21 @@ impl UnitState {
     #[must_use]
     pub fn is_up(&self) -> bool {
         self.active_state.is_up()
+    }
+}
+
+/// Test support: a unit as `ListUnitsByNames` would report it.
+#[cfg(test)]
+impl UnitState {
+    /// Unit `name` with `load_state` and `active_state` (systemd's
+    /// spellings), and no sub-state.
+    pub(crate) fn example(name: &str, load_state: &str, active_state: &str) -> Self {
+        Self {
+            name: name.into(),
+            load_state: load_state.into(),
+            active_state: active_state.into(),
+            sub_state: String::new(),
+        }
     }
 }
 
@@ -342,7 +329,7 @@ impl UserManager {
                             .map_err(|e| bus_error("malformed JobRemoved signal", &e))?;
                         finished.borrow_mut().insert(
                             args.job().as_str().to_owned(),
-                            JobResult::from_wire(args.result()),
+                            JobResult::from(args.result().as_str()),
                         );
                     }
                 }
@@ -459,7 +446,7 @@ impl UserManager {
                 .args()
                 .map_err(|e| bus_error("malformed JobRemoved signal", &e))?;
             if args.job().as_str() == job.as_str() {
-                return Ok(JobResult::from_wire(args.result()));
+                return Ok(JobResult::from(args.result().as_str()));
             }
         }
         Err(Error::failure(format!(
@@ -558,19 +545,14 @@ mod tests {
             "skipped",
             "weird",
         ] {
-            assert_eq!(JobResult::from_wire(s).as_str(), s);
+            assert_eq!(JobResult::from(s).as_str(), s);
         }
-        assert_eq!(JobResult::from_wire("done"), JobResult::Done);
+        assert_eq!(JobResult::from("done"), JobResult::Done);
     }
 
     #[test]
     fn up_states() {
-        let st = |a: &str| UnitState {
-            name: "x.service".into(),
-            load_state: "loaded".into(),
-            active_state: a.into(),
-            sub_state: String::new(),
-        };
+        let st = |a: &str| UnitState::example("x.service", "loaded", a);
         assert!(st("active").is_up());
         assert!(st("activating").is_up());
         assert!(!st("inactive").is_up());

@@ -264,16 +264,40 @@ pub(super) fn is_noncharacter(ch: char) -> bool {
     (0xFDD0..=0xFDEF).contains(&c) || (c & 0xFFFE) == 0xFFFE
 }
 
+/// The first character of `value` that `refusal` gives a reason for, as
+/// an error with that reason; `Ok` when there is none.
+fn check_chars(
+    field: &str,
+    value: &str,
+    position: &'static str,
+    refusal: impl Fn(char) -> Option<&'static str>,
+) -> Result<(), EscapeError> {
+    match value
+        .char_indices()
+        .find_map(|(at, ch)| Some((at, ch, refusal(ch)?)))
+    {
+        Some((at, ch, reason)) => Err(char_err(field, ch, at, position, reason)),
+        None => Ok(()),
+    }
+}
+
+/// `value` longer than [`MAX_VALUE_LEN`], as an error.
+fn check_len(field: &str, value: &str, position: &'static str) -> Result<(), EscapeError> {
+    if value.len() > MAX_VALUE_LEN {
+        return Err(value_err(field, value, position, R_TOO_LONG));
+    }
+    Ok(())
+}
+
 /// The first noncharacter of `value`, as an error.
 pub(super) fn check_nonchar(
     field: &str,
     value: &str,
     position: &'static str,
 ) -> Result<(), EscapeError> {
-    match value.char_indices().find(|&(_, c)| is_noncharacter(c)) {
-        Some((at, ch)) => Err(char_err(field, ch, at, position, R_NONCHAR)),
-        None => Ok(()),
-    }
+    check_chars(field, value, position, |c| {
+        is_noncharacter(c).then_some(R_NONCHAR)
+    })
 }
 
 /// Length and the characters that no position can carry to Podman.
@@ -282,18 +306,13 @@ pub(super) fn check_exec_bound(
     value: &str,
     position: &'static str,
 ) -> Result<(), EscapeError> {
-    if value.len() > MAX_VALUE_LEN {
-        return Err(value_err(field, value, position, R_TOO_LONG));
-    }
-    for (at, ch) in value.char_indices() {
-        match ch {
-            '\0' => return Err(char_err(field, ch, at, position, R_NUL)),
-            '\u{80}' => return Err(char_err(field, ch, at, position, R_U0080)),
-            c if is_noncharacter(c) => return Err(char_err(field, ch, at, position, R_NONCHAR)),
-            _ => {}
-        }
-    }
-    Ok(())
+    check_len(field, value, position)?;
+    check_chars(field, value, position, |c| match c {
+        '\0' => Some(R_NUL),
+        '\u{80}' => Some(R_U0080),
+        c if is_noncharacter(c) => Some(R_NONCHAR),
+        _ => None,
+    })
 }
 
 /// Checks for values that Quadlet or systemd read verbatim from the line.
@@ -302,14 +321,10 @@ pub(super) fn check_verbatim_line(
     value: &str,
     position: &'static str,
 ) -> Result<(), EscapeError> {
-    if value.len() > MAX_VALUE_LEN {
-        return Err(value_err(field, value, position, R_TOO_LONG));
-    }
-    for (at, ch) in value.char_indices() {
-        if ch.is_control() {
-            return Err(char_err(field, ch, at, position, R_CONTROL));
-        }
-    }
+    check_len(field, value, position)?;
+    check_chars(field, value, position, |c| {
+        c.is_control().then_some(R_CONTROL)
+    })?;
     check_nonchar(field, value, position)?;
     // Leading: both parsers trim ASCII white space only after `Key=`
     // (Quadlet's parseKeyValuePair tests single bytes, systemd strstrip).

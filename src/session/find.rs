@@ -189,6 +189,24 @@ pub struct SessionInfo {
 }
 
 impl SessionInfo {
+    /// Session `name` as far as its unit file `file` (when there is one)
+    /// tells: no container, unit state, tmux status or agent record yet.
+    fn from_file(name: SessionName, file: Option<SessionFile>) -> Self {
+        let (meta, file) = match file {
+            Some(f) => (Some(f.meta), Some(f.path)),
+            None => (None, None),
+        };
+        Self {
+            name,
+            meta,
+            file,
+            container: None,
+            unit: None,
+            tmux: None,
+            agent: None,
+        }
+    }
+
     /// Whether the session is kept (`ccy keep`, `ccy new --keep`): the
     /// label `ccy.keep=true` in its unit file
     /// ([`crate::quadlet::keep::is_kept`]; `ccy keep` sets it there, the
@@ -586,18 +604,7 @@ fn merge(
     let mut by_name: BTreeMap<String, SessionInfo> = BTreeMap::new();
     for f in files {
         let Ok(name) = f.name() else { continue };
-        by_name.insert(
-            name.to_string(),
-            SessionInfo {
-                name,
-                meta: Some(f.meta),
-                file: Some(f.path),
-                container: None,
-                unit: None,
-                tmux: None,
-                agent: None,
-            },
-        );
+        by_name.insert(name.to_string(), SessionInfo::from_file(name, Some(f)));
     }
     for c in containers {
         let Ok(name) = SessionName::parse(&c.name) else {
@@ -605,15 +612,7 @@ fn merge(
         };
         by_name
             .entry(name.to_string())
-            .or_insert_with(|| SessionInfo {
-                name,
-                meta: None,
-                file: None,
-                container: None,
-                unit: None,
-                tmux: None,
-                agent: None,
-            })
+            .or_insert_with(|| SessionInfo::from_file(name, None))
             .container = Some(c);
     }
     by_name.into_values().collect()
@@ -642,15 +641,7 @@ pub async fn named_sessions(
         let Some(file) = store::read_session(&paths.quadlet_dir, &name)? else {
             return Ok(None);
         };
-        found.push(SessionInfo {
-            name,
-            meta: Some(file.meta),
-            file: Some(file.path),
-            container: None,
-            unit: None,
-            tmux: None,
-            agent: None,
-        });
+        found.push(SessionInfo::from_file(name, Some(file)));
     }
     if found.is_empty() {
         return Ok(None);
@@ -800,25 +791,12 @@ mod tests {
     use super::*;
 
     fn info(name: &str) -> SessionInfo {
-        SessionInfo {
-            name: SessionName::parse(name).unwrap(),
-            meta: None,
-            file: None,
-            container: None,
-            unit: None,
-            tmux: None,
-            agent: None,
-        }
+        SessionInfo::from_file(SessionName::parse(name).unwrap(), None)
     }
 
     #[test]
     fn states_from_units() {
-        let u = |a: &str| UnitState {
-            name: "x.service".into(),
-            load_state: "loaded".into(),
-            active_state: a.into(),
-            sub_state: String::new(),
-        };
+        let u = |a: &str| UnitState::example("x.service", "loaded", a);
         assert_eq!(State::from_unit(Some(&u("active"))), State::Running);
         assert_eq!(State::from_unit(Some(&u("failed"))), State::Failed);
         assert_eq!(State::from_unit(Some(&u("inactive"))), State::Stopped);
@@ -839,12 +817,7 @@ mod tests {
         assert_eq!(AgentRecord::parse("{"), None);
         assert_eq!(AgentRecord::parse(""), None);
 
-        let u = |a: &str| UnitState {
-            name: "x.service".into(),
-            load_state: "loaded".into(),
-            active_state: a.into(),
-            sub_state: String::new(),
-        };
+        let u = |a: &str| UnitState::example("x.service", "loaded", a);
         let mut i = info("ccy-app-0123abcd");
         i.unit = Some(u("active"));
         // Nothing known yet.
@@ -866,20 +839,18 @@ mod tests {
             (AgentState::Idle, Some(1000), Some("pane"))
         );
         // tmux's hooks say when a printing spell began and ended.
-        i.tmux = Some(TmuxStatus {
-            output: 1000,
-            pane_busy: Some(true),
-            ..TmuxStatus::default()
-        });
-        let v = i.agent(9000);
-        assert_eq!((v.state, v.since), (AgentState::Busy, Some(1000)));
-        i.tmux = Some(TmuxStatus {
-            output: 1000,
-            pane_busy: Some(false),
-            ..TmuxStatus::default()
-        });
-        let v = i.agent(1001);
-        assert_eq!((v.state, v.since), (AgentState::Idle, Some(1000)));
+        for (busy, now, state) in [
+            (true, 9000, AgentState::Busy),
+            (false, 1001, AgentState::Idle),
+        ] {
+            i.tmux = Some(TmuxStatus {
+                output: 1000,
+                pane_busy: Some(busy),
+                ..TmuxStatus::default()
+            });
+            let v = i.agent(now);
+            assert_eq!((v.state, v.since), (state, Some(1000)), "pane busy: {busy}");
+        }
         // The hook's record wins over the pane.
         i.agent = Some(r);
         let v = i.agent(5000);

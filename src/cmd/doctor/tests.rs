@@ -4,12 +4,13 @@
 use super::*;
 
 fn unit(load: &str, active: &str) -> UnitState {
-    UnitState {
-        name: "podman.socket".into(),
-        load_state: load.into(),
-        active_state: active.into(),
-        sub_state: String::new(),
-    }
+    UnitState::example("podman.socket", load, active)
+}
+
+/// Asserts `holds` of `c`'s message, showing the message when it fails.
+#[track_caller]
+fn assert_message(c: &Check, holds: impl FnOnce(&str) -> bool) {
+    assert!(holds(&c.message), "{}", c.message);
 }
 
 #[test]
@@ -17,7 +18,7 @@ fn versions() {
     assert_eq!(podman_version(&Ok((5, 4, "5.4.2".into()))).level, Level::Ok);
     let old = podman_version(&Ok((4, 9, "4.9.3".into())));
     assert_eq!(old.level, Level::Problem);
-    assert!(old.message.contains("4.9.3 is too old"), "{}", old.message);
+    assert_message(&old, |m| m.contains("4.9.3 is too old"));
     assert!(old.fix.unwrap().contains("upgrade Podman"));
     assert_eq!(podman_version(&Err("x".into())).level, Level::Problem);
 }
@@ -61,24 +62,20 @@ fn quadlet_drops_are_problems() {
     };
     let c = quadlet_check(Some(g), Some(Ok(run.clone())), &sessions, dir);
     assert_eq!(c.level, Level::Problem);
-    assert!(c.message.ends_with("drops 1 ccy session, which cannot start: ccy-b-00000002: converting \"ccy-b-00000002.container\": unsupported key 'Nope' in group 'Container'"), "{}", c.message);
+    assert_message(&c, |m| {
+        m.ends_with("drops 1 ccy session, which cannot start: ccy-b-00000002: converting \"ccy-b-00000002.container\": unsupported key 'Nope' in group 'Container'")
+    });
     assert!(c.fix.unwrap().starts_with("see why with 'QUADLET_UNIT_DIRS=/home/dev/.config/containers/systemd /usr/libexec/podman/quadlet -dryrun -user'"));
     let ok = quadlet_check(Some(g), Some(Ok(run)), &sessions[..1], dir);
     assert_eq!(ok.level, Level::Ok);
-    assert!(
-        ok.message
-            .ends_with("quadlet turns the one ccy session file into a unit"),
-        "{}",
-        ok.message
-    );
+    assert_message(&ok, |m| {
+        m.ends_with("quadlet turns the one ccy session file into a unit")
+    });
     let both = quadlet_check(Some(g), Some(Ok(run2)), &sessions, dir);
     assert_eq!(both.level, Level::Ok);
-    assert!(
-        both.message
-            .ends_with("quadlet turns all 2 ccy session files into units"),
-        "{}",
-        both.message
-    );
+    assert_message(&both, |m| {
+        m.ends_with("quadlet turns all 2 ccy session files into units")
+    });
     assert_eq!(quadlet_check(None, None, &[], dir).level, Level::Problem);
     assert_eq!(quadlet_check(Some(g), None, &[], dir).level, Level::Ok);
 }
@@ -127,11 +124,7 @@ fn subid_ranges() {
     );
     let none = subids("subgid", Ok(file.into()), "y", 1002);
     assert_eq!(none.level, Level::Problem);
-    assert!(
-        none.message.contains("/etc/subgid has no range for y"),
-        "{}",
-        none.message
-    );
+    assert_message(&none, |m| m.contains("/etc/subgid has no range for y"));
     assert!(none.fix.unwrap().contains("usermod --add-subuids"));
     assert_eq!(
         subids("subuid", Err("gone".into()), "dev", 1000).level,
@@ -149,24 +142,18 @@ fn cgroup_delegation() {
     assert_eq!(all.level, Level::Ok);
     let none = cgroups(true, Some(String::new()), 1000);
     assert_eq!(none.level, Level::Warning);
-    assert!(
-        none.message
-            .starts_with("the memory, cpu, pids controllers are not delegated"),
-        "{}",
-        none.message
-    );
+    assert_message(&none, |m| {
+        m.starts_with("the memory, cpu, pids controllers are not delegated")
+    });
     assert!(
         none.fix
             .unwrap()
             .contains("Delegate=cpu cpuset io memory pids")
     );
     let some = cgroups(true, Some("cpu memory".into()), 1000);
-    assert!(
-        some.message
-            .starts_with("the pids controller is not delegated"),
-        "{}",
-        some.message
-    );
+    assert_message(&some, |m| {
+        m.starts_with("the pids controller is not delegated")
+    });
     assert_eq!(cgroups(false, None, 1000).level, Level::Warning);
     assert_eq!(cgroups(true, None, 1000).level, Level::Warning);
 }
@@ -254,12 +241,9 @@ fn timer_states() {
 
     let gone = timers(false, Ok(both(missing.clone(), missing.clone())));
     assert_eq!(gone.level, Level::Warning);
-    assert!(
-        gone.message
-            .starts_with("ccy-idle.timer is not installed; ccy-prune.timer is not installed"),
-        "{}",
-        gone.message
-    );
+    assert_message(&gone, |m| {
+        m.starts_with("ccy-idle.timer is not installed; ccy-prune.timer is not installed")
+    });
     assert_eq!(gone.fix.as_deref(), Some("ccy timer enable"));
 
     let disabled = TimerDetails {
@@ -267,21 +251,13 @@ fn timer_states() {
         ..up("*-*-* 00:00:00")
     };
     let w = timers(false, Ok(both(up("*-*-* *:00:00"), disabled)));
-    assert!(
-        w.message.starts_with("ccy-prune.timer is disabled"),
-        "{}",
-        w.message
-    );
+    assert_message(&w, |m| m.starts_with("ccy-prune.timer is disabled"));
     assert_eq!(w.fix.as_deref(), Some("ccy timer enable"));
 
     let stale = timers(false, Ok(both(up("*-*-* *:00:00"), up("*-*-* *:00:00"))));
-    assert!(
-        stale.message.starts_with(
-            "ccy-prune.timer runs on \"*-*-* *:00:00\", the configuration says \"daily\""
-        ),
-        "{}",
-        stale.message
-    );
+    assert_message(&stale, |m| {
+        m.starts_with("ccy-prune.timer runs on \"*-*-* *:00:00\", the configuration says \"daily\"")
+    });
 
     // [idle] stop = "off": the idle timer should not be there.
     let idle_off = vec![
@@ -289,12 +265,9 @@ fn timer_states() {
         (Task::Prune, Some("daily".to_owned()), up("*-*-* 00:00:00")),
     ];
     let w = timers(false, Ok(idle_off));
-    assert!(
-        w.message
-            .contains("ccy-idle.timer is installed though [idle] stop is \"off\""),
-        "{}",
-        w.message
-    );
+    assert_message(&w, |m| {
+        m.contains("ccy-idle.timer is installed though [idle] stop is \"off\"")
+    });
 
     // Opted out: fine when nothing is installed, a warning when some is.
     let out = timers(true, Ok(both(missing.clone(), missing.clone())));
@@ -322,44 +295,28 @@ fn leftovers_levels_and_fixes() {
     };
     let c = leftovers_check(&paths, Some(Ok(found)));
     assert_eq!(c.level, Level::Warning);
-    assert!(
-        c.message
-            .contains("state directory ~/.local/state/ccy/sessions/gone"),
-        "{}",
-        c.message
-    );
-    assert!(c.message.contains("volume gone-state"), "{}", c.message);
-    assert!(c.message.contains("secret ccy-token-old"), "{}", c.message);
+    assert_message(&c, |m| {
+        m.contains("state directory ~/.local/state/ccy/sessions/gone")
+    });
+    assert_message(&c, |m| m.contains("volume gone-state"));
+    assert_message(&c, |m| m.contains("secret ccy-token-old"));
     assert!(c.fix.unwrap().contains("--volumes"));
 }
 
 #[test]
 fn notify_check_levels() {
-    let st = |load: &str, active: &str| UnitState {
-        name: "ccy-notify.service".into(),
-        load_state: load.into(),
-        active_state: active.into(),
-        sub_state: String::new(),
-    };
+    let st = |load: &str, active: &str| UnitState::example("ccy-notify.service", load, active);
     let ok = notify_check(Some(true), true, Ok(st("loaded", "active")));
     assert_eq!(ok.level, Level::Ok);
     assert_eq!(ok.message, "ccy-notify.service enabled and active");
     let missing = notify_check(Some(true), false, Ok(st("not-found", "inactive")));
     assert_eq!(missing.level, Level::Warning);
-    assert!(
-        missing
-            .message
-            .starts_with("ccy-notify.service is not installed"),
-        "{}",
-        missing.message
-    );
+    assert_message(&missing, |m| {
+        m.starts_with("ccy-notify.service is not installed")
+    });
     assert_eq!(missing.fix.as_deref(), Some("ccy notify enable"));
     let failed = notify_check(Some(true), true, Ok(st("loaded", "failed")));
-    assert!(
-        failed.message.starts_with("ccy-notify.service is failed"),
-        "{}",
-        failed.message
-    );
+    assert_message(&failed, |m| m.starts_with("ccy-notify.service is failed"));
     let off = notify_check(Some(false), false, Ok(st("not-found", "inactive")));
     assert_eq!(
         (off.level, off.message.as_str()),

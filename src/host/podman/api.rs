@@ -28,6 +28,12 @@ fn api_error(what: &str, e: &podman_api::Error) -> Error {
     Error::failure(format!("{what}: {e}")).hint("check Podman with 'ccy doctor'")
 }
 
+/// Awaits the API call `call`; its error becomes ccy's, saying `what`
+/// could not be done (as [`api_error`]).
+async fn ask<T>(what: &str, call: impl Future<Output = podman_api::Result<T>>) -> Result<T> {
+    call.await.map_err(|e| api_error(what, &e))
+}
+
 impl PodmanApi {
     /// Connects to the API socket, first starting `podman.socket` through
     /// `manager` when the socket file does not exist.
@@ -74,11 +80,7 @@ impl PodmanApi {
     /// # Errors
     /// When the API call fails or the version is not `X.Y…`.
     pub async fn version(&self) -> Result<(u32, u32, String)> {
-        let v = self
-            .api
-            .version()
-            .await
-            .map_err(|e| api_error("cannot ask Podman for its version", &e))?;
+        let v = ask("cannot ask Podman for its version", self.api.version()).await?;
         let full = v.version.unwrap_or_default();
         parse_version(&full)
             .map(|(a, b)| (a, b, full.clone()))
@@ -128,12 +130,7 @@ impl PodmanApi {
             .all(true)
             .filter([filter])
             .build();
-        let list = self
-            .api
-            .containers()
-            .list(&opts)
-            .await
-            .map_err(|e| api_error("cannot list containers", &e))?;
+        let list = ask("cannot list containers", self.api.containers().list(&opts)).await?;
         Ok(list
             .into_iter()
             .filter_map(|c| {
@@ -165,12 +162,8 @@ impl PodmanApi {
     /// # Errors
     /// When the API call fails.
     pub async fn image_exists(&self, image: &str) -> Result<bool> {
-        self.api
-            .images()
-            .get(image)
-            .exists()
-            .await
-            .map_err(|e| api_error(&format!("cannot look up image {image}"), &e))
+        let what = format!("cannot look up image {image}");
+        ask(&what, self.api.images().get(image).exists()).await
     }
 
     /// `image` inspected, or `None` when it does not exist.
@@ -178,13 +171,10 @@ impl PodmanApi {
         if !self.image_exists(image).await? {
             return Ok(None);
         }
-        self.api
-            .images()
-            .get(image)
-            .inspect()
+        let what = format!("cannot inspect image {image}");
+        ask(&what, self.api.images().get(image).inspect())
             .await
             .map(Some)
-            .map_err(|e| api_error(&format!("cannot inspect image {image}"), &e))
     }
 
     /// The labels of `image`, or `None` when it does not exist.
@@ -216,12 +206,8 @@ impl PodmanApi {
             .repo(repo)
             .tag(tag)
             .build();
-        self.api
-            .images()
-            .get(image)
-            .tag(&opts)
-            .await
-            .map_err(|e| api_error(&format!("cannot tag image {image} as {repo}:{tag}"), &e))
+        let what = format!("cannot tag image {image} as {repo}:{tag}");
+        ask(&what, self.api.images().get(image).tag(&opts)).await
     }
 
     /// Removes the image names `names` at once (`DELETE
@@ -240,12 +226,7 @@ impl PodmanApi {
             .ignore(true)
             .images(names.iter().cloned())
             .build();
-        let report = self
-            .api
-            .images()
-            .remove(&opts)
-            .await
-            .map_err(|e| api_error("cannot remove images", &e))?;
+        let report = ask("cannot remove images", self.api.images().remove(&opts)).await?;
         match report.errors.unwrap_or_default().first() {
             Some(e) => Err(Error::failure(format!("cannot remove an image: {e}"))),
             None => Ok(()),
@@ -262,12 +243,12 @@ impl PodmanApi {
         let opts = podman_api::opts::ImagePruneOpts::builder()
             .filter([podman_api::opts::ImagePruneFilter::LabelKey(key.to_owned())])
             .build();
-        self.api
-            .images()
-            .prune(&opts)
-            .await
-            .map(|_| ())
-            .map_err(|e| api_error("cannot remove unused images", &e))
+        ask(
+            "cannot remove unused images",
+            self.api.images().prune(&opts),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Every image in local storage, intermediate ones included
@@ -277,12 +258,7 @@ impl PodmanApi {
     /// When the API call fails.
     pub async fn images(&self) -> Result<Vec<ImageSummary>> {
         let opts = podman_api::opts::ImageListOpts::builder().all(true).build();
-        let list = self
-            .api
-            .images()
-            .list(&opts)
-            .await
-            .map_err(|e| api_error("cannot list images", &e))?;
+        let list = ask("cannot list images", self.api.images().list(&opts)).await?;
         Ok(list
             .into_iter()
             .map(|i| ImageSummary {
@@ -299,12 +275,8 @@ impl PodmanApi {
     /// # Errors
     /// When the API call fails.
     pub async fn network_exists(&self, name: &str) -> Result<bool> {
-        self.api
-            .networks()
-            .get(name)
-            .exists()
-            .await
-            .map_err(|e| api_error(&format!("cannot look up network {name}"), &e))
+        let what = format!("cannot look up network {name}");
+        ask(&what, self.api.networks().get(name).exists()).await
     }
 
     /// Creates volume `name` with `labels` unless it exists. Returns whether
@@ -334,12 +306,7 @@ impl PodmanApi {
     /// # Errors
     /// When the API call fails.
     pub async fn secrets_with_label(&self, key: &str) -> Result<Vec<(String, String)>> {
-        let list = self
-            .api
-            .secrets()
-            .list()
-            .await
-            .map_err(|e| api_error("cannot list secrets", &e))?;
+        let list = ask("cannot list secrets", self.api.secrets().list()).await?;
         Ok(list
             .into_iter()
             .filter_map(|s| {
@@ -358,18 +325,9 @@ impl PodmanApi {
     /// When the API call fails or reports an error (for example the
     /// container is not running).
     pub async fn stats(&self, container: &str) -> Result<ContainerStats> {
-        let v = self
-            .api
-            .containers()
-            .get(container)
-            .stats()
-            .await
-            .map_err(|e| api_error(&format!("cannot read the resource use of {container}"), &e))?;
-        ContainerStats::from_json(&v).map_err(|why| {
-            Error::failure(format!(
-                "cannot read the resource use of {container}: {why}"
-            ))
-        })
+        let what = format!("cannot read the resource use of {container}");
+        let v = ask(&what, self.api.containers().get(container).stats()).await?;
+        ContainerStats::from_json(&v).map_err(|why| Error::failure(format!("{what}: {why}")))
     }
 
     /// Whether volume `name` exists.
@@ -377,12 +335,8 @@ impl PodmanApi {
     /// # Errors
     /// When the API call fails.
     pub async fn volume_exists(&self, name: &str) -> Result<bool> {
-        self.api
-            .volumes()
-            .get(name)
-            .exists()
-            .await
-            .map_err(|e| api_error(&format!("cannot look up volume {name}"), &e))
+        let what = format!("cannot look up volume {name}");
+        ask(&what, self.api.volumes().get(name).exists()).await
     }
 }
 
@@ -392,12 +346,8 @@ impl PodmanApi {
     /// # Errors
     /// When the API call fails.
     pub async fn container_exists(&self, name: &str) -> Result<bool> {
-        self.api
-            .containers()
-            .get(name)
-            .exists()
-            .await
-            .map_err(|e| api_error(&format!("cannot look up container {name}"), &e))
+        let what = format!("cannot look up container {name}");
+        ask(&what, self.api.containers().get(name).exists()).await
     }
 
     /// Removes volume `name` (`DELETE /libpod/volumes/NAME`, not forced: a
@@ -421,13 +371,9 @@ impl PodmanApi {
     /// # Errors
     /// When the API call fails (no such container, for one).
     pub async fn changes(&self, name: &str) -> Result<Vec<FsChange>> {
-        let list = self
-            .api
-            .containers()
-            .get(name)
-            .changes(&podman_api::opts::ChangesOpts::builder().build())
-            .await
-            .map_err(|e| api_error(&format!("cannot list the changes of container {name}"), &e))?;
+        let opts = podman_api::opts::ChangesOpts::builder().build();
+        let what = format!("cannot list the changes of container {name}");
+        let list = ask(&what, self.api.containers().get(name).changes(&opts)).await?;
         Ok(list
             .into_iter()
             .map(|c| FsChange {
@@ -442,17 +388,18 @@ impl PodmanApi {
             .collect())
     }
 
+    /// All volumes (one API call).
+    async fn volumes(&self) -> Result<Vec<podman_api::models::Volume>> {
+        let opts = podman_api::opts::VolumeListOpts::builder().build();
+        ask("cannot list volumes", self.api.volumes().list(&opts)).await
+    }
+
     /// The names of all volumes (one API call).
     ///
     /// # Errors
     /// When the API call fails.
     pub async fn volume_names(&self) -> Result<std::collections::BTreeSet<String>> {
-        let list = self
-            .api
-            .volumes()
-            .list(&podman_api::opts::VolumeListOpts::builder().build())
-            .await
-            .map_err(|e| api_error("cannot list volumes", &e))?;
+        let list = self.volumes().await?;
         Ok(list.into_iter().map(|v| v.name).collect())
     }
 
@@ -462,12 +409,7 @@ impl PodmanApi {
     /// # Errors
     /// When the API call fails.
     pub async fn volumes_with_label(&self, key: &str) -> Result<Vec<(String, String)>> {
-        let list = self
-            .api
-            .volumes()
-            .list(&podman_api::opts::VolumeListOpts::builder().build())
-            .await
-            .map_err(|e| api_error("cannot list volumes", &e))?;
+        let list = self.volumes().await?;
         Ok(list
             .into_iter()
             .filter_map(|v| {
@@ -497,13 +439,8 @@ impl PodmanApi {
     /// # Errors
     /// When the API call fails.
     pub async fn mount_destinations(&self, name: &str) -> Result<Vec<String>> {
-        let data = self
-            .api
-            .containers()
-            .get(name)
-            .inspect()
-            .await
-            .map_err(|e| api_error(&format!("cannot inspect container {name}"), &e))?;
+        let what = format!("cannot inspect container {name}");
+        let data = ask(&what, self.api.containers().get(name).inspect()).await?;
         Ok(data
             .mounts
             .unwrap_or_default()

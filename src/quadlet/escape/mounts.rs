@@ -15,23 +15,18 @@ pub(super) fn check_path(
     position: &'static str,
     what: &'static str,
 ) -> Result<(), EscapeError> {
-    if path.len() > MAX_VALUE_LEN {
-        return Err(value_err(field, path, position, R_TOO_LONG));
-    }
+    check_len(field, path, position)?;
     if !path.starts_with('/') {
         return Err(value_err(field, path, position, what));
     }
-    for (at, ch) in path.char_indices() {
-        let reason = match ch {
-            '\0' => R_NUL,
-            '\n' | '\r' => {
-                "a line break cannot be carried in a path: Quadlet writes a bind source raw as \
-                 RequiresMountsFor=, where systemd ends the line there"
-            }
-            _ => continue,
-        };
-        return Err(char_err(field, ch, at, position, reason));
-    }
+    check_chars(field, path, position, |ch| match ch {
+        '\0' => Some(R_NUL),
+        '\n' | '\r' => Some(
+            "a line break cannot be carried in a path: Quadlet writes a bind source raw as \
+             RequiresMountsFor=, where systemd ends the line there",
+        ),
+        _ => None,
+    })?;
     check_nonchar(field, path, position)?;
     if path != "/"
         && path[1..]
@@ -95,17 +90,10 @@ pub(super) fn check_options(
                 "a mount option cannot be empty",
             ));
         }
-        for (at, ch) in opt.char_indices() {
-            if !(ch.is_ascii_alphanumeric() || matches!(ch, '=' | '_' | '.' | '-')) {
-                return Err(char_err(
-                    field,
-                    ch,
-                    at,
-                    position,
-                    "mount options are limited to ASCII letters, digits and = _ . -",
-                ));
-            }
-        }
+        check_chars(field, opt, position, |ch| {
+            (!(ch.is_ascii_alphanumeric() || matches!(ch, '=' | '_' | '.' | '-')))
+                .then_some("mount options are limited to ASCII letters, digits and = _ . -")
+        })?;
     }
     Ok(())
 }
@@ -279,18 +267,15 @@ pub fn add_device(field: &str, path: &str) -> Result<String, EscapeError> {
         POS_DEVICE,
         "a device must be an absolute host path",
     )?;
-    for (at, ch) in path.char_indices() {
-        let reason = match ch {
-            c if c.is_control() && c != '\u{80}' => R_CONTROL,
-            ':' => "':' separates HOST:CONTAINER:PERMISSIONS in --device",
-            '"' | '\\' => {
-                "AddDevice= is split without escape handling (LookupAllStrv), so this character cannot be quoted"
-            }
-            '\u{80}' => R_U0080,
-            _ => continue,
-        };
-        return Err(char_err(field, ch, at, POS_DEVICE, reason));
-    }
+    check_chars(field, path, POS_DEVICE, |ch| match ch {
+        c if c.is_control() && c != '\u{80}' => Some(R_CONTROL),
+        ':' => Some("':' separates HOST:CONTAINER:PERMISSIONS in --device"),
+        '"' | '\\' => Some(
+            "AddDevice= is split without escape handling (LookupAllStrv), so this character cannot be quoted",
+        ),
+        '\u{80}' => Some(R_U0080),
+        _ => None,
+    })?;
     let doubled = double_specials(path, true);
     if path.contains(|c: char| c.is_whitespace() || c == '\'') {
         Ok(format!("\"{doubled}\""))

@@ -39,25 +39,23 @@ fn is_char_err(e: &EscapeError, want: char) -> bool {
 
 #[test]
 fn exec_arg_quotes_and_doubles() {
-    assert_eq!(exec_arg("f", "plain").unwrap(), "\"plain\"");
-    assert_eq!(exec_arg("f", "a b").unwrap(), "\"a b\"");
-    assert_eq!(exec_arg("f", "50%").unwrap(), "\"50%%\"");
-    assert_eq!(exec_arg("f", "$HOME").unwrap(), "\"$$HOME\"");
-    assert_eq!(exec_arg("f", "say \"hi\"").unwrap(), "\"say \\\"hi\\\"\"");
-    assert_eq!(exec_arg("f", "it's").unwrap(), "\"it's\"");
-    assert_eq!(exec_arg("f", "a\\b").unwrap(), "\"a\\\\b\"");
-    assert_eq!(exec_arg("f", "a\nb\tc\rd").unwrap(), "\"a\\nb\\tc\\rd\"");
-    assert_eq!(
-        exec_arg("f", "\u{1}\u{7f}\u{1b}").unwrap(),
-        "\"\\x01\\x7f\\x1b\""
-    );
-    assert_eq!(
-        exec_arg("f", "\u{7}\u{8}\u{b}\u{c}").unwrap(),
-        "\"\\a\\b\\v\\f\""
-    );
-    assert_eq!(exec_arg("f", "-rf").unwrap(), "\"-rf\"");
-    assert_eq!(exec_arg("f", "a;b").unwrap(), "\"a;b\"");
-    assert_eq!(exec_arg("f", "日本\u{85}").unwrap(), "\"日本\u{85}\"");
+    for (value, quoted) in [
+        ("plain", "\"plain\""),
+        ("a b", "\"a b\""),
+        ("50%", "\"50%%\""),
+        ("$HOME", "\"$$HOME\""),
+        ("say \"hi\"", "\"say \\\"hi\\\"\""),
+        ("it's", "\"it's\""),
+        ("a\\b", "\"a\\\\b\""),
+        ("a\nb\tc\rd", "\"a\\nb\\tc\\rd\""),
+        ("\u{1}\u{7f}\u{1b}", "\"\\x01\\x7f\\x1b\""),
+        ("\u{7}\u{8}\u{b}\u{c}", "\"\\a\\b\\v\\f\""),
+        ("-rf", "\"-rf\""),
+        ("a;b", "\"a;b\""),
+        ("日本\u{85}", "\"日本\u{85}\""),
+    ] {
+        assert_eq!(exec_arg("f", value).unwrap(), quoted, "{value:?}");
+    }
 }
 
 #[test]
@@ -231,14 +229,9 @@ fn names_images_units() {
     assert!(is_char_err(&resource_name("n", "a%b").unwrap_err(), '%'));
     assert!(resource_name("n", "").is_err());
     assert!(resource_name("n", &"a".repeat(254)).is_err());
-    assert_eq!(
-        image("i", "localhost/ccy:latest").unwrap(),
-        "localhost/ccy:latest"
-    );
-    assert_eq!(
-        image("i", "r.io/a/b@sha256:00ff").unwrap(),
-        "r.io/a/b@sha256:00ff"
-    );
+    for ok in ["localhost/ccy:latest", "r.io/a/b@sha256:00ff"] {
+        assert_eq!(image("i", ok).unwrap(), ok);
+    }
     assert!(is_char_err(&image("i", "--privileged").unwrap_err(), '-'));
     // Quadlet reads these as .image/.build unit names and drops the unit.
     for r in ["localhost/foo.image", "foo.build", "r.io/a/b.build"] {

@@ -142,9 +142,7 @@ pub fn container_env(field: &str, name: &str, value: &str) -> Result<String, Esc
 /// NUL and more than [`MAX_VALUE_LEN`] bytes.
 pub fn service_env(field: &str, name: &str, value: &str) -> Result<String, EscapeError> {
     check_env_name(field, name, POS_SERVICE_ENV)?;
-    if value.len() > MAX_VALUE_LEN {
-        return Err(value_err(field, value, POS_SERVICE_ENV, R_TOO_LONG));
-    }
+    check_len(field, value, POS_SERVICE_ENV)?;
     if let Some(at) = value.find('\0') {
         return Err(char_err(field, '\0', at, POS_SERVICE_ENV, R_NUL));
     }
