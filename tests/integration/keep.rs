@@ -193,14 +193,24 @@ fn nothing_is_lost_on_ccy_stop_systemctl_stop_or_idle_stop() {
             }
         }
         assert_eq!(active_state(&unit), "inactive", "{how}");
-        let journal = sh_ok(&format!(
-            "journalctl --user -o cat --no-pager -u {}",
-            q(&unit)
-        ));
-        assert!(
-            journal.contains(&format!("{name}: kept the container's changes in")),
-            "{how}: {journal}"
-        );
+        // journald takes the ExecStop= command's output from a stream: it
+        // can show up after the stop job is done.
+        let kept_line = format!("{name}: kept the container's changes in");
+        let journal = || {
+            sh_ok(&format!(
+                "journalctl --user -o cat --no-pager -u {}",
+                q(&unit)
+            ))
+        };
+        let mut seen = String::new();
+        let found = (0..100).any(|_| {
+            seen = journal();
+            seen.contains(&kept_line) || {
+                std::thread::sleep(Duration::from_millis(100));
+                false
+            }
+        });
+        assert!(found, "{how}: after 10 s: {seen}");
         tags.push(tag);
         start(how);
         for t in &tags {
