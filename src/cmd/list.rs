@@ -377,6 +377,7 @@ mod tests {
                 options: None,
                 state_volume: None,
                 kept_image: None,
+                image_file: None,
             }),
             file: Some(format!("/home/dev/.config/containers/systemd/{name}.container").into()),
             container: None,
