@@ -78,7 +78,8 @@ fn rendered_examples_pass_the_generator_and_verify() {
                     text.contains("\nEnvironment=\"CCY_IMAGE=ccy:latest\"\n"),
                     "{label}: {text}"
                 );
-                let line = format!("\nEnvironmentFile=-{}\n", file.display());
+                let escaped = file.to_str().unwrap().replace('%', "%%");
+                let line = format!("\nEnvironmentFile=-{escaped}\n");
                 assert!(text.contains(&line), "{label}: {text}");
                 // Only the metadata comment names the kept image.
                 assert!(
