@@ -166,8 +166,27 @@ pub mod worktree {
 /// [`crate::names::SessionName::kept_image`]). A session name is a valid
 /// tag (`[A-Za-z0-9][A-Za-z0-9_-]{0,62}`), and a repository name must be
 /// lowercase, so the name is the tag. Spelled in `units/session.container`
-/// through the rendered `Image=`.
+/// through the rendered `Image=` (sessions tagged at creation) or the
+/// session's image file ([`KEPT_IMAGE_VAR`]).
 pub const KEPT_IMAGE_REPO: &str = "localhost/ccy-kept";
+
+/// The registry part every local image name starts with, `localhost/`
+/// (Podman names an image built without a registry `localhost/NAME`).
+/// A session whose clean image starts with it runs
+/// `Image=localhost/${CCY_IMAGE}` ([`KEPT_IMAGE_VAR`]).
+pub const LOCAL_IMAGE_PREFIX: &str = "localhost/";
+
+/// The variable the session unit's `Image=localhost/${CCY_IMAGE}` names
+/// (`units/session.container`): the unit's `[Service]` sets it to the
+/// clean image (less [`LOCAL_IMAGE_PREFIX`]) with `Environment=`, and the
+/// session's image file (`EnvironmentFile=-`,
+/// [`crate::paths::Paths::kept_image_file`]), written by `ccy keep-layer`
+/// at the first stop that keeps a change, overrides it with
+/// `ccy-kept:NAME`. systemd reads the file at every start, so no reload
+/// is needed. The file's one line is `CCY_IMAGE=ccy-kept:NAME`
+/// (`crate::session::keep::image_file_line`); ccy refuses to start a
+/// session whose file says anything else.
+pub const KEPT_IMAGE_VAR: &str = "CCY_IMAGE";
 
 /// Label on a kept-layer image (committed by `ccy keep-layer`): the
 /// session's name.
@@ -195,7 +214,8 @@ pub const KEPT_SIZE_FILE: &str = "kept-layer";
 pub const QUIET_SIGNAL: &str = "USR1";
 
 /// The hidden verb the session unit's `ExecStop=` runs:
-/// `ccy keep-layer NAME STATE_DIR` (`units/session.container`).
+/// `ccy keep-layer NAME STATE_DIR [IMAGE_FILE]` (`units/session.container`;
+/// `IMAGE_FILE` for sessions whose image file chooses their image).
 pub const KEEP_LAYER_VERB: &str = "keep-layer";
 
 /// How many kept layers a session's image may have above its clean image

@@ -161,7 +161,8 @@ impl SessionName {
         format!("{}{VOLUME_UNIT_SUFFIX}.service", self.0)
     }
 
-    /// The image the session runs, holding its kept layer:
+    /// The image holding the session's kept layer, which its unit runs
+    /// once it exists (see `crate::session::keep`):
     /// `localhost/ccy-kept:NAME` ([`crate::contract::KEPT_IMAGE_REPO`]).
     #[must_use]
     pub fn kept_image(&self) -> String {

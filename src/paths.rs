@@ -129,6 +129,24 @@ impl Paths {
         self.state_dir.join("sessions").join(name)
     }
 
+    /// The directory of the sessions' image files, `STATE_DIR/kept`
+    /// (mode 0700). It is mounted into no container (only
+    /// `STATE_DIR/sessions/NAME` is, at `/run/ccy`), so no agent can
+    /// choose the image its session's unit runs next.
+    #[must_use]
+    pub fn kept_image_dir(&self) -> PathBuf {
+        self.state_dir.join("kept")
+    }
+
+    /// Session `name`'s image file, `STATE_DIR/kept/NAME.env`: the unit's
+    /// `EnvironmentFile=`, which names the session's kept image once a
+    /// stop kept a change ([`crate::contract::KEPT_IMAGE_VAR`]). Absent:
+    /// the session runs its clean image.
+    #[must_use]
+    pub fn kept_image_file(&self, name: &str) -> PathBuf {
+        self.kept_image_dir().join(format!("{name}.env"))
+    }
+
     /// The user's systemd unit directory, `$XDG_CONFIG_HOME/systemd/user`
     /// (systemd.unit(5) "User Unit Search Path"), where `ccy timer` writes
     /// its units.

@@ -31,7 +31,8 @@ use crate::ui;
 /// `status` file), or when it never ran, its creation time.
 ///
 /// Removal is `ccy rm`'s: unit files, state directory, `.session-id`, the
-/// session's image `localhost/ccy-kept:NAME`, one reload of your systemd
+/// session's image `localhost/ccy-kept:NAME` (when a stop kept a layer in
+/// it) and its image file, one reload of your systemd
 /// user manager for the whole run. A session's
 /// agent-state volume goes with it when its project keeps another session
 /// (one not pruned now), or with --volumes; otherwise the volume of the

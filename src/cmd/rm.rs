@@ -30,8 +30,9 @@ use crate::session::stop::refuse_foreign;
 /// lists what would be lost. Your own worktree is never touched, so its
 /// changes and commits do not count.
 ///
-/// The session's image (`localhost/ccy-kept:NAME`, its kept layer) is
-/// removed with it. The agent-state volume (`NAME-state`: settings, and
+/// The session's image (`localhost/ccy-kept:NAME`, its kept layer, when a
+/// stop kept one) is removed with it, with its image file
+/// (`~/.local/state/ccy/kept/NAME.env`). The agent-state volume (`NAME-state`: settings, and
 /// conversation history when the project has no shared history volume) is
 /// kept unless --volumes is given, which also removes the earlier volumes
 /// `ccy attach --reset` gave the session (`NAME-state-2`, …). A git

@@ -152,7 +152,9 @@ mod values;
 
 pub use mounts::{add_device, bind_mount, bind_volume, named_volume};
 pub use names::{image, resource_name, unit_name};
-pub use values::{container_env, label, service_env, unit_text, verbatim_arg, working_dir};
+pub use values::{
+    container_env, env_file, label, service_env, unit_text, verbatim_arg, working_dir,
+};
 
 /// Longest value (in bytes, before escaping) any function here accepts.
 ///
@@ -239,6 +241,7 @@ pub(super) const POS_ARG: &str = "an Exec=/PodmanArgs= argument";
 pub(super) const POS_KEYVAL: &str = "a Label=/Environment= item";
 pub(super) const POS_SERVICE_ENV: &str = "a [Service] Environment= item";
 pub(super) const POS_UNIT_TEXT: &str = "a systemd text value (Description=)";
+pub(super) const POS_ENV_FILE: &str = "an EnvironmentFile= path";
 pub(super) const POS_VERBATIM: &str = "a verbatim Quadlet value";
 pub(super) const POS_NAME: &str = "a Podman resource name";
 pub(super) const POS_IMAGE: &str = "an Image= reference";

@@ -8,16 +8,16 @@
 use serde::Serialize;
 
 use crate::contract::{
-    AGENT_VAR, GITCONFIG_MOUNT, HISTORY_MOUNT, KNOWN_HOSTS, LABEL_BRANCH, LABEL_CREATED,
-    LABEL_PROJECT, LABEL_SESSION, LABEL_WORKTREE, RUN_DIR, SSH_AGENT_SOCK, STATE_MOUNT, TOKEN_VAR,
-    WORKSPACE,
+    AGENT_VAR, GITCONFIG_MOUNT, HISTORY_MOUNT, KEPT_IMAGE_VAR, KNOWN_HOSTS, LABEL_BRANCH,
+    LABEL_CREATED, LABEL_PROJECT, LABEL_SESSION, LABEL_WORKTREE, LOCAL_IMAGE_PREFIX, RUN_DIR,
+    SSH_AGENT_SOCK, STATE_MOUNT, TOKEN_VAR, WORKSPACE,
 };
 use crate::error::{Error, ExitKind};
 use crate::names::SessionName;
 use crate::quadlet::escape;
 use crate::quadlet::meta::META_PREFIX;
 use crate::quadlet::runopts::{BindMount, Limits, Memory, RunOptions};
-use crate::quadlet::spec::SessionSpec;
+use crate::quadlet::spec::{SessionSpec, local_image};
 
 /// The session container template, `units/session.container`.
 pub const SESSION_CONTAINER: &str = include_str!("../../units/session.container");
@@ -100,6 +100,8 @@ struct ContainerCtx {
     podman_args: Option<String>,
     autostart: bool,
     keep_layer: Option<String>,
+    image_env: Option<String>,
+    image_file: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -160,14 +162,12 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
         .as_deref()
         .map(|v| escape::named_volume("history volume", v, HISTORY_MOUNT, &[]))
         .transpose()?;
+    let (image, image_env, image_file) = image_keys(spec)?;
     let ctx = ContainerCtx {
         name: escape::resource_name("session name", name)?,
         version: env!("CARGO_PKG_VERSION"),
         meta_line,
-        image: escape::image(
-            "image",
-            spec.keep_layer.as_ref().map_or(&spec.image, |k| &k.image),
-        )?,
+        image,
         labels,
         workspace_mount: escape::bind_mount("worktree path", worktree, WORKSPACE, &["rw"])?,
         state_volume: escape::named_volume(
@@ -189,6 +189,8 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
             .as_ref()
             .map(|k| keep_layer_stop(k, name, &spec.state_dir))
             .transpose()?,
+        image_env,
+        image_file,
     };
     Ok(SessionUnits {
         container: render_template("session.container", SESSION_CONTAINER, &ctx)?,
@@ -197,7 +199,7 @@ pub fn session(spec: &SessionSpec) -> Result<SessionUnits, RenderError> {
 }
 
 /// The `ExecStop=` command line (after its `-`) that keeps the layer:
-/// `CCY keep-layer NAME STATE_DIR`.
+/// `CCY keep-layer NAME STATE_DIR [IMAGE_FILE]`.
 fn keep_layer_stop(
     keep: &crate::quadlet::spec::KeepLayer,
     name: &str,
@@ -206,10 +208,49 @@ fn keep_layer_stop(
     let ccy = utf8("ccy binary path", &keep.ccy)?;
     check_executable(ccy)?;
     let state_dir = utf8("state directory", state_dir)?;
-    Ok(escape::exec_args(
-        "keep-layer command",
-        &[ccy, crate::contract::KEEP_LAYER_VERB, name, state_dir],
-    )?)
+    let mut argv = vec![ccy, crate::contract::KEEP_LAYER_VERB, name, state_dir];
+    if let Some(file) = &keep.image_file {
+        argv.push(utf8("image file", file)?);
+    }
+    Ok(escape::exec_args("keep-layer command", &argv)?)
+}
+
+/// The unit's image keys: `Image=`, and for a session with an image file
+/// ([`crate::quadlet::spec::KeepLayer::image_file`]) the `[Service]`
+/// `Environment=` item that sets [`KEPT_IMAGE_VAR`] to the clean image
+/// less `localhost/` and the `EnvironmentFile=` that overrides it; then
+/// `Image=` is `localhost/${CCY_IMAGE}`, which systemd expands at each
+/// start to one argument (systemd.service(5), "Command lines") and
+/// Quadlet passes through unchanged.
+///
+/// # Errors
+/// An image reference [`escape::image`] refuses; an image file with a
+/// clean image outside `localhost/` ([`local_image`]) or a path
+/// [`escape::env_file`] refuses.
+fn image_keys(spec: &SessionSpec) -> Result<(String, Option<String>, Option<String>), RenderError> {
+    let Some(keep) = &spec.keep_layer else {
+        return Ok((escape::image("image", &spec.image)?, None, None));
+    };
+    let Some(file) = &keep.image_file else {
+        return Ok((escape::image("image", &keep.image)?, None, None));
+    };
+    escape::image("image", &spec.image)?;
+    let Some(rest) = local_image(&spec.image) else {
+        return Err(RenderError::Value {
+            field: "image",
+            source: escape::EscapeError::Value {
+                field: "image".to_owned(),
+                value: spec.image.chars().take(64).collect(),
+                position: "Image=localhost/${CCY_IMAGE}",
+                reason: "a session with an image file needs a clean image under localhost/",
+            },
+        });
+    };
+    Ok((
+        format!("{LOCAL_IMAGE_PREFIX}${{{KEPT_IMAGE_VAR}}}"),
+        Some(escape::service_env("image", KEPT_IMAGE_VAR, rest)?),
+        Some(escape::env_file("image file", utf8("image file", file)?)?),
+    ))
 }
 
 /// Refuses a ccy path that systemd cannot take as the executable of an
@@ -552,6 +593,7 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
         keep_layer: Some(crate::quadlet::spec::KeepLayer {
             image: "localhost/ccy-kept:ccy-app-0123abcd".into(),
             ccy: "/home/dev/.local/bin/ccy".into(),
+            image_file: Some("/home/dev/.local/state/ccy/kept/ccy-app-0123abcd.env".into()),
         }),
     };
     let odd = SessionSpec {
@@ -590,6 +632,7 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
         keep_layer: Some(crate::quadlet::spec::KeepLayer {
             image: "localhost/ccy-kept:odd_one".into(),
             ccy: "/home/dev/my tools/ccy".into(),
+            image_file: Some("/home/dev/state 100%/ccy/kept/odd_one.env".into()),
         }),
         ..base.clone()
     };
@@ -624,10 +667,30 @@ pub fn examples() -> Vec<(&'static str, SessionSpec)> {
         ..base.clone()
     };
     vec![
-        ("default", base),
+        ("default", base.clone()),
         ("odd values, no autostart", odd),
         ("limits, no network, mounts, env, SSH key", limited),
+        ("kept image named literally", tagged_example(&base)),
     ]
+}
+
+/// The example whose clean image is a registry's, so its unit names its
+/// kept image literally (tagged when the session is made), like every
+/// session made before image files.
+fn tagged_example(base: &SessionSpec) -> SessionSpec {
+    #[expect(clippy::expect_used, reason = "a constant name, covered by tests")]
+    let name = SessionName::parse("ccy-app-fedcba98").expect("valid example name");
+    SessionSpec {
+        image: "quay.io/example/agent:1".into(),
+        state_dir: format!("/home/dev/.local/state/ccy/sessions/{name}").into(),
+        keep_layer: Some(crate::quadlet::spec::KeepLayer {
+            image: name.kept_image(),
+            ccy: "/home/dev/.local/bin/ccy".into(),
+            image_file: None,
+        }),
+        name,
+        ..base.clone()
+    }
 }
 
 fn render_template<T: Serialize>(

@@ -39,11 +39,23 @@ pub struct SessionMeta {
     /// by `ccy attach --reset`, which gives the session a new volume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_volume: Option<String>,
-    /// The image the unit runs when the session keeps its container layer
-    /// (`localhost/ccy-kept:NAME`; [`SessionMeta::image`] is then its clean
-    /// image). Absent for sessions made before ccy kept layers.
+    /// The image a session that keeps its container layer commits that
+    /// layer into (`localhost/ccy-kept:NAME`; [`SessionMeta::image`] is
+    /// then its clean image). Without [`SessionMeta::image_file`] the unit
+    /// always runs it (`Image=localhost/ccy-kept:NAME`, tagged from the
+    /// clean image when the session was made); with it, only once a stop
+    /// kept a change. Absent for sessions made before ccy kept layers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kept_image: Option<String>,
+    /// The session's image file (`STATE_DIR/kept/NAME.env`,
+    /// [`crate::paths::Paths::kept_image_file`]), when the unit chooses its
+    /// image at each start from it (`Image=localhost/${CCY_IMAGE}`,
+    /// [`crate::contract::KEPT_IMAGE_VAR`]): [`SessionMeta::kept_image`]
+    /// while the file names it, else the clean [`SessionMeta::image`].
+    /// Absent for sessions whose unit names `kept_image` literally (made
+    /// before image files, or whose clean image is not under `localhost/`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_file: Option<PathBuf>,
 }
 
 impl SessionMeta {
@@ -253,11 +265,35 @@ pub struct SessionSpec {
 /// How a session keeps its container layer (see [`SessionSpec::keep_layer`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeepLayer {
-    /// The image the unit runs, `localhost/ccy-kept:NAME`.
+    /// The image the layer is committed into, `localhost/ccy-kept:NAME`.
     pub image: String,
     /// The absolute path of the ccy binary that `ExecStop=` runs
-    /// (`ccy keep-layer NAME STATE_DIR`).
+    /// (`ccy keep-layer NAME STATE_DIR [IMAGE_FILE]`).
     pub ccy: PathBuf,
+    /// The session's image file (an absolute host path outside every
+    /// directory mounted into a container): the unit runs
+    /// `Image=localhost/${CCY_IMAGE}` with `CCY_IMAGE` set to the clean
+    /// image less `localhost/` and overridden by this file
+    /// (`EnvironmentFile=-`), so no tag exists until a stop keeps a
+    /// change. Needs a clean image under `localhost/` ([`local_image`]).
+    /// `None`: the unit runs [`KeepLayer::image`] literally, which must
+    /// exist (tagged from the clean image when the session is made).
+    pub image_file: Option<PathBuf>,
+}
+
+/// The part of `image` after `localhost/`
+/// ([`crate::contract::LOCAL_IMAGE_PREFIX`]) when it is a local image
+/// (`localhost/ccy:latest` → `ccy:latest`); `None` for an image of a
+/// registry or an unqualified name. Quadlet takes `Image=localhost/...`
+/// as fully qualified (its `isUnambiguousName` reads the part before
+/// the first `/`), so `Image=localhost/${CCY_IMAGE}` draws no warning,
+/// and whatever the variable holds, the argument Podman gets starts with
+/// `localhost/`: it can never be read as an option.
+#[must_use]
+pub fn local_image(image: &str) -> Option<&str> {
+    image
+        .strip_prefix(crate::contract::LOCAL_IMAGE_PREFIX)
+        .filter(|rest| !rest.is_empty())
 }
 
 impl SessionSpec {
@@ -275,6 +311,7 @@ impl SessionSpec {
             options: Some(SessionOptions::from_spec(self)),
             state_volume: None,
             kept_image: self.keep_layer.as_ref().map(|k| k.image.clone()),
+            image_file: self.keep_layer.as_ref().and_then(|k| k.image_file.clone()),
         }
     }
 }
@@ -313,6 +350,7 @@ pub(crate) fn example_meta(name: &str) -> SessionMeta {
         options: None,
         state_volume: None,
         kept_image: None,
+        image_file: None,
     }
 }
 

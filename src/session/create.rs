@@ -19,7 +19,7 @@ use crate::names::{ProjectName, SessionName};
 use crate::paths::{Paths, display_home};
 use crate::quadlet::render;
 use crate::quadlet::runopts::RunOptions;
-use crate::quadlet::spec::{CreatedWorktree, KeepLayer, SessionSpec};
+use crate::quadlet::spec::{CreatedWorktree, KeepLayer, SessionSpec, local_image};
 use crate::session::checks::{
     check_capacity, check_limits_supported, check_name_free, check_network,
 };
@@ -142,7 +142,7 @@ pub async fn create(
         worktree: worktree.root.clone(),
         branch: worktree.branch(),
         created: store::now_rfc3339(),
-        image: image_name,
+        image: image_name.clone(),
         agent,
         autostart: config.session.autostart,
         gitconfig: gitconfig.is_file().then_some(gitconfig),
@@ -152,10 +152,10 @@ pub async fn create(
         token_secret,
         history_volume: Some(history_volume_name(&project)),
         keep: new.keep,
-        keep_layer: Some(keep_layer(&name)?),
+        keep_layer: Some(keep_layer(&ctx.paths, &name, &image_name)?),
     };
     let units = render::session(&spec)?;
-    keep::start_clean(api, &name, &spec.image).await?;
+    let tagged = give_image(api, &spec).await?;
     let mut made = Made {
         state_dir: !spec.state_dir.exists(),
         volume: !volume_existed,
@@ -164,7 +164,7 @@ pub async fn create(
             .await?
             .then(|| history_volume_name(&project)),
         files: Vec::new(),
-        image: true,
+        image: tagged,
     };
     let result = match install_and_start(
         ctx,
@@ -184,6 +184,17 @@ pub async fn create(
         Ok(()) => Ok(name),
         Err(err) => Err(keep_or_undo(ctx, mgr, api, &name, &made, err).await),
     }
+}
+
+/// Gives the new session `spec` its image ([`keep::start_clean`]).
+/// Returns whether it tagged one (a session without an image file).
+async fn give_image(api: &PodmanApi, spec: &SessionSpec) -> Result<bool> {
+    let file = spec
+        .keep_layer
+        .as_ref()
+        .and_then(|k| k.image_file.as_deref());
+    keep::start_clean(api, &spec.name, &spec.image, file).await?;
+    Ok(file.is_none())
 }
 
 /// After `err` in [`create`]: a running unit that only missed the
@@ -212,17 +223,22 @@ async fn keep_or_undo(
     undo_create(ctx, mgr, api, name, made).await.apply(err)
 }
 
-/// How session `name` keeps its layer: its own image, and the absolute
-/// path of the running ccy binary, which the unit's `ExecStop=` runs
-/// (`ccy keep-layer`). The image starts as the clean image
+/// How session `name` keeps its layer: its own image, the absolute path
+/// of the running ccy binary, which the unit's `ExecStop=` runs (`ccy
+/// keep-layer`), and, when its clean image `clean` is local
+/// ([`local_image`]), its image file
+/// ([`Paths::kept_image_file`](crate::paths::Paths::kept_image_file)),
+/// so that it runs `clean` itself until a stop keeps a change; a clean
+/// image of a registry is tagged as the session's image instead
 /// ([`keep::start_clean`]).
-fn keep_layer(name: &SessionName) -> Result<KeepLayer> {
+fn keep_layer(paths: &crate::paths::Paths, name: &SessionName, clean: &str) -> Result<KeepLayer> {
     let ccy = std::env::current_exe()
         .and_then(std::fs::canonicalize)
         .context("cannot find the path of the ccy binary (for the unit's ExecStop=)")?;
     Ok(KeepLayer {
         image: name.kept_image(),
         ccy,
+        image_file: local_image(clean).map(|_| paths.kept_image_file(name.as_str())),
     })
 }
 
@@ -254,7 +270,8 @@ struct Made {
     history: Option<String>,
     /// Unit files written, in order.
     files: Vec<PathBuf>,
-    /// The session's image (`localhost/ccy-kept:NAME`) was tagged.
+    /// The session's image (`localhost/ccy-kept:NAME`) was tagged (a
+    /// session without an image file).
     image: bool,
 }
 

@@ -9,9 +9,24 @@
 //! ([`keep_layer`]): it asks `/etc/ccy/start` to save the panes and end
 //! tmux (so shells write their history) without ending the container,
 //! then commits the container's layer into the session's own image,
-//! `localhost/ccy-kept:NAME`, which the unit runs (`Image=`). Creating the
-//! session tags its clean image with that name ([`ensure_image`]), so a
-//! session with nothing kept runs the clean image itself.
+//! `localhost/ccy-kept:NAME`, which the unit runs from then on.
+//!
+//! Which image the unit runs: a session whose clean image is local
+//! (`localhost/…`, as `ccy image build` names it) has
+//! `Image=localhost/${CCY_IMAGE}`, with `CCY_IMAGE` set to the clean
+//! image in the unit's `[Service]` and overridden by the session's image
+//! file (`EnvironmentFile=-`, [`crate::paths::Paths::kept_image_file`]),
+//! which the first commit writes ([`write_image_file`]). So a new session
+//! has no tag and runs its clean image; creating and removing sessions
+//! costs Podman no image-store rewrite until a stop keeps something. The
+//! file is in `~/.local/state/ccy/kept/`, mounted into no container: an
+//! agent cannot choose the image its unit runs next; ccy still refuses
+//! to start a session whose file holds anything but its own kept image
+//! ([`image_file_names_kept`]). A session made before image files, or
+//! whose clean image is not local, runs `Image=localhost/ccy-kept:NAME`
+//! literally, tagged from the clean image when it was made
+//! ([`start_clean`]): Quadlet warns about every unqualified `Image=`, and
+//! `DOMAIN/${CCY_IMAGE}` would name the kept image under a registry.
 //!
 //! A stop with nothing changed commits nothing (one `podman diff`). Each
 //! commit adds a layer; above [`MAX_KEPT_LAYERS`] layers the kept layers are
@@ -24,15 +39,17 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::contract::{
-    HISTORY_MOUNT, KEPT_IMAGE_REPO, KEPT_SIZE_FILE, LABEL_KEPT_BASE, LABEL_KEPT_SESSION,
-    MAX_KEPT_LAYERS, QUIET_FILE, QUIET_SIGNAL, READY_FILE, RESERVED_DESTINATIONS, RUNTIME_PATHS,
+    HISTORY_MOUNT, KEPT_IMAGE_REPO, KEPT_IMAGE_VAR, KEPT_SIZE_FILE, LABEL_KEPT_BASE,
+    LABEL_KEPT_SESSION, LOCAL_IMAGE_PREFIX, MAX_KEPT_LAYERS, QUIET_FILE, QUIET_SIGNAL, READY_FILE,
+    RESERVED_DESTINATIONS, RUNTIME_PATHS,
 };
 use crate::ctx::notice;
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Error, ExitKind, Result};
 use crate::host::podman::api::PodmanApi;
 use crate::host::podman::cli::{self, ImageFacts};
 use crate::host::podman::{FsChange, ImageSummary};
 use crate::names::SessionName;
+use crate::quadlet::spec::SessionMeta;
 
 /// How long [`keep_layer`] waits for a starting session's tmux to be ready.
 const READY_WAIT: Duration = Duration::from_secs(5);
@@ -83,13 +100,18 @@ pub fn worth_keeping(change: &FsChange, mounts: &[String]) -> bool {
 /// [`QUIET_SIGNAL`] and waits (up to 15 s) for `STATE_DIR/quiet`
 /// ([`QUIET_FILE`]: panes saved, tmux ended); commits the container into
 /// [`SessionName::kept_image`] when [`worth_keeping`] finds a change,
-/// labelled with the session and the clean image's id; rebases when the
-/// image has more than [`MAX_KEPT_LAYERS`] kept layers; removes kept
+/// labelled with the session and the clean image's id (the `ccy.kept.base`
+/// label of the image the container runs, else that image's own id, as
+/// `podman container inspect` gives it); with `image_file` (the session's
+/// image file, [`SessionMeta::image_file`]) makes the file name the kept
+/// image ([`write_image_file`]) so the next start runs it; rebases when
+/// the image has more than [`MAX_KEPT_LAYERS`] kept layers; removes kept
 /// images nothing needs any more.
 ///
 /// # Errors
-/// When a Podman step fails (the container is gone, the disk is full).
-pub fn keep_layer(name: &SessionName, state_dir: &Path) -> Result<Kept> {
+/// When a Podman step fails (the container is gone, the disk is full), or
+/// the image file cannot be written.
+pub fn keep_layer(name: &SessionName, state_dir: &Path, image_file: Option<&Path>) -> Result<Kept> {
     let container = name.as_str();
     let quiet = state_dir.join(QUIET_FILE);
     let _ = std::fs::remove_file(&quiet);
@@ -101,9 +123,10 @@ pub fn keep_layer(name: &SessionName, state_dir: &Path) -> Result<Kept> {
         std::thread::sleep(Duration::from_millis(20));
     }
     crate::trace::mark("keep-layer: quieting");
-    // The mount points (a linked worktree's git directory, the user's
-    // mounts) are asked for while tmux ends.
-    let mounts = cli::start_mount_destinations(container)?;
+    // The image the container runs and its mount points (a linked
+    // worktree's git directory, the user's mounts) are asked for while
+    // tmux ends.
+    let running = cli::start_running_facts(container)?;
     if cli::signal(container, QUIET_SIGNAL).is_ok() {
         let deadline = Instant::now() + QUIET_TIMEOUT;
         while !quiet.exists() && Instant::now() < deadline {
@@ -112,15 +135,19 @@ pub fn keep_layer(name: &SessionName, state_dir: &Path) -> Result<Kept> {
     }
     crate::trace::mark("keep-layer: quiet");
     let changes = cli::diff(container, None)?;
-    let mounts = cli::mount_destinations_of(mounts);
+    let running = cli::running_facts_of(running);
+    let mounts = running.mounts;
     crate::trace::mark("keep-layer: diffed");
     if !changes.iter().any(|c| worth_keeping(c, &mounts)) {
         return Ok(Kept::Unchanged);
     }
     let image = name.kept_image();
-    let facts = cli::image_facts(&image)?;
-    // The clean image: recorded by an earlier commit, or the image itself
-    // (tagged from the clean image when the session was created).
+    // The clean image: recorded by an earlier commit in the image the
+    // container runs, or that image itself (the clean one).
+    let facts = match &running.image {
+        Some(id) => cli::image_facts(id)?,
+        None => cli::image_facts(&image)?,
+    };
     let base = facts.as_ref().and_then(|f| {
         f.labels
             .get(LABEL_KEPT_BASE)
@@ -133,6 +160,11 @@ pub fn keep_layer(name: &SessionName, state_dir: &Path) -> Result<Kept> {
     }
     cli::commit(container, &image, &labels)?;
     crate::trace::mark("keep-layer: committed");
+    if let Some(file) = image_file
+        && !image_file_names_kept(file, name).unwrap_or(false)
+    {
+        write_image_file(file, name)?;
+    }
     let layers = match &base {
         Some(b) => kept_layers(&image, b)?,
         None => 0,
@@ -250,6 +282,97 @@ pub struct KeptLayer {
     pub layers: usize,
 }
 
+/// The one line of session `name`'s image file:
+/// `CCY_IMAGE=ccy-kept:NAME` ([`KEPT_IMAGE_VAR`]; the unit's `Image=`
+/// adds `localhost/`).
+#[must_use]
+pub fn image_file_line(name: &SessionName) -> String {
+    let image = name.kept_image();
+    let local = image.strip_prefix(LOCAL_IMAGE_PREFIX).unwrap_or(&image);
+    format!("{KEPT_IMAGE_VAR}={local}\n")
+}
+
+/// Whether session `name`'s image file `file` names its kept image
+/// (`false` when there is no file: the session runs its clean image).
+/// ccy writes nothing else there ([`write_image_file`]), and the file is
+/// in no directory a container can write; anything else in it (another
+/// image, an option, more lines) was put there by hand and is refused
+/// rather than run.
+///
+/// # Errors
+/// When the file cannot be read, or holds anything but
+/// [`image_file_line`] ([`ExitKind::Session`]).
+pub fn image_file_names_kept(file: &Path, name: &SessionName) -> Result<bool> {
+    let text = match std::fs::read(file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => {
+            return Err(Error::failure(format!("cannot read {}", file.display())).with_source(e));
+        }
+    };
+    let want = image_file_line(name);
+    if text == want.as_bytes() || text == want.trim_end().as_bytes() {
+        return Ok(true);
+    }
+    let shown: String = String::from_utf8_lossy(&text).chars().take(120).collect();
+    Err(Error::new(
+        ExitKind::Session,
+        format!(
+            "refusing to start session {name}: its image file {} does not name its own kept image (it holds {shown:?}; ccy writes only {:?})",
+            file.display(),
+            want.trim_end()
+        ),
+    )
+    .hint(format!(
+        "remove the file to start {name} from its clean image ('rm {}'; its kept layer, if any, stays in {} until 'ccy attach --fresh {name}' or 'ccy rm {name}')",
+        file.display(),
+        name.kept_image()
+    )))
+}
+
+/// Writes session `name`'s image file `file` ([`image_file_line`]):
+/// atomically (a temporary file renamed over it), mode 0600, in a
+/// directory made private (0700) when missing.
+///
+/// # Errors
+/// When the directory or the file cannot be written.
+pub fn write_image_file(file: &Path, name: &SessionName) -> Result<()> {
+    if let Some(dir) = file.parent() {
+        crate::session::store::ensure_private_dir(dir)?;
+    }
+    crate::host::fs::write_atomic(file, image_file_line(name).as_bytes(), 0o600)
+}
+
+/// Removes session `name`'s image file `file` (missing is fine).
+///
+/// # Errors
+/// When it exists and cannot be removed.
+pub fn remove_image_file(file: &Path) -> Result<()> {
+    match std::fs::remove_file(file) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::failure(format!("cannot remove {}", file.display())).with_source(e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether session `meta` runs its kept image
+/// ([`SessionMeta::kept_image`]) at its next start: always for a unit that
+/// names it literally, else when its image file names it (a file ccy
+/// would refuse counts as not). Reads at most one small file; whether the
+/// image exists is not asked.
+#[must_use]
+pub fn runs_kept_image(meta: &SessionMeta) -> bool {
+    let Ok(name) = SessionName::parse(&meta.name) else {
+        return false;
+    };
+    match (&meta.kept_image, &meta.image_file) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some(_), Some(file)) => image_file_names_kept(file, &name).unwrap_or(false),
+    }
+}
+
 /// Makes sure session `name` has its image: tags `clean` (the session's
 /// image, e.g. `localhost/ccy:latest`) as [`SessionName::kept_image`] when
 /// it is missing. Returns whether it tagged.
@@ -264,23 +387,39 @@ pub fn ensure_image(name: &SessionName, clean: &str) -> Result<bool> {
     Ok(true)
 }
 
-/// Gives a new session `name` its image: the clean image `clean` under
-/// [`SessionName::kept_image`] (through the API: no process). A kept layer
-/// left by an earlier session of that name (not removed with it) is
-/// dropped, saying so.
+/// Gives a new session `name` its image (through the API: no process).
+/// With an image file (`image_file`, [`SessionMeta::image_file`]) it runs
+/// `clean` itself: nothing is tagged, and a kept image or image file left
+/// by an earlier session of that name is dropped. Without, `clean` is
+/// tagged as [`SessionName::kept_image`], which the unit names. A kept
+/// layer left by an earlier session of that name (not removed with it)
+/// is dropped either way, saying so.
 ///
 /// # Errors
-/// When the API fails.
-pub async fn start_clean(api: &PodmanApi, name: &SessionName, clean: &str) -> Result<()> {
+/// When the API fails, or the earlier image file cannot be removed.
+pub async fn start_clean(
+    api: &PodmanApi,
+    name: &SessionName,
+    clean: &str,
+    image_file: Option<&Path>,
+) -> Result<()> {
     let image = name.kept_image();
-    if let Some(labels) = api.image_labels(&image).await?
-        && labels.contains_key(LABEL_KEPT_BASE)
+    let labels = api.image_labels(&image).await?;
+    if let Some(l) = &labels
+        && l.contains_key(LABEL_KEPT_BASE)
     {
         notice(&format!(
             "dropping {image}, the kept layer of an earlier session named {name}"
         ));
     }
-    api.tag_image(clean, KEPT_IMAGE_REPO, name.as_str()).await
+    let Some(file) = image_file else {
+        return api.tag_image(clean, KEPT_IMAGE_REPO, name.as_str()).await;
+    };
+    remove_image_file(file)?;
+    if labels.is_some() {
+        api.remove_images(&[image]).await?;
+    }
+    Ok(())
 }
 
 /// The size in bytes of every session's kept layer, by session name, from
@@ -317,21 +456,42 @@ pub fn kept_sizes_of(images: &[ImageSummary]) -> BTreeMap<String, u64> {
 }
 
 /// `attach --fresh`: drops session `name`'s kept layer (the session must
-/// be stopped): its image becomes `clean` again. Returns the layer dropped.
+/// be stopped). With an image file (`image_file`) the file is removed,
+/// so the unit runs its clean image again, and the kept image with it
+/// (whatever the file held); without, `clean` is tagged as the session's
+/// image again. Returns the layer dropped (`None` when the session ran
+/// its clean image).
 ///
 /// # Errors
-/// When Podman fails.
-pub fn drop_layer(name: &SessionName, clean: &str) -> Result<Option<KeptLayer>> {
-    let layer = kept_layer(name)?;
-    cli::tag_image(clean, &name.kept_image())?;
+/// When Podman fails or the file cannot be removed.
+pub fn drop_layer(
+    name: &SessionName,
+    clean: &str,
+    image_file: Option<&Path>,
+) -> Result<Option<KeptLayer>> {
+    let Some(file) = image_file else {
+        let layer = kept_layer(name)?;
+        cli::tag_image(clean, &name.kept_image())?;
+        let _ = cli::prune_images(LABEL_KEPT_SESSION, name.as_str());
+        return Ok(layer);
+    };
+    let ran_kept = image_file_names_kept(file, name).unwrap_or(false);
+    let layer = if ran_kept { kept_layer(name)? } else { None };
+    remove_image_file(file)?;
+    if cli::image_facts(&name.kept_image())?.is_some() {
+        cli::remove_image(&name.kept_image())?;
+    }
     let _ = cli::prune_images(LABEL_KEPT_SESSION, name.as_str());
     Ok(layer)
 }
 
 /// `ccy rm` and `ccy prune`: removes the images of the sessions `names`
-/// (their kept layers) in one API call, then the kept images nothing uses
-/// any more. Returns the kept-layer size of every session that had an
-/// image, measured before ([`kept_sizes`]).
+/// that have one (their kept layers, `localhost/ccy-kept:NAME`, as one
+/// image list says, [`kept_sizes`]) in one API call, then the kept
+/// images nothing uses any more. A session that never kept a change has
+/// no image: Podman rewrites its image store once per name removed, so
+/// names that do not exist are not asked for. Returns the kept-layer size
+/// of every session that had an image, measured before.
 ///
 /// # Errors
 /// When the API fails.
@@ -344,7 +504,13 @@ pub async fn remove_images(
     }
     let mut sizes = kept_sizes(api).await?;
     sizes.retain(|k, _| names.iter().any(|n| n.as_str() == k));
-    let images: Vec<String> = names.iter().map(SessionName::kept_image).collect();
+    if sizes.is_empty() {
+        return Ok(sizes);
+    }
+    let images: Vec<String> = sizes
+        .keys()
+        .map(|n| format!("{KEPT_IMAGE_REPO}:{n}"))
+        .collect();
     api.remove_images(&images).await?;
     api.prune_images_labelled(LABEL_KEPT_SESSION).await?;
     Ok(sizes)
@@ -459,6 +625,42 @@ mod tests {
             kept_layer_of(&orphan, inspect).unwrap().unwrap().bytes,
             1500
         );
+    }
+
+    #[test]
+    fn the_image_file_names_the_kept_image_or_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = SessionName::parse("ccy-app-0123abcd").unwrap();
+        let file = dir.path().join("kept/ccy-app-0123abcd.env");
+        assert_eq!(
+            image_file_line(&name),
+            "CCY_IMAGE=ccy-kept:ccy-app-0123abcd\n"
+        );
+        assert!(!image_file_names_kept(&file, &name).unwrap(), "no file");
+        write_image_file(&file, &name).unwrap();
+        assert!(image_file_names_kept(&file, &name).unwrap());
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&file), 0o600);
+            assert_eq!(mode(file.parent().unwrap()), 0o700);
+        }
+        for hostile in [
+            "CCY_IMAGE=--privileged\n",
+            "CCY_IMAGE=ccy-kept:other\n",
+            "CCY_IMAGE=ccy:latest\n",
+            "CCY_IMAGE=ccy-kept:ccy-app-0123abcd\nCCY_IMAGE=x\n",
+            "CCY_IMAGE=ccy-kept:ccy-app-0123abcd\nPATH=/tmp\n",
+            "",
+        ] {
+            std::fs::write(&file, hostile).unwrap();
+            let e = image_file_names_kept(&file, &name).unwrap_err();
+            assert_eq!(e.kind(), ExitKind::Session, "{hostile:?}");
+            assert!(e.message().contains("refusing to start"), "{e}");
+        }
+        remove_image_file(&file).unwrap();
+        remove_image_file(&file).unwrap();
+        assert!(!image_file_names_kept(&file, &name).unwrap());
     }
 
     #[test]

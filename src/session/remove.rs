@@ -294,7 +294,9 @@ fn session_volumes(
 }
 
 /// Removes the images of the `stopped` sessions that keep their layer
-/// (`localhost/ccy-kept:NAME`); the kept-layer size of each, by name.
+/// and have an image (`localhost/ccy-kept:NAME`, as one image list says:
+/// a session with an image file has none until a stop kept a change);
+/// the kept-layer size of each, by name.
 async fn remove_kept_images(
     api: &PodmanApi,
     stopped: &[&Doomed<'_>],
@@ -402,6 +404,11 @@ fn remove_parts(
     )];
     let mut kept = Vec::new();
 
+    // The image file goes with the state directory (before the unit
+    // files, as everything else).
+    if let Some(file) = info.meta.as_ref().and_then(|m| m.image_file.as_deref()) {
+        crate::session::keep::remove_image_file(file)?;
+    }
     let state_dir = ctx.paths.session_state_dir(name.as_str());
     if state_dir.exists() {
         std::fs::remove_dir_all(&state_dir)

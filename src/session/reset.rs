@@ -42,7 +42,7 @@ pub async fn fresh(host: &Host<'_>, info: &SessionInfo, max_running: u32) -> Res
     let name = &info.name;
     if meta.kept_image.is_some() {
         stop_unit(&host.mgr, name).await?;
-        let dropped = keep::drop_layer(name, &meta.image)?;
+        let dropped = keep::drop_layer(name, &meta.image, meta.image_file.as_deref())?;
         keep::record_size(&host.paths().session_state_dir(name.as_str()), None);
         match dropped {
             Some(layer) => notice(&format!(

@@ -17,7 +17,8 @@
 //!   to keep ([`SCRATCH_PATHS`]) are not counted;
 //! - **a kept layer**: what earlier runs wrote outside the volumes, kept in
 //!   the session's image `localhost/ccy-kept:NAME` (`crate::session::keep`),
-//!   when it is not empty.
+//!   when the session runs it (its unit names it, or its image file does:
+//!   `crate::session::keep::runs_kept_image`) and it is not empty.
 //!
 //! The commits a branch has beyond its remote (or, without one, beyond the
 //! main branch) are still read: the removal report names them beside the
@@ -356,7 +357,11 @@ impl Checker {
         } else {
             Vec::new()
         };
-        if info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
+        if info
+            .meta
+            .as_ref()
+            .is_some_and(crate::session::keep::runs_kept_image)
+        {
             if self.kept.is_none() {
                 self.kept = Some(crate::session::keep::kept_sizes(api).await?);
             }

@@ -231,10 +231,11 @@ async fn ensure_image(host: &Host<'_>, name: &SessionName) -> Result<()> {
         return Ok(());
     };
     let (image, worktree) = (&file.meta.image, &file.meta.worktree);
-    // A session that keeps its layer runs its own image, which holds the
-    // clean one's layers: only when that is gone too is a build needed
+    // A session that runs its own image (it kept a layer) has the clean
+    // one's layers in it: only when that is gone too is a build needed
     // (then ensure_kept_image starts it from the rebuilt clean image).
     if let Some(kept) = &file.meta.kept_image
+        && crate::session::keep::runs_kept_image(&file.meta)
         && api.image_exists(kept).await?
     {
         return Ok(());
@@ -290,10 +291,16 @@ pub fn panes_save_failed(paths: &Paths, name: &SessionName) -> bool {
 /// Makes sure a session that keeps its layer has its image before its
 /// unit starts: one removed by hand (`podman rmi`, `podman image prune
 /// -a`) is the clean image again, saying so (the unit would fail to pull
-/// it otherwise).
+/// it otherwise): for a session with an image file
+/// ([`crate::quadlet::spec::SessionMeta::image_file`]) by removing the
+/// file, for one whose unit names its image literally by tagging the
+/// clean image. An image file that names anything but the session's own
+/// kept image is refused ([`crate::session::keep::image_file_names_kept`]):
+/// the session is not started.
 ///
 /// # Errors
-/// When the unit file cannot be read or the API fails.
+/// When the unit file cannot be read, the API fails, or the image file
+/// is refused or cannot be removed.
 async fn ensure_kept_image(
     api: &crate::host::podman::api::PodmanApi,
     paths: &Paths,
@@ -305,6 +312,12 @@ async fn ensure_kept_image(
     let Some(image) = &file.meta.kept_image else {
         return Ok(());
     };
+    let image_file = file.meta.image_file.as_deref();
+    if let Some(f) = image_file
+        && !crate::session::keep::image_file_names_kept(f, name)?
+    {
+        return Ok(()); // runs its clean image
+    }
     if api.image_exists(image).await? {
         return Ok(());
     }
@@ -313,7 +326,7 @@ async fn ensure_kept_image(
         file.meta.image
     ));
     crate::session::keep::record_size(&paths.session_state_dir(name.as_str()), None);
-    crate::session::keep::start_clean(api, name, &file.meta.image).await
+    crate::session::keep::start_clean(api, name, &file.meta.image, image_file).await
 }
 
 /// The directory where a session's panes are saved when it stops, on the

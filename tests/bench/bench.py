@@ -865,6 +865,17 @@ def p5(res, runs, ref, names):
     res["reload_300_stopped" + suffix] = {"raw": stats(base)}
     res["P5" + suffix] = {"ccy": stats(times), "reloads": reloads, "left": left, "volumes_left": vols,
                           "sessions": len(names)}
+    # Where the time goes: one more prune of the same fixture, traced.
+    for n in names:
+        ref.write(n, created=old, worktree=fixture)
+        (STATE / n / "status").unlink(missing_ok=True)
+    create_state_volumes(names, ref.project)
+    sh("systemctl --user daemon-reload")
+    lines = traced(["ccy", "prune", "--age", "1s"], fixture)
+    for line in lines:
+        log(f"P5 trace: {line}")
+    res.setdefault("profiles", {}).setdefault(f"P5, {len(names)} stopped sessions", {})[
+        "ccy prune --age 1s"] = lines
 
 
 # --------------------------------------------------------------------------

@@ -4,7 +4,10 @@
 //! `ExecStop=ccy keep-layer`, on `ccy stop`, `systemctl --user stop` and an
 //! idle stop; the layer chain stays bounded over many stops; `attach
 //! --fresh` drops the kept layer saying so; `rm` refuses to drop it
-//! without `--force` and then removes the image and every volume.
+//! without `--force` and then removes the image and every volume. A new
+//! session has no tag and runs its clean image until a stop keeps a
+//! change (then its image file names the kept image); a hand-written
+//! image file is refused; units from before image files still work.
 
 #![allow(
     clippy::unwrap_used,
@@ -16,7 +19,8 @@
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    Repo, Term, active_state, ccy, eventually, new_session, q, sh, sh_ok, shared,
+    Repo, TEST_IMAGE, Term, active_state, assert_runs_clean, ccy, eventually, inspect,
+    kept_image_file, new_session, q, quadlet_dir, sh, sh_ok, shared,
 };
 
 /// The most kept layers a session's image may have (ccy's
@@ -39,8 +43,12 @@ fn layers(image: &str) -> usize {
 }
 
 /// The kept layers of session `name`: layers of its image above the clean
-/// image it records (label `ccy.kept.base`); 0 without the label.
+/// image it records (label `ccy.kept.base`); 0 without the label or
+/// without the image (a session that never kept a change has none).
 fn kept_layers(name: &str) -> usize {
+    if !has_kept_image(name) {
+        return 0;
+    }
     let base = sh_ok(&format!(
         "podman image inspect --format '{{{{index .Labels \"ccy.kept.base\"}}}}' {}",
         q(&kept_image(name))
@@ -50,6 +58,21 @@ fn kept_layers(name: &str) -> usize {
         return 0;
     }
     layers(&kept_image(name)) - layers(base)
+}
+
+/// Whether `localhost/ccy-kept:NAME` exists.
+fn has_kept_image(name: &str) -> bool {
+    sh(&format!("podman image exists {}", q(&kept_image(name))))
+        .status
+        .success()
+}
+
+/// The name of the image session `name`'s container runs.
+fn runs_image(name: &str) -> String {
+    inspect("container", name).unwrap()["ImageName"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// `podman exec NAME sh -c SCRIPT`, asserting success; returns stdout.
@@ -146,7 +169,7 @@ fn nothing_is_lost_on_ccy_stop_systemctl_stop_or_idle_stop() {
         std::fs::read_to_string(crate::support::quadlet_dir().join(format!("{name}.container")))
             .unwrap();
     assert!(
-        unit_file.contains(&format!("\nImage={}\n", kept_image(&name))),
+        unit_file.contains("\nImage=localhost/${CCY_IMAGE}\n"),
         "{unit_file}"
     );
     assert!(unit_file.contains("\nExecStop=-"), "{unit_file}");
@@ -330,15 +353,140 @@ fn attach_fresh_drops_the_kept_layer_and_says_so() {
     ));
     assert_ne!(out.status.code(), Some(0), "the kept file survived --fresh");
     assert_eq!(kept_layers(&name), 0);
-    let clean = sh_ok(&format!(
-        "podman image inspect --format '{{{{.Id}}}}' {}",
-        q(crate::support::TEST_IMAGE)
-    ));
-    let own = sh_ok(&format!(
-        "podman image inspect --format '{{{{.Id}}}}' {}",
+    // Back to the clean image itself: no image file, no tag.
+    assert_runs_clean(&inspect("container", &name).unwrap(), &name, TEST_IMAGE);
+}
+
+/// A new session has no `localhost/ccy-kept:NAME` tag and no image file:
+/// it runs its clean image. The first stop that keeps a change tags the
+/// kept image and writes the image file (0600, in a 0700 directory that
+/// no container mounts), and the next start runs the kept image with the
+/// change in it. An image file written by hand with anything else (an
+/// option, another image) is refused by ccy with a clear error, and even
+/// a start that bypasses ccy cannot pass an option to Podman (the
+/// argument starts with `localhost/`). `rm` removes the tag and the file.
+#[test]
+fn a_session_runs_its_clean_image_until_a_stop_keeps_a_change() {
+    use std::os::unix::fs::PermissionsExt;
+    let _g = shared();
+    let repo = Repo::new("notag");
+    let name = new_session(&repo.dir, &[]);
+    let unit = format!("{name}.service");
+    let file = kept_image_file(&name);
+    assert_runs_clean(&inspect("container", &name).unwrap(), &name, TEST_IMAGE);
+
+    in_container(&name, "echo kept > /opt/notag-marker");
+    let out = ccy(&repo.dir, &["stop", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(has_kept_image(&name), "no kept image after the stop");
+    let line = format!("CCY_IMAGE=ccy-kept:{name}\n");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), line);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(file.parent().unwrap()), 0o700);
+    let out = ccy(&repo.dir, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(active_state(&unit), "active");
+    assert_eq!(runs_image(&name), kept_image(&name));
+    assert_eq!(in_container(&name, "cat /opt/notag-marker").trim(), "kept");
+    assert_eq!(kept_layers(&name), 1);
+
+    sh_ok(&format!("systemctl --user stop {}", q(&unit)));
+    for hostile in ["CCY_IMAGE=--privileged\n", "CCY_IMAGE=ccy-test:latest\n"] {
+        std::fs::write(&file, hostile).unwrap();
+        let out = ccy(&repo.dir, &[]);
+        assert_ne!(out.code, 0, "{hostile:?}: {}{}", out.stdout, out.stderr);
+        assert!(
+            out.stderr
+                .contains(&format!("refusing to start session {name}"))
+                && out.stderr.contains("does not name its own kept image"),
+            "{hostile:?}: {}",
+            out.stderr
+        );
+        assert_ne!(active_state(&unit), "active", "{hostile:?}");
+    }
+    // Started without ccy, `--privileged` is `localhost/--privileged`:
+    // an image name Podman refuses, never an option.
+    std::fs::write(&file, "CCY_IMAGE=--privileged\n").unwrap();
+    let started = sh(&format!("systemctl --user start {}", q(&unit)));
+    assert!(
+        !started.status.success(),
+        "started with a hostile image file"
+    );
+    sh(&format!("systemctl --user reset-failed {}", q(&unit)));
+
+    std::fs::write(&file, &line).unwrap();
+    let out = ccy(&repo.dir, &["rm", "--force", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(!file.exists(), "the image file is left");
+    assert!(!has_kept_image(&name), "the kept image is left");
+}
+
+/// A session made before image files has `Image=localhost/ccy-kept:NAME`
+/// literally in its unit, `keep-layer` without an image file and the tag
+/// made at its creation: it still starts, keeps its layer in the tag
+/// (no image file appears) and is removed with it.
+#[test]
+fn a_unit_naming_its_kept_image_literally_still_works() {
+    let _g = shared();
+    let repo = Repo::new("oldunit");
+    let name = new_session(&repo.dir, &[]);
+    let unit = format!("{name}.service");
+    let file = kept_image_file(&name);
+    sh_ok(&format!("systemctl --user stop {}", q(&unit)));
+    // The unit as ccy wrote it before image files.
+    let path = quadlet_dir().join(format!("{name}.container"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let file_text = file.to_str().unwrap();
+    let old = text
+        .replace(
+            "Image=localhost/${CCY_IMAGE}",
+            &format!("Image={}", kept_image(&name)),
+        )
+        .replace(&format!(",\"image_file\":\"{file_text}\""), "")
+        .replace(&format!(" \"{file_text}\""), "")
+        .lines()
+        .filter(|l| {
+            !l.starts_with("Environment=\"CCY_IMAGE=") && !l.starts_with("EnvironmentFile=")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n";
+    assert!(
+        !old.lines()
+            .any(|l| !l.starts_with('#') && (l.contains("CCY_IMAGE") || l.contains(".env"))),
+        "{old}"
+    );
+    std::fs::write(&path, &old).unwrap();
+    sh_ok(&format!(
+        "podman tag {} {} && systemctl --user daemon-reload",
+        q(TEST_IMAGE),
         q(&kept_image(&name))
     ));
-    assert_eq!(clean, own, "the session's image is not the clean one");
+
+    let out = ccy(&repo.dir, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(active_state(&unit), "active");
+    assert_eq!(runs_image(&name), kept_image(&name));
+    in_container(&name, "echo old > /opt/oldunit-marker");
+    let out = ccy(&repo.dir, &["stop", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(kept_layers(&name), 1);
+    assert!(!file.exists(), "an image file for a literal unit");
+    let out = ccy(&repo.dir, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(in_container(&name, "cat /opt/oldunit-marker").trim(), "old");
+
+    let out = ccy(&repo.dir, &["rm", "--force", &name]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains(&format!("removed the kept layer of {name}")),
+        "{}",
+        out.stdout
+    );
+    assert!(!has_kept_image(&name), "the kept image is left");
+    assert!(!path.exists(), "the unit file is left");
 }
 
 /// 150 stop/start cycles through the user manager, each with a change in

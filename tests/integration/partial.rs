@@ -423,9 +423,10 @@ fn a_full_disk_keeps_the_previous_panes_and_says_so() {
 
 /// A removed image is built again when a stopped session starts (before:
 /// the start tried to pull `localhost/…` from a registry and failed). A
-/// session runs its own image `localhost/ccy-kept:NAME` (issue 11 §2), so
-/// removing only the clean image needs no build; with both gone, ccy
-/// builds the clean image again and starts from it, saying so.
+/// session that kept a layer runs its own image `localhost/ccy-kept:NAME`
+/// (issue 11 §2), so removing only the clean image needs no build; with
+/// both gone, ccy builds the clean image again and starts from it (its
+/// image file dropped), saying so.
 #[test]
 fn a_removed_image_is_rebuilt_on_start() {
     let _g = crate::support::shared();
@@ -442,8 +443,14 @@ fn a_removed_image_is_rebuilt_on_start() {
     let kept = format!("localhost/ccy-kept:{name}");
     let shell = || crate::support::ccy(&repo.dir, &["shell", &name, "--", "echo", "alive"]);
 
-    // Only the clean image: the session's own image still runs it.
+    // Only the clean image: the session's own image (made by a stop that
+    // keeps a change) still runs it.
+    sh_ok(&format!(
+        "podman exec {} sh -c 'echo x > /opt/imagegone'",
+        q(&name)
+    ));
     sh_ok(&format!("systemctl --user stop {name}.service"));
+    sh_ok(&format!("podman image exists {}", q(&kept)));
     sh_ok(&format!("podman rmi {}", q(&image)));
     let only_clean = shell();
     // Both: built again.
@@ -453,6 +460,7 @@ fn a_removed_image_is_rebuilt_on_start() {
     let rebuilt = sh(&format!("podman image exists {}", q(&image)))
         .status
         .success();
+    let file_left = crate::support::kept_image_file(&name).exists();
     crate::support::ccy(&repo.dir, &["rm", "--force", &name]);
     sh(&format!("podman rmi {}", q(&image)));
 
@@ -475,6 +483,12 @@ fn a_removed_image_is_rebuilt_on_start() {
         both.stderr
     );
     assert!(both.stderr.contains("building it again"), "{}", both.stderr);
+    assert!(
+        both.stderr.contains("is gone (its kept layer with it)"),
+        "{}",
+        both.stderr
+    );
+    assert!(!file_left, "the image file still names the removed image");
     assert!(rebuilt, "{image} was not built again");
 }
 

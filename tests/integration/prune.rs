@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::{
-    Repo, Term, active_state, ccy, exclusive, first_session_output, home, inspect, load_state,
-    new_session, q, quadlet_dir, reloads_by, sh, sh_ok, shared,
+    Repo, Term, active_state, ccy, exclusive, first_session_output, home, inspect, kept_image_file,
+    load_state, new_session, q, quadlet_dir, reloads_by, sh, sh_ok, shared,
 };
 
 fn unit_file(name: &str) -> PathBuf {
@@ -250,6 +250,46 @@ fn prune_removes_old_stopped_sessions_and_nothing_else() {
 
 /// On a terminal prune lists what it would remove and asks; "n" removes
 /// nothing (exit 6), "y" removes.
+/// Prune (and rm) of sessions with and without kept layers: the one
+/// that kept a change had a tag and an image file, the other neither;
+/// afterwards no `localhost/ccy-kept:NAME` tag and no image file is left.
+#[test]
+fn prune_leaves_no_kept_images_or_image_files() {
+    let _g = exclusive();
+    first_session_output();
+    let repo = Repo::new("prune-kept");
+    let with = new_session(&repo.dir, &[]);
+    let without = new_session(&repo.dir, &[]);
+    sh_ok(&format!(
+        "podman exec {} sh -c 'echo x > /opt/prune-kept'",
+        q(&with)
+    ));
+    for n in [&with, &without] {
+        stop_and_age(n, 3 * 3600);
+    }
+    let tag = |n: &str| {
+        sh(&format!("podman image exists localhost/ccy-kept:{n}"))
+            .status
+            .success()
+    };
+    assert!(tag(&with) && kept_image_file(&with).exists());
+    assert!(!tag(&without) && !kept_image_file(&without).exists());
+    // The kept layer is a loss: --force.
+    let out = ccy(&home(), &["prune", "--age", "1h", "--force"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    for n in [&with, &without] {
+        assert!(gone(n), "{n} not pruned: {}", out.stdout);
+        assert!(!tag(n), "{n}: a kept image is left");
+        assert!(!kept_image_file(n).exists(), "{n}: an image file is left");
+    }
+    assert!(
+        out.stdout
+            .contains(&format!("removed the kept layer of {with}")),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn prune_asks_on_a_terminal() {
     let _g = exclusive();

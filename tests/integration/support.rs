@@ -183,9 +183,10 @@ impl Drop for Repo {
                 "systemctl --user stop {n}.service {n}-volume.service; \
                  rm -f {dir}/{n}.container {dir}/{n}.volume; podman volume rm -f {n}-state; \
                  rm -rf {state}; \
-                 podman rmi -i localhost/ccy-kept:{n} >/dev/null; \
+                 podman rmi -i localhost/ccy-kept:{n} >/dev/null; rm -f {kept}; \
                  podman image prune -f --filter label=ccy.kept.session={n} >/dev/null",
                 n = q(&name),
+                kept = q(kept_image_file(&name).to_str().unwrap()),
                 dir = q(quadlet_dir().to_str().unwrap()),
                 state = q(home()
                     .join(".local/state/ccy/sessions")
@@ -433,11 +434,27 @@ pub fn new_session(dir: &Path, args: &[&str]) -> String {
     name
 }
 
+/// Session `name`'s image file, `~/.local/state/ccy/kept/NAME.env`: it
+/// names the session's kept image once a stop kept a change.
+pub fn kept_image_file(name: &str) -> PathBuf {
+    home()
+        .join(".local/state/ccy/kept")
+        .join(format!("{name}.env"))
+}
+
 /// Asserts that the container `c` (`podman inspect`) of session `name`
-/// runs the session's own image `localhost/ccy-kept:NAME` and that it is
-/// still the clean `image` (nothing kept yet: the same image id).
+/// runs the clean `image` itself (nothing kept yet: no image file, no
+/// `localhost/ccy-kept:NAME` tag, the same image id).
 pub fn assert_runs_clean(c: &serde_json::Value, name: &str, image: &str) {
-    assert_eq!(c["ImageName"], format!("localhost/ccy-kept:{name}"));
+    assert_eq!(c["ImageName"], image);
+    assert!(!kept_image_file(name).exists(), "{name} has an image file");
+    assert_ne!(
+        sh(&format!("podman image exists localhost/ccy-kept:{name}"))
+            .status
+            .code(),
+        Some(0),
+        "{name} has a kept image tag"
+    );
     let id = sh_ok(&format!(
         "podman image inspect --format '{{{{.Id}}}}' {}",
         q(image)

@@ -63,8 +63,39 @@ fn rendered_examples_pass_the_generator_and_verify() {
             "{label}: {stops:?}"
         );
         assert!(stops[1].contains(" rm "), "{label}: {stops:?}");
-        assert!(text.contains(&keep.image), "{label}: {text}");
+        let start = text.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+        match &keep.image_file {
+            // The image is chosen at each start: `${CCY_IMAGE}` reaches
+            // ExecStart= unchanged (systemd expands it to one argument),
+            // set in [Service] and overridden by the image file; Quadlet
+            // takes `localhost/...` as fully qualified, so it does not warn.
+            Some(file) => {
+                assert!(
+                    start.contains(" localhost/${CCY_IMAGE} "),
+                    "{label}: {start}"
+                );
+                assert!(
+                    text.contains("\nEnvironment=\"CCY_IMAGE=ccy:latest\"\n"),
+                    "{label}: {text}"
+                );
+                let escaped = file.to_str().unwrap().replace('%', "%%");
+                let line = format!("\nEnvironmentFile=-{escaped}\n");
+                assert!(text.contains(&line), "{label}: {text}");
+                // Only the metadata comment names the kept image.
+                assert!(
+                    !text
+                        .lines()
+                        .any(|l| !l.starts_with('#') && l.contains(&keep.image)),
+                    "{label}: {text}"
+                );
+            }
+            None => assert!(start.contains(&keep.image), "{label}: {start}"),
+        }
     }
+    assert!(
+        !stderr.contains("fully qualified") && !stderr.contains("short-name"),
+        "the generator warned about an image name: {stderr}"
+    );
 
     let out_dir = tempfile::tempdir().unwrap();
     for (unit, text) in &services {
@@ -81,8 +112,9 @@ fn rendered_examples_pass_the_generator_and_verify() {
     }
 }
 
-/// The keep-layer `ExecStop=` (issue 11 §2) carries any ccy path and state
-/// directory a user can have to `ccy keep-layer NAME STATE_DIR` exactly,
+/// The keep-layer `ExecStop=` (issue 11 §2) carries any ccy path, state
+/// directory and image file a user can have to `ccy keep-layer NAME
+/// STATE_DIR IMAGE_FILE` exactly, and `EnvironmentFile=` the image file,
 /// as systemd parses it from what Quadlet generates (specifiers, quoting,
 /// `$`), with the `-` prefix so a failed commit never fails the stop; a
 /// ccy path with `$` (systemd does not unescape `$$` in the executable) is
@@ -119,6 +151,7 @@ fn keep_layer_exec_stop_carries_odd_paths_exactly() {
             let keep = spec.keep_layer.as_mut().unwrap();
             keep.ccy = (*ccy_path).into();
             keep.image = format!("localhost/ccy-kept:{name}");
+            keep.image_file = Some(format!("{state}/kept/{name}.env").into());
             let units =
                 render::session(&spec).unwrap_or_else(|e| panic!("{ccy_path} {state}: {e}"));
             std::fs::write(dir.path().join(name.container_file()), &units.container).unwrap();
@@ -172,11 +205,19 @@ fn keep_layer_exec_stop_carries_odd_paths_exactly() {
         let cmd = &unitparse::parse_exec(stops[0], &specs).unwrap()[0];
         assert!(cmd.ignore_failure, "{unit}: {}", stops[0]);
         assert_eq!(cmd.path, ccy_path, "{unit}: {}", stops[0]);
+        let image_file = format!("{state}/kept/{name}.env");
         assert_eq!(
             cmd.exec_argv().unwrap(),
-            [ccy_path, "keep-layer", name.as_str(), state],
+            [ccy_path, "keep-layer", name.as_str(), state, &image_file],
             "{unit}: {}",
             stops[0]
+        );
+        let env_file = file.values("Service", "EnvironmentFile");
+        assert_eq!(env_file.len(), 1, "{unit}: {env_file:?}");
+        assert_eq!(
+            specs.expand(env_file[0]).unwrap(),
+            format!("-{image_file}"),
+            "{unit}"
         );
     }
 }

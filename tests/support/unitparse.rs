@@ -317,7 +317,10 @@ impl Specifiers {
 
     /// `specifier_printf`: `%%` → `%`, `%c` → value, a trailing lone `%`
     /// stays.
-    fn expand(&self, word: &str) -> Result<String, String> {
+    ///
+    /// # Errors
+    /// An unknown specifier or a lone `%` at the end.
+    pub fn expand(&self, word: &str) -> Result<String, String> {
         let mut out = String::with_capacity(word.len());
         let mut chars = word.chars();
         while let Some(c) = chars.next() {

@@ -341,3 +341,12 @@ fn error_display_names_field_char_and_reason() {
     );
     assert!(s.contains("Label=/Environment="), "{s}");
 }
+
+#[test]
+fn env_file_is_absolute_with_specifiers_doubled() {
+    assert_eq!(env_file("f", "/a b/50%/x.env").unwrap(), "-/a b/50%%/x.env");
+    assert!(env_file("f", "rel/x.env").is_err());
+    assert!(env_file("f", "/a\nb").is_err());
+    assert!(env_file("f", "/a\\").is_err());
+    assert!(env_file("f", "/a ").is_err());
+}

@@ -156,6 +156,32 @@ pub fn service_env(field: &str, name: &str, value: &str) -> Result<String, Escap
     Ok(out)
 }
 
+/// `[Service] EnvironmentFile=-PATH`, which Quadlet copies as is and
+/// systemd reads verbatim apart from specifiers
+/// (`config_parse_unit_env_file`: `unit_path_printf`, then an absolute
+/// path check; systemd.exec(5), `EnvironmentFile=`). The leading `-`
+/// means "skip when missing".
+///
+/// Returns `-PATH` with `%` doubled.
+///
+/// # Errors
+///
+/// Refuses a path that does not start with `/`, and what
+/// [`unit_text`] refuses (control characters, leading or trailing white
+/// space, a trailing `\`, more than [`MAX_VALUE_LEN`] bytes).
+pub fn env_file(field: &str, path: &str) -> Result<String, EscapeError> {
+    if !path.starts_with('/') {
+        return Err(value_err(
+            field,
+            path,
+            POS_ENV_FILE,
+            "systemd takes only an absolute EnvironmentFile= path",
+        ));
+    }
+    check_verbatim_line(field, path, POS_ENV_FILE)?;
+    Ok(format!("-{}", double_specials(path, false)))
+}
+
 /// A text value that only systemd reads, verbatim apart from specifiers:
 /// `[Unit] Description=` (`config_parse_unit_string_printf`; systemd.unit(5)
 /// "Specifiers"). Quadlet copies `[Unit]` lines unchanged.

@@ -134,19 +134,20 @@ pub fn diff(what: &str, against: Option<&str>) -> Result<Vec<crate::host::podman
     parse_diff(&out).map_err(|e| Error::failure(format!("cannot read the changes of {what}: {e}")))
 }
 
-/// Starts `podman container inspect` for the mount destinations of
-/// `container` (one per line), to be read with [`mount_destinations_of`]
-/// while the caller does something else.
+/// Starts `podman container inspect` for the id of the image `container`
+/// runs and its mount destinations (the id on the first line, then one
+/// destination per line), to be read with [`running_facts_of`] while the
+/// caller does something else.
 ///
 /// # Errors
 /// When podman cannot run.
-pub fn start_mount_destinations(container: &str) -> Result<std::process::Child> {
+pub fn start_running_facts(container: &str) -> Result<std::process::Child> {
     Command::new("podman")
         .args([
             "container",
             "inspect",
             "--format",
-            "{{range .Mounts}}{{.Destination}}\n{{end}}",
+            "{{.Image}}\n{{range .Mounts}}{{.Destination}}\n{{end}}",
             container,
         ])
         .stdin(Stdio::null())
@@ -156,22 +157,40 @@ pub fn start_mount_destinations(container: &str) -> Result<std::process::Child> 
         .map_err(|e| Error::environment("cannot run podman").with_source(e))
 }
 
-/// The mount destinations [`start_mount_destinations`] printed (none when
+/// What [`start_running_facts`] read of a running container.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunningFacts {
+    /// The id of the image it runs (`None` when the inspection failed).
+    pub image: Option<String>,
+    /// Its mount destinations (none when the inspection failed).
+    pub mounts: Vec<String>,
+}
+
+/// What [`start_running_facts`] printed ([`RunningFacts::default`] when
 /// it failed).
 #[must_use]
-pub fn mount_destinations_of(child: std::process::Child) -> Vec<String> {
+pub fn running_facts_of(child: std::process::Child) -> RunningFacts {
     child
         .wait_with_output()
         .ok()
         .filter(|o| o.status.success())
-        .map(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .lines()
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
+        .map(|o| parse_running_facts(&String::from_utf8_lossy(&o.stdout)))
         .unwrap_or_default()
+}
+
+/// Parses [`start_running_facts`]'s output.
+#[must_use]
+pub fn parse_running_facts(text: &str) -> RunningFacts {
+    let mut lines = text.lines();
+    let image = lines
+        .next()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned);
+    RunningFacts {
+        image,
+        mounts: lines.filter(|l| !l.is_empty()).map(str::to_owned).collect(),
+    }
 }
 
 /// Sends `signal` (`USR1`) to `container`'s main process (`podman kill

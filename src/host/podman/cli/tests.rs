@@ -101,3 +101,11 @@ fn attach_argv_plain_and_waiting() {
     assert_eq!(ro[4..7], ["s1", "tmux", "-u"]);
     assert_eq!(ro[ro.len() - 5..], ["attach", "-t", "main", "-r", "-d"]);
 }
+
+#[test]
+fn running_facts_are_the_image_then_the_mounts() {
+    let f = parse_running_facts("abc123\n/workspace\n/run/ccy\n\n");
+    assert_eq!(f.image.as_deref(), Some("abc123"));
+    assert_eq!(f.mounts, ["/workspace", "/run/ccy"]);
+    assert_eq!(parse_running_facts(""), RunningFacts::default());
+}
