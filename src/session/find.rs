@@ -436,13 +436,7 @@ pub async fn all_sessions(
         match dirs.remove(info.name.as_str()) {
             Some(tmux) => {
                 info.tmux = tmux;
-                // The agent's record counts only while the session runs
-                // (SessionInfo::agent): read for those alone.
-                if info.state() == State::Running {
-                    info.agent =
-                        agent_status::read_agent(&paths.session_state_dir(info.name.as_str()));
-                }
-                refresh_live_tmux(paths, info);
+                read_running_state(paths, info);
             }
             None => read_state_dir(paths, info),
         }
@@ -481,19 +475,12 @@ fn read_ahead(paths: &Paths, files: Vec<PathBuf>) -> ReadAhead {
     let read: Vec<_> = if threads == 1 {
         files.into_iter().filter_map(read_one).collect()
     } else {
-        let chunk = files.len().div_ceil(threads);
-        let mut chunks: Vec<Vec<PathBuf>> = Vec::new();
-        let mut rest = files;
-        while rest.len() > chunk {
-            let tail = rest.split_off(chunk);
-            chunks.push(rest);
-            rest = tail;
-        }
-        chunks.push(rest);
         std::thread::scope(|s| {
-            let handles: Vec<_> = chunks
-                .into_iter()
-                .map(|c| s.spawn(move || c.into_iter().filter_map(read_one).collect::<Vec<_>>()))
+            let handles: Vec<_> = files
+                .chunks(files.len().div_ceil(threads))
+                .map(|c| {
+                    s.spawn(move || c.iter().cloned().filter_map(read_one).collect::<Vec<_>>())
+                })
                 .collect();
             handles
                 .into_iter()
@@ -572,20 +559,22 @@ async fn gather(
 /// open the tmux server itself is asked, through the host's tmux client.
 /// Call it after `info.unit` (or its container) is set: it needs the state.
 pub fn read_state_dir(paths: &Paths, info: &mut SessionInfo) {
-    let dir = paths.session_state_dir(info.name.as_str());
-    info.tmux = agent_status::read_tmux(&dir);
-    info.agent = agent_status::read_agent(&dir);
-    refresh_live_tmux(paths, info);
+    info.tmux = agent_status::read_tmux(&paths.session_state_dir(info.name.as_str()));
+    read_running_state(paths, info);
 }
 
-/// The second half of [`read_state_dir`]: for a running session with a
-/// client attached (per its status file), the status asked of its tmux
-/// server now.
-fn refresh_live_tmux(paths: &Paths, info: &mut SessionInfo) {
-    if info.tmux.is_some_and(|t| t.clients > 0) && info.state() == State::Running {
-        let socket = paths
-            .session_state_dir(info.name.as_str())
-            .join(crate::host::tmux::SOCKET_IN_STATE_DIR);
+/// The second half of [`read_state_dir`], for a running session only (a
+/// stopped one shows `stopped`: [`SessionInfo::agent`]): its agent record,
+/// and with a client attached (per its status file) the status asked of
+/// its tmux server now.
+fn read_running_state(paths: &Paths, info: &mut SessionInfo) {
+    if info.state() != State::Running {
+        return;
+    }
+    let dir = paths.session_state_dir(info.name.as_str());
+    info.agent = agent_status::read_agent(&dir);
+    if info.tmux.is_some_and(|t| t.clients > 0) {
+        let socket = dir.join(crate::host::tmux::SOCKET_IN_STATE_DIR);
         if let Some(live) = crate::host::tmux::live_status(&socket) {
             let mut t = TmuxStatus::parse(&live);
             t.updated = now_epoch();
