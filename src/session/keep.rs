@@ -303,12 +303,8 @@ pub fn image_file_line(name: &SessionName) -> String {
 /// When the file cannot be read, or holds anything but
 /// [`image_file_line`] ([`ExitKind::Session`]).
 pub fn image_file_names_kept(file: &Path, name: &SessionName) -> Result<bool> {
-    let text = match std::fs::read(file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => {
-            return Err(Error::failure(format!("cannot read {}", file.display())).with_source(e));
-        }
+    let Some(text) = crate::host::fs::read_if_exists(file)? else {
+        return Ok(false);
     };
     let want = image_file_line(name);
     if text == want.as_bytes() || text == want.trim_end().as_bytes() {
