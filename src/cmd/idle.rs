@@ -8,7 +8,7 @@ use clap::Args;
 use crate::config;
 use crate::contract::TMUX_SESSION;
 use crate::ctx::Ctx;
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{self, Error, ExitKind, Result};
 use crate::host::podman::cli as podman_cli;
 use crate::host::systemd::{JobResult, UserManager};
 use crate::session::Host;
@@ -249,14 +249,9 @@ pub fn run(ctx: &Ctx, args: &IdleArgs) -> Result<()> {
         if !any_policy {
             crate::outln!("no running session has idle.stop set: nothing to do");
         }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ExitKind::Session,
-                format!("the idle policy failed for {}", failed.join(", ")),
-            ))
-        }
+        error::session_failures(&failed, |names| {
+            format!("the idle policy failed for {names}")
+        })
     })
 }
 
