@@ -227,40 +227,29 @@ pub fn state_volume(
 /// The `Mount=` values after the worktree: gitconfig, state directory,
 /// SSH keys, `known_hosts`, the user's mounts.
 fn extra_mounts(spec: &SessionSpec) -> Result<Vec<String>, RenderError> {
+    // One `Mount=` value: the host path as UTF-8, escaped with its mode.
+    let bind = |field: &'static str, source: &std::path::Path, dest: &str, mode: &str| {
+        Ok::<_, RenderError>(escape::bind_mount(
+            field,
+            utf8(field, source)?,
+            dest,
+            &[mode],
+        )?)
+    };
     let mut mounts = Vec::new();
     if let Some(gc) = &spec.gitconfig {
-        let gc = utf8("gitconfig path", gc)?;
-        mounts.push(escape::bind_mount(
-            "gitconfig path",
-            gc,
-            GITCONFIG_MOUNT,
-            &["ro"],
-        )?);
+        mounts.push(bind("gitconfig path", gc, GITCONFIG_MOUNT, "ro")?);
     }
-    let state_dir = utf8("state directory", &spec.state_dir)?;
-    mounts.push(escape::bind_mount(
-        "state directory",
-        state_dir,
-        RUN_DIR,
-        &["rw"],
-    )?);
+    mounts.push(bind("state directory", &spec.state_dir, RUN_DIR, "rw")?);
     for key in &spec.run.ssh_keys {
-        let source = utf8("SSH key", &key.source)?;
-        mounts.push(escape::bind_mount("SSH key", source, &key.dest, &["ro"])?);
+        mounts.push(bind("SSH key", &key.source, &key.dest, "ro")?);
     }
     if let Some(kh) = &spec.run.known_hosts {
-        let source = utf8("known_hosts", kh)?;
-        mounts.push(escape::bind_mount(
-            "known_hosts",
-            source,
-            KNOWN_HOSTS,
-            &["ro"],
-        )?);
+        mounts.push(bind("known_hosts", kh, KNOWN_HOSTS, "ro")?);
     }
     for m in &spec.run.mounts {
-        let source = utf8("mount", &m.source)?;
         let mode = if m.read_only { "ro" } else { "rw" };
-        mounts.push(escape::bind_mount("mount", source, &m.dest, &[mode])?);
+        mounts.push(bind("mount", &m.source, &m.dest, mode)?);
     }
     Ok(mounts)
 }
