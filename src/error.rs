@@ -108,6 +108,20 @@ pub struct Error {
 /// `Result` with ccy's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The end of a verb that acted on several sessions and printed each
+/// failure as it came: `Ok(())` when `failed` (session names) is empty.
+///
+/// # Errors
+/// An [`ExitKind::Session`] error whose message is `message` given the
+/// failed names joined by `, `, when there are any.
+pub fn session_failures(failed: &[String], message: impl FnOnce(&str) -> String) -> Result<()> {
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::new(ExitKind::Session, message(&failed.join(", "))))
+    }
+}
+
 impl Error {
     /// A new error of `kind` with a one-line `message`.
     pub fn new(kind: ExitKind, message: impl Into<String>) -> Self {

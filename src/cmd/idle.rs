@@ -8,9 +8,9 @@ use clap::Args;
 use crate::config;
 use crate::contract::TMUX_SESSION;
 use crate::ctx::Ctx;
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{self, Error, Result};
 use crate::host::podman::cli as podman_cli;
-use crate::host::systemd::{JobResult, UserManager};
+use crate::host::systemd::UserManager;
 use crate::session::Host;
 use crate::session::find::{self, SessionInfo, State, TmuxStatus};
 use crate::session::{agent_status, start};
@@ -249,14 +249,9 @@ pub fn run(ctx: &Ctx, args: &IdleArgs) -> Result<()> {
         if !any_policy {
             crate::outln!("no running session has idle.stop set: nothing to do");
         }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ExitKind::Session,
-                format!("the idle policy failed for {}", failed.join(", ")),
-            ))
-        }
+        error::session_failures(&failed, |names| {
+            format!("the idle policy failed for {names}")
+        })
     })
 }
 
@@ -419,20 +414,15 @@ async fn one(
             if dry_run {
                 return Ok(());
             }
-            match mgr.stop(&info.name.service_unit()).await? {
-                JobResult::Done => {
-                    std::fs::remove_file(&warning_file).ok();
-                    crate::outln!(
-                        "stopped {name}; its panes are saved in {}",
-                        start::panes_dir(&ctx.paths, &info.name).display()
-                    );
-                    Ok(())
-                }
-                other => Err(Error::new(
-                    ExitKind::Session,
-                    format!("stopping {name} ended with job result {}", other.as_str()),
-                )),
-            }
+            mgr.stop(&info.name.service_unit())
+                .await?
+                .done_or_error(&format!("stopping {name}"))?;
+            std::fs::remove_file(&warning_file).ok();
+            crate::outln!(
+                "stopped {name}; its panes are saved in {}",
+                start::panes_dir(&ctx.paths, &info.name).display()
+            );
+            Ok(())
         }
     }
 }
@@ -441,6 +431,7 @@ async fn one(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::error::ExitKind;
 
     const H: u64 = 3600;
 

@@ -4,7 +4,7 @@
 use clap::Args;
 
 use crate::ctx::Ctx;
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{self, Error, Result};
 use crate::session::Host;
 use crate::session::find::{self};
 use crate::session::remove::{Doomed, VolumeFate, refusal, remove_sessions};
@@ -115,14 +115,9 @@ pub fn run(ctx: &Ctx, args: &RmArgs) -> Result<()> {
             })
             .collect();
         let failed = remove_sessions(ctx, mgr, api, &all, &doomed, &mut checker).await?;
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ExitKind::Session,
-                format!("did not remove: {} (see above why)", failed.join(", ")),
-            )
-            .hint("fix the cause ('ccy logs NAME' when it could not stop), then run 'ccy rm' again: it finishes the removal"))
-        }
+        error::session_failures(&failed, |names| {
+            format!("did not remove: {names} (see above why)")
+        })
+        .map_err(|e| e.hint("fix the cause ('ccy logs NAME' when it could not stop), then run 'ccy rm' again: it finishes the removal"))
     })
 }

@@ -3,7 +3,7 @@
 use clap::Args;
 
 use crate::ctx::Ctx;
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{self, Result};
 use crate::session::Host;
 use crate::session::find::{self, SessionInfo, State};
 use crate::session::stop::{self, refuse_foreign, stop_one};
@@ -83,18 +83,12 @@ pub fn run(ctx: &Ctx, args: &StopArgs) -> Result<()> {
                 failed.push(info.name.to_string());
             }
         }
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::new(
-                ExitKind::Session,
-                format!("could not stop {}", failed.join(", ")),
-            )
-            .hint(format!(
+        error::session_failures(&failed, |names| format!("could not stop {names}")).map_err(|e| {
+            e.hint(format!(
                 "see why with 'ccy logs {}'",
                 failed.first().map_or("NAME", String::as_str)
-            )))
-        }
+            ))
+        })
     })
 }
 

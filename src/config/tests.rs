@@ -3,6 +3,22 @@
 #![allow(clippy::unwrap_used)]
 use super::*;
 
+/// Environment variables as [`Loader::env`] takes them.
+fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// The error [`Loader::env`] gives for `var` set to `value`, as printed.
+fn env_error(var: &str, value: &str) -> String {
+    Loader::new()
+        .env(vars(&[(var, value)]))
+        .unwrap_err()
+        .to_string()
+}
+
 #[test]
 fn defaults_parse() {
     let loaded = Loader::new().finish().unwrap();
@@ -22,14 +38,11 @@ fn layers_override_key_by_key_and_remember_sources() {
     let loaded = Loader::new()
         .file(&user)
         .unwrap()
-        .env([
-            (
-                "CCY_AGENT_COMMAND".to_owned(),
-                r#"["bash", "-l"]"#.to_owned(),
-            ),
-            ("CCY_IMAGE_NAME".to_owned(), "localhost/x:1".to_owned()),
-            ("UNRELATED".to_owned(), "1".to_owned()),
-        ])
+        .env(vars(&[
+            ("CCY_AGENT_COMMAND", r#"["bash", "-l"]"#),
+            ("CCY_IMAGE_NAME", "localhost/x:1"),
+            ("UNRELATED", "1"),
+        ]))
         .unwrap()
         .flag(
             "session.autostart",
@@ -69,10 +82,7 @@ fn unknown_key_names_the_key_and_the_file() {
 
 #[test]
 fn wrong_type_from_env_is_refused() {
-    let err = Loader::new()
-        .env([("CCY_SESSION_AUTOSTART".to_owned(), "maybe".to_owned())])
-        .unwrap_err()
-        .to_string();
+    let err = env_error("CCY_SESSION_AUTOSTART", "maybe");
     assert!(err.contains("CCY_SESSION_AUTOSTART"), "{err}");
 }
 
@@ -118,10 +128,7 @@ fn unknown_key_names_the_section_key_and_the_known_ones() {
 
 #[test]
 fn unknown_variable_of_a_known_section_is_an_error() {
-    let err = Loader::new()
-        .env([("CCY_SESSION_MEMROY".to_owned(), "8g".to_owned())])
-        .unwrap_err()
-        .to_string();
+    let err = env_error("CCY_SESSION_MEMROY", "8g");
     assert!(
         err.starts_with(
             "unknown configuration key session.memroy from environment variable CCY_SESSION_MEMROY"
@@ -130,25 +137,25 @@ fn unknown_variable_of_a_known_section_is_an_error() {
     );
     // Not configuration: set in containers, or by the test harness.
     Loader::new()
-        .env([
-            ("CCY_SESSION".to_owned(), "x".to_owned()),
-            ("CCY_AGENT".to_owned(), "bash".to_owned()),
-            ("CCY_TEST_SSH_PORT".to_owned(), "2222".to_owned()),
-        ])
+        .env(vars(&[
+            ("CCY_SESSION", "x"),
+            ("CCY_AGENT", "bash"),
+            ("CCY_TEST_SSH_PORT", "2222"),
+        ]))
         .unwrap();
 }
 
 #[test]
 fn env_values_for_lists_and_numbers() {
     let loaded = Loader::new()
-        .env([
-            ("CCY_SESSION_SSH_KEYS".to_owned(), "~/.ssh/id".to_owned()),
-            ("CCY_SESSION_ENV".to_owned(), r#"["A=1", "B"]"#.to_owned()),
-            ("CCY_SESSION_MEMORY".to_owned(), "8g".to_owned()),
-            ("CCY_SESSION_CPUS".to_owned(), "2".to_owned()),
-            ("CCY_SESSION_PIDS".to_owned(), "512".to_owned()),
-            ("CCY_SESSION_NETWORK".to_owned(), "none".to_owned()),
-        ])
+        .env(vars(&[
+            ("CCY_SESSION_SSH_KEYS", "~/.ssh/id"),
+            ("CCY_SESSION_ENV", r#"["A=1", "B"]"#),
+            ("CCY_SESSION_MEMORY", "8g"),
+            ("CCY_SESSION_CPUS", "2"),
+            ("CCY_SESSION_PIDS", "512"),
+            ("CCY_SESSION_NETWORK", "none"),
+        ]))
         .unwrap()
         .finish()
         .unwrap();
@@ -163,10 +170,7 @@ fn env_values_for_lists_and_numbers() {
         loaded.sources["session.memory"],
         Source::Env("CCY_SESSION_MEMORY".into())
     );
-    let err = Loader::new()
-        .env([("CCY_SESSION_PIDS".to_owned(), "-1".to_owned())])
-        .unwrap_err()
-        .to_string();
+    let err = env_error("CCY_SESSION_PIDS", "-1");
     assert!(err.contains("CCY_SESSION_PIDS"), "{err}");
 }
 

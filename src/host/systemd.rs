@@ -141,6 +141,23 @@ wire_enum! {
     }
 }
 
+impl JobResult {
+    /// `Ok(())` when the job ended `done`.
+    ///
+    /// # Errors
+    /// For any other result, an [`ExitKind::Session`] error "`what` ended
+    /// with job result R" (`what`: `stopping NAME`, `starting UNIT`).
+    pub fn done_or_error(&self, what: &str) -> Result<()> {
+        if *self == Self::Done {
+            return Ok(());
+        }
+        Err(Error::new(
+            ExitKind::Session,
+            format!("{what} ended with job result {}", self.as_str()),
+        ))
+    }
+}
+
 impl Default for LoadState {
     /// `not-found`: what systemd reports for a unit it has no file of.
     fn default() -> Self {
@@ -532,6 +549,7 @@ impl JobKind {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -548,6 +566,16 @@ mod tests {
             assert_eq!(JobResult::from(s).as_str(), s);
         }
         assert_eq!(JobResult::from("done"), JobResult::Done);
+    }
+
+    #[test]
+    fn only_done_is_not_an_error() {
+        assert!(JobResult::Done.done_or_error("stopping x").is_ok());
+        let e = JobResult::from("timeout")
+            .done_or_error("stopping x")
+            .unwrap_err();
+        assert_eq!(e.kind(), ExitKind::Session);
+        assert_eq!(e.message(), "stopping x ended with job result timeout");
     }
 
     #[test]

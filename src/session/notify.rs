@@ -435,36 +435,51 @@ mod tests {
         Config::defaults().notify
     }
 
+    /// Feeds `steps` to session `name` of `t`, one observation each:
+    /// `(state, since, clients attached, the decision expected)`.
+    fn observe_all(
+        t: &mut Tracker,
+        name: &str,
+        c: &NotifyConfig,
+        steps: &[(&str, u64, u32, Option<Decision>)],
+    ) {
+        for (state, since, clients, want) in steps {
+            assert_eq!(
+                t.observe(name, &st(state, *since), *clients, c),
+                *want,
+                "{name}: {state} since {since}, {clients} clients"
+            );
+        }
+    }
+
+    const NOTIFY: Option<Decision> = Some(Decision::Notify);
+    const ATTACHED: Option<Decision> = Some(Decision::Attached);
+
     #[test]
     fn one_decision_per_transition() {
         let mut t = Tracker::default();
         let c = config();
         t.baseline("s", &st("idle", 1), 0);
-        assert_eq!(t.observe("s", &st("idle", 1), 0, &c), None);
-        assert_eq!(t.observe("s", &st("busy", 2), 0, &c), None);
-        // A heartbeat: same state, same since.
-        assert_eq!(t.observe("s", &st("busy", 2), 0, &c), None);
-        assert_eq!(
-            t.observe("s", &st("waiting", 3), 0, &c),
-            Some(Decision::Notify)
+        observe_all(
+            &mut t,
+            "s",
+            &c,
+            &[
+                ("idle", 1, 0, None),
+                ("busy", 2, 0, None),
+                // A heartbeat: same state, same since.
+                ("busy", 2, 0, None),
+                ("waiting", 3, 0, NOTIFY),
+                ("waiting", 3, 0, None),
+                ("busy", 4, 0, None),
+                ("done", 5, 0, NOTIFY),
+                // A turn missed in between: done again, since later.
+                ("done", 9, 0, NOTIFY),
+                ("exited", 10, 0, None),
+            ],
         );
-        assert_eq!(t.observe("s", &st("waiting", 3), 0, &c), None);
-        assert_eq!(t.observe("s", &st("busy", 4), 0, &c), None);
-        assert_eq!(
-            t.observe("s", &st("done", 5), 0, &c),
-            Some(Decision::Notify)
-        );
-        // A turn missed in between: done again, since later.
-        assert_eq!(
-            t.observe("s", &st("done", 9), 0, &c),
-            Some(Decision::Notify)
-        );
-        assert_eq!(t.observe("s", &st("exited", 10), 0, &c), None);
         // A new session (no baseline) notifies on its first done.
-        assert_eq!(
-            t.observe("new", &st("done", 1), 0, &c),
-            Some(Decision::Notify)
-        );
+        observe_all(&mut t, "new", &c, &[("done", 1, 0, NOTIFY)]);
     }
 
     #[test]
@@ -472,40 +487,33 @@ mod tests {
         let mut t = Tracker::default();
         let c = config();
         t.baseline("s", &st("idle", 1), 1);
-        assert_eq!(t.observe("s", &st("busy", 2), 1, &c), None);
-        assert_eq!(
-            t.observe("s", &st("waiting", 3), 1, &c),
-            Some(Decision::Attached)
-        );
-        // The answer keeps the turn the client's.
-        assert_eq!(t.observe("s", &st("busy", 4), 1, &c), None);
-        assert_eq!(
-            t.observe("s", &st("done", 5), 1, &c),
-            Some(Decision::Attached)
-        );
-        // Detached during the turn: notified.
-        assert_eq!(t.observe("s", &st("busy", 6), 1, &c), None);
-        assert_eq!(
-            t.observe("s", &st("done", 7), 0, &c),
-            Some(Decision::Notify)
-        );
-        // Attached only after the prompt: notified.
-        assert_eq!(t.observe("s", &st("busy", 8), 0, &c), None);
-        assert_eq!(
-            t.observe("s", &st("done", 9), 1, &c),
-            Some(Decision::Notify)
+        observe_all(
+            &mut t,
+            "s",
+            &c,
+            &[
+                ("busy", 2, 1, None),
+                ("waiting", 3, 1, ATTACHED),
+                // The answer keeps the turn the client's.
+                ("busy", 4, 1, None),
+                ("done", 5, 1, ATTACHED),
+                // Detached during the turn: notified.
+                ("busy", 6, 1, None),
+                ("done", 7, 0, NOTIFY),
+                // Attached only after the prompt: notified.
+                ("busy", 8, 0, None),
+                ("done", 9, 1, NOTIFY),
+            ],
         );
         // A turn whose busy was never read (busy and done written before
         // the notifier read the file) is the turn of the clients there now.
         let mut t = Tracker::default();
         t.baseline("s", &st("idle", 1), 0);
-        assert_eq!(
-            t.observe("s", &st("done", 3), 1, &c),
-            Some(Decision::Attached)
-        );
-        assert_eq!(
-            t.observe("s", &st("done", 5), 0, &c),
-            Some(Decision::Notify)
+        observe_all(
+            &mut t,
+            "s",
+            &c,
+            &[("done", 3, 1, ATTACHED), ("done", 5, 0, NOTIFY)],
         );
     }
 
@@ -514,13 +522,14 @@ mod tests {
         let mut t = Tracker::default();
         let mut c = config();
         c.on = vec!["Exited".to_owned()];
-        assert_eq!(t.observe("s", &st("done", 1), 0, &c), None);
-        assert_eq!(
-            t.observe("s", &st("exited", 2), 0, &c),
-            Some(Decision::Notify)
+        observe_all(
+            &mut t,
+            "s",
+            &c,
+            &[("done", 1, 0, None), ("exited", 2, 0, NOTIFY)],
         );
         c.enabled = false;
-        assert_eq!(t.observe("s", &st("exited", 3), 0, &c), None);
+        observe_all(&mut t, "s", &c, &[("exited", 3, 0, None)]);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, ExitKind, Result};
 use crate::host::podman::cli as podman_cli;
-use crate::host::systemd::{JobResult, UserManager};
+use crate::host::systemd::UserManager;
 use crate::session::find::{SessionInfo, State};
 
 /// Attached tmux clients of a running session: the status file's count
@@ -110,20 +110,11 @@ pub async fn stop_one(mgr: &UserManager, info: &SessionInfo) -> Result<()> {
         }
         _ => {}
     }
-    match mgr.stop(&unit).await? {
-        JobResult::Done => {
-            crate::outln!("stopped {}", info.name);
-            Ok(())
-        }
-        other => Err(Error::new(
-            ExitKind::Session,
-            format!(
-                "stopping {} ended with job result {}",
-                info.name,
-                other.as_str()
-            ),
-        )),
-    }
+    mgr.stop(&unit)
+        .await?
+        .done_or_error(&format!("stopping {}", info.name))?;
+    crate::outln!("stopped {}", info.name);
+    Ok(())
 }
 
 #[cfg(test)]

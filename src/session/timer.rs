@@ -11,9 +11,9 @@ use crate::config::Config;
 use crate::ctx::notice;
 use crate::error::{Context, Error, ExitKind, Result};
 use crate::host::fs::write_atomic;
+use crate::host::systemd::LoadState;
 use crate::host::systemd::calendar::{Calendar, check_schedule};
 use crate::host::systemd::details::TimerDetails;
-use crate::host::systemd::{JobResult, LoadState};
 use crate::quadlet::render::{self, Task, TimerSpec};
 use crate::session::Host;
 use crate::session::store::UNIT_FILE_MODE;
@@ -250,14 +250,9 @@ pub async fn start_or_restart(
     } else {
         mgr.start(unit).await?
     };
-    if result != JobResult::Done {
-        return Err(Error::new(
-            ExitKind::Session,
-            format!("starting {unit} ended with job result {}", result.as_str()),
-        )
-        .hint(format!("look at 'journalctl --user -u {unit}'")));
-    }
-    Ok(())
+    result
+        .done_or_error(&format!("starting {unit}"))
+        .map_err(|e| e.hint(format!("look at 'journalctl --user -u {unit}'")))
 }
 
 /// What a unit of ccy's own (a timer's service, the notifier) runs: this
@@ -295,13 +290,9 @@ pub async fn stop_and_disable(
     was_up: bool,
 ) -> Result<()> {
     if was_up {
-        let result = mgr.stop(unit).await?;
-        if result != JobResult::Done {
-            return Err(Error::new(
-                ExitKind::Session,
-                format!("stopping {unit} ended with job result {}", result.as_str()),
-            ));
-        }
+        mgr.stop(unit)
+            .await?
+            .done_or_error(&format!("stopping {unit}"))?;
     }
     mgr.disable_unit_file(unit).await
 }

@@ -217,7 +217,7 @@ pub(super) fn user_bus(paths: &Paths, error: Option<String>) -> Check {
         ),
         Some(e) => Check::problem(
             "user-bus",
-            e.lines().next().unwrap_or_default().to_owned(),
+            first_line(&e).to_owned(),
             "log in through a PAM session with pam_systemd (desktop or SSH), or as root run 'loginctl enable-linger USER'",
         ),
     }
@@ -238,10 +238,7 @@ pub fn linger(on: std::result::Result<bool, String>) -> Check {
         ),
         Err(e) => Check::problem(
             "linger",
-            format!(
-                "cannot ask logind: {}",
-                e.lines().next().unwrap_or_default()
-            ),
+            format!("cannot ask logind: {}", first_line(&e)),
             "loginctl enable-linger",
         ),
     }
@@ -417,10 +414,7 @@ pub fn image_check(image: Option<(&ImageSpec, &ImageLabels)>, api: bool) -> Chec
     match labels {
         Err(e) => Check::problem(
             "image",
-            format!(
-                "cannot look up {name}: {}",
-                e.lines().next().unwrap_or_default()
-            ),
+            format!("cannot look up {name}: {}", first_line(e)),
             "ccy doctor again once Podman answers ('systemctl --user status podman.socket')",
         ),
         Ok(None) => Check::warning(
@@ -464,16 +458,7 @@ pub type TimerSeen = (Task, Option<String>, TimerDetails);
 pub fn timers(opted_out: bool, seen: std::result::Result<Vec<TimerSeen>, String>) -> Check {
     let seen = match seen {
         Ok(s) => s,
-        Err(e) => {
-            return Check::warning(
-                "timers",
-                format!(
-                    "cannot ask the user manager: {}",
-                    e.lines().next().unwrap_or_default()
-                ),
-                None,
-            );
-        }
+        Err(e) => return manager_not_asked("timers", &e),
     };
     let mut wrong = Vec::new();
     let mut fine = Vec::new();
@@ -554,16 +539,7 @@ pub fn notify_check(
     let unit = crate::session::notify::UNIT;
     let state = match state {
         Ok(s) => s,
-        Err(e) => {
-            return Check::warning(
-                "notify",
-                format!(
-                    "cannot ask the user manager: {}",
-                    e.lines().next().unwrap_or_default()
-                ),
-                None,
-            );
-        }
+        Err(e) => return manager_not_asked("notify", &e),
     };
     let installed = state.load_state == LoadState::Loaded;
     if wanted == Some(false) {
@@ -589,5 +565,22 @@ pub fn notify_check(
         "notify",
         format!("{wrong}: nobody tells you when an agent waits or is done"),
         Some("ccy notify enable".to_owned()),
+    )
+}
+
+/// The first line of `error` (a message from another system, perhaps with
+/// more lines of detail), for a check's one-line message.
+fn first_line(error: &str) -> &str {
+    error.lines().next().unwrap_or_default()
+}
+
+/// The warning of check `name` when the user manager could not be asked
+/// (`error`: why): sessions work without ccy's own units, so it is no
+/// problem.
+fn manager_not_asked(name: &'static str, error: &str) -> Check {
+    Check::warning(
+        name,
+        format!("cannot ask the user manager: {}", first_line(error)),
+        None,
     )
 }

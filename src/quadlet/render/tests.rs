@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 use super::*;
+use crate::quadlet::spec::SessionSpec;
 
 pub(crate) fn spec() -> SessionSpec {
     examples().remove(0).1
