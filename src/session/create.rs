@@ -60,10 +60,12 @@ pub enum StateSource {
 /// configuration asks for (mounts, SSH keys, limits, network, token,
 /// `session.max_running`), turns linger on (one line when it does), builds
 /// the image if needed and the project image when the worktree has
-/// `.claude/ccy/Dockerfile`, stores the Claude token as a Podman secret,
-/// makes sure the project's history volume exists, writes the `.volume` and
-/// `.container` files atomically, reloads the user manager, starts the unit
-/// and waits for its job. Returns the session name.
+/// `.claude/ccy/Dockerfile`, stores the Claude token as a Podman secret and
+/// makes sure the project's history volume exists, while it writes the
+/// `.volume` and `.container` files atomically, loads them into the user
+/// manager and creates the state volume through its unit (the two halves
+/// need nothing of each other: `prepare_podman` and `install_units`);
+/// then starts the unit and waits for its job. Returns the session name.
 ///
 /// # Errors
 /// Podman too old or a limit the cgroup cannot apply
@@ -106,33 +108,31 @@ pub async fn create(
     if new.state_from.is_some() {
         check_state_volume_free(api, &name).await?;
     }
-    ensure_linger(ctx.paths.uid).await;
-    crate::session::timer::ensure_for_user(host).await;
     let image = ImageSpec {
         name: config.image.name.clone(),
         base: config.image.base.clone(),
         agent_install: config.image.agent_install.clone(),
     };
-    image::ensure(api, &image, &mut std::io::stderr()).await?;
     let project = worktree.project();
-    let image_name = image::ensure_project(
-        api,
-        &worktree.root,
-        project.as_str(),
-        &image.name,
-        &mut std::io::stderr(),
-    )
-    .await?;
-    check_interrupt(Some(&name))?;
-    let token_secret = match token {
-        Some((token_name, value)) => {
-            let secret = token::secret_name(&token_name);
-            podman_cli::create_secret(&secret, (token::LABEL_TOKEN, &token_name), &value)?;
-            Some(secret)
-        }
-        None => None,
+    // The unit names the image, which is known without Podman unless the
+    // worktree has its own Dockerfile (a project image whose build may
+    // fail back to the base image): then it is made first.
+    let project_image = if image::has_project_dockerfile(&worktree.root) {
+        image::ensure(api, &image, &mut std::io::stderr()).await?;
+        let made = image::ensure_project(
+            api,
+            &worktree.root,
+            project.as_str(),
+            &image.name,
+            &mut std::io::stderr(),
+        )
+        .await?;
+        check_interrupt(Some(&name))?;
+        Some(made)
+    } else {
+        None
     };
-    let volume_existed = state_volume_existed(api, &name).await?;
+    let image_name = project_image.clone().unwrap_or_else(|| image.name.clone());
     let gitconfig = ctx.paths.home.join(".gitconfig");
     let mut agent = config.agent.command.clone();
     agent.extend(new.agent_args);
@@ -149,37 +149,21 @@ pub async fn create(
         state_dir: ctx.paths.session_state_dir(name.as_str()),
         created_worktree: new.created_worktree,
         run,
-        token_secret,
+        token_secret: token.as_ref().map(|(t, _)| token::secret_name(t)),
         history_volume: Some(history_volume_name(&project)),
         keep: new.keep,
         keep_layer: Some(keep_layer(&ctx.paths, &name, &image_name)?),
     };
     let units = render::session(&spec)?;
-    let tagged = give_image(api, &spec).await?;
-    let mut made = Made {
-        state_dir: !spec.state_dir.exists(),
-        volume: !volume_existed,
-        // Made after the last refusal (render): a refusal leaves none.
-        history: ensure_history_volume(api, &project)
-            .await?
-            .then(|| history_volume_name(&project)),
-        files: Vec::new(),
-        image: tagged,
+    crate::trace::mark("create: rendered");
+    let work = PodmanWork {
+        image: project_image.is_none().then_some(&image),
+        token: token.as_ref(),
+        spec: &spec,
+        project: &project,
     };
-    let result = match install_and_start(
-        ctx,
-        mgr,
-        &spec,
-        &units,
-        &mut made,
-        new.state_from.as_ref(),
-        new.no_start,
-    )
-    .await
-    {
-        Ok(()) => check_interrupt(Some(&name)), // whole, but asked to stop
-        err => err,
-    };
+    let (made, result) =
+        make_and_start(host, &units, work, new.state_from.as_ref(), new.no_start).await;
     match result {
         Ok(()) => Ok(name),
         Err(err) => Err(keep_or_undo(ctx, mgr, api, &name, &made, err).await),
@@ -275,19 +259,115 @@ struct Made {
     image: bool,
 }
 
-/// Creates the session's state directory, writes its unit files
-/// atomically, reloads the user manager and starts the unit, recording in
-/// `made` what it created.
-async fn install_and_start(
-    ctx: &Ctx,
-    mgr: &UserManager,
-    spec: &SessionSpec,
+/// Makes the session rendered as `units` from `work.spec` (everything of
+/// it is made after the last refusal, so a refusal leaves nothing): the
+/// units ([`install_units`]: files, loading, the volume unit's `podman
+/// volume create`) and what Podman's API makes ready ([`prepare_podman`]:
+/// the image, the token secret, the history volume) need nothing of each
+/// other, so both go at once; then the state volume is filled from
+/// `state_from` and the unit started unless `no_start`
+/// ([`fill_and_start`]). Returns what was made, for [`keep_or_undo`], and
+/// how it went.
+async fn make_and_start(
+    host: &Host<'_>,
     units: &render::SessionUnits,
-    made: &mut Made,
+    work: PodmanWork<'_>,
     state_from: Option<&StateSource>,
     no_start: bool,
+) -> (Made, Result<()>) {
+    let (ctx, mgr, spec) = (host.ctx, &host.mgr, work.spec);
+    let mut made = Made {
+        state_dir: !spec.state_dir.exists(),
+        ..Made::default()
+    };
+    let Made {
+        files,
+        volume,
+        history,
+        image: tagged,
+        ..
+    } = &mut made;
+    let make_volume = !no_start || state_from.is_some();
+    let (installed, prepared) = tokio::join!(
+        install_units(host, spec, units, files, volume, make_volume),
+        prepare_podman(host, work, history, tagged),
+    );
+    crate::trace::mark("create: units and image ready");
+    let result = match prepared.and(installed) {
+        Ok(()) => match fill_and_start(mgr, &ctx.paths, &spec.name, state_from, no_start).await {
+            Ok(()) => check_interrupt(Some(&spec.name)), // whole, but asked to stop
+            err => err,
+        },
+        err => err,
+    };
+    (made, result)
+}
+
+/// What [`prepare_podman`] makes ready for a new session.
+struct PodmanWork<'a> {
+    /// The image to build when missing or stale ([`image::ensure`]);
+    /// `None` when the caller made the project image already.
+    image: Option<&'a ImageSpec>,
+    /// The Claude token (`(name, value)`) to store as a Podman secret.
+    token: Option<&'a (String, String)>,
+    /// The session.
+    spec: &'a SessionSpec,
+    /// Its project, for the history volume.
+    project: &'a ProjectName,
+}
+
+/// The half of [`create`] that does not touch the session's units:
+/// turns linger on, installs ccy's timers, builds the image when needed,
+/// stores the token secret, gives the session its image and makes sure
+/// the project's history volume exists, recording in `history` and
+/// `tagged` what it made (see [`Made`]).
+///
+/// # Errors
+/// As [`image::ensure`], [`podman_cli::create_secret`], [`give_image`] and
+/// [`ensure_history_volume`]; [`ExitKind::Interrupted`] after a stop signal.
+async fn prepare_podman(
+    host: &Host<'_>,
+    work: PodmanWork<'_>,
+    history: &mut Option<String>,
+    tagged: &mut bool,
 ) -> Result<()> {
-    let name = &spec.name;
+    let api = host.api().await?;
+    ensure_linger(host.ctx.paths.uid).await;
+    crate::session::timer::ensure_for_user(host).await;
+    if let Some(image) = work.image {
+        image::ensure(api, image, &mut std::io::stderr()).await?;
+        check_interrupt(Some(&work.spec.name))?;
+    }
+    if let (Some((token_name, value)), Some(secret)) = (work.token, &work.spec.token_secret) {
+        podman_cli::create_secret(secret, (token::LABEL_TOKEN, token_name), value)?;
+    }
+    *tagged = give_image(api, work.spec).await?;
+    if ensure_history_volume(api, work.project).await? {
+        *history = Some(history_volume_name(work.project));
+    }
+    crate::trace::mark("create: image, secret, history volume ready");
+    Ok(())
+}
+
+/// The other half of [`create`]: creates the session's state directory,
+/// writes its unit files atomically and loads them into the user manager,
+/// recording in `files` what it wrote; then looks up the state volume
+/// (`volume`: whether it did not exist) and, when `make_volume`, starts
+/// the volume unit, which creates it.
+///
+/// # Errors
+/// File, D-Bus and API errors; [`ExitKind::Session`] when the manager did
+/// not load the unit (with Quadlet's complaints) or the volume unit
+/// failed; [`ExitKind::Interrupted`] after a stop signal.
+async fn install_units(
+    host: &Host<'_>,
+    spec: &SessionSpec,
+    units: &render::SessionUnits,
+    files: &mut Vec<PathBuf>,
+    volume: &mut bool,
+    make_volume: bool,
+) -> Result<()> {
+    let (ctx, mgr, name) = (host.ctx, &host.mgr, &spec.name);
     check_interrupt(Some(name))?;
     store::ensure_private_dir(&spec.state_dir)?;
     let dir = &ctx.paths.quadlet_dir;
@@ -297,7 +377,7 @@ async fn install_and_start(
     ] {
         let path = dir.join(file);
         crate::host::fs::write_atomic(&path, text.as_bytes(), store::UNIT_FILE_MODE)?;
-        made.files.push(path);
+        files.push(path);
     }
     crate::trace::mark("create: unit files written");
     load_new_units(&ctx.paths, mgr, name).await?;
@@ -323,7 +403,12 @@ async fn install_and_start(
             name.container_file()
         )));
     }
-    fill_and_start(mgr, &ctx.paths, name, state_from, no_start).await
+    *volume = !state_volume_existed(host.api().await?, name).await?;
+    if make_volume {
+        start_volume_unit(mgr, name).await?;
+        crate::trace::mark("create: volume unit done");
+    }
+    Ok(())
 }
 
 /// [`ExitKind::Interrupted`] when a stop signal arrived
@@ -508,32 +593,40 @@ async fn check_state_volume_free(api: &PodmanApi, name: &SessionName) -> Result<
     )))
 }
 
-/// Creates the session's agent-state volume through its volume unit
-/// (`NAME-volume.service`, so it gets the unit's name and labels) and
-/// fills it from `source`, before the container first starts.
+/// Fills session `name`'s agent-state volume from `source` before the
+/// container first starts; the volume is created through its volume unit
+/// ([`start_volume_unit`]; already done by [`install_units`]).
 async fn fill_state_volume(
     mgr: &UserManager,
     name: &SessionName,
     source: &StateSource,
 ) -> Result<()> {
-    let unit = name.volume_unit();
-    match mgr.start(&unit).await? {
-        JobResult::Done => {}
-        result => {
-            return Err(Error::new(
-                ExitKind::Session,
-                format!(
-                    "cannot create the volume {} (job {})",
-                    name.state_volume(),
-                    result.as_str()
-                ),
-            )
-            .hint(format!("see 'journalctl --user -u {unit}'")));
-        }
-    }
+    start_volume_unit(mgr, name).await?;
     match source {
         StateSource::Volume(from) => podman_cli::copy_volume(from, &name.state_volume()),
         StateSource::Archive(file) => podman_cli::import_volume(&name.state_volume(), file),
+    }
+}
+
+/// Starts session `name`'s volume unit (`NAME-volume.service`, so the
+/// volume gets the unit's name and labels) and waits for its job; the
+/// unit stays active, so a second call returns at once.
+///
+/// # Errors
+/// [`ExitKind::Session`] when the job does not end `done`; D-Bus errors.
+async fn start_volume_unit(mgr: &UserManager, name: &SessionName) -> Result<()> {
+    let unit = name.volume_unit();
+    match mgr.start(&unit).await? {
+        JobResult::Done => Ok(()),
+        result => Err(Error::new(
+            ExitKind::Session,
+            format!(
+                "cannot create the volume {} (job {})",
+                name.state_volume(),
+                result.as_str()
+            ),
+        )
+        .hint(format!("see 'journalctl --user -u {unit}'"))),
     }
 }
 

@@ -144,6 +144,18 @@ pub fn project_hash(dockerfile: &[u8], base_name: &str, base_id: &str) -> String
     format!("{h:016x}")
 }
 
+/// Whether `worktree` has a project Dockerfile ([`PROJECT_DOCKERFILE`]),
+/// so that a session there runs a project image ([`ensure_project`]).
+/// A file that cannot be looked at (not "no such file") counts as there:
+/// [`ensure_project`] then says why it cannot be read.
+#[must_use]
+pub fn has_project_dockerfile(worktree: &Path) -> bool {
+    !matches!(
+        std::fs::metadata(worktree.join(PROJECT_DOCKERFILE)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound
+    )
+}
+
 /// A project image: what [`project_image`] found for a worktree with a
 /// `.claude/ccy/Dockerfile`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -169,6 +169,54 @@ fn failing_image_build_shows_the_build_and_leaves_nothing() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// The units are written, loaded and the state volume created while the
+/// image is looked at (and here built): a build that fails after all that
+/// takes every part back. The session's name is in the message; its
+/// volume unit ran (its journal stays, and shows it), and nothing of it is
+/// left: no unit files, no loaded units, no volume, no state directory, no
+/// history volume for its project.
+#[test]
+fn failing_image_build_after_the_units_were_made_leaves_nothing() {
+    let _g = shared();
+    first_session_output();
+    let repo = Repo::new("fault-overlap");
+    let histories = || sh_ok("podman volume ls -q --filter label=ccy.history=fault-overlap");
+    set_config(
+        &repo,
+        &format!(
+            "[image]\nname = \"localhost/ccy-test-faultoverlap:latest\"\nbase = \"{}\"\nagent_install = \"sleep 2; exit 42\"\n",
+            base_image()
+        ),
+    );
+    let o = ccy(&repo.dir, &["new", "-d"], &[]);
+    let out = all(&o);
+    assert_eq!(code(&o), 4, "{out}");
+    let e = err(&o);
+    assert!(
+        e.contains("building the image localhost/ccy-test-faultoverlap:latest failed"),
+        "{e}"
+    );
+    let names = names_in(&e, "fault-overlap");
+    let [name] = names.as_slice() else {
+        panic!("one session name in the message: {names:?}\n{out}");
+    };
+    assert!(
+        e.contains(&format!("ccy removed the half-made session {name} again")),
+        "{e}"
+    );
+    let journal = sh_ok(&format!(
+        "journalctl --user -q -o cat -u {}",
+        q(&format!("{name}-volume.service"))
+    ));
+    assert!(
+        journal.contains(&format!("{name}-state")),
+        "the volume unit ran while the image was built: {journal:?}"
+    );
+    nothing_left_of(name);
+    assert_eq!(histories(), "", "history volume left");
+    assert!(repo.session_names().is_empty(), "no unit file");
+}
+
 /// A project Dockerfile that fails to build: ccy shows the build's output
 /// and a one-line warning, and the session runs the base image (as today's
 /// ccy does); the next session tries the build again.
