@@ -401,10 +401,12 @@ fn unit_that_exits_at_once_is_reported_and_taken_back() {
 /// appears, so the kill lands while the start job runs, then SIGKILL): ccy
 /// reports the failed start with the journal and exit 4, Quadlet's
 /// clean-up leaves no container, the session's files stay; the next `ccy`
-/// starts the same session again.
+/// starts the same session again. Exclusive: it checks that no ccy lock
+/// of the user is held, which another test's creation (a slow start holds
+/// its name and worktree locks for up to 30 s) would break.
 #[test]
 fn podman_killed_during_start_then_ccy_recovers() {
-    let _g = shared();
+    let _g = exclusive();
     first_session_output();
     let repo = Repo::new("fault-kill");
     let name = new_session(&repo, &[]);
