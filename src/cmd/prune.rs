@@ -1,6 +1,6 @@
 //! `ccy prune`: remove stopped sessions that have been idle for long.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -152,6 +152,7 @@ pub fn run(ctx: &Ctx, args: &PruneArgs) -> Result<()> {
             print_dry_run(ctx, &all, &doomed, &verdicts, &mut checker)?;
         }
         report_others(ctx, &verdicts);
+        crate::trace::mark("prune: volume fates decided");
         // What removed sessions left behind, found before this run removes
         // anything (the volumes it keeps on purpose are not among them).
         let left = orphans::find(&ctx.paths, api).await?;
@@ -338,6 +339,15 @@ fn volume_fates<'a>(
         .filter(|(_, v)| matches!(v, Verdict::Remove(_)))
         .map(|(i, _)| *i)
         .collect();
+    let removed: BTreeSet<&str> = removing.iter().map(|i| i.name.as_str()).collect();
+    // Per project, the first session with a unit file that stays (one
+    // pass over `all`, so that a prune of many sessions is not quadratic).
+    let mut remaining: BTreeMap<String, &SessionInfo> = BTreeMap::new();
+    for s in all {
+        if s.file.is_some() && !removed.contains(s.name.as_str()) {
+            remaining.entry(s.project()).or_insert(s);
+        }
+    }
     // Per project, the pruned session whose volume stays when no other
     // session of the project remains: the most recently active one.
     let mut keeper: BTreeMap<String, (&SessionInfo, u64)> = BTreeMap::new();
@@ -352,14 +362,9 @@ fn volume_fates<'a>(
         .iter()
         .map(|info| {
             let project = info.project();
-            let remaining = all.iter().find(|s| {
-                s.file.is_some()
-                    && s.project() == project
-                    && !removing.iter().any(|r| r.name == s.name)
-            });
             let volume = if volumes {
                 VolumeFate::Remove("--volumes".to_owned())
-            } else if let Some(other) = remaining {
+            } else if let Some(other) = remaining.get(&project) {
                 VolumeFate::Remove(format!("project {project} keeps session {}", other.name))
             } else if keeper
                 .get(&project)

@@ -78,9 +78,10 @@ pub struct Doomed<'a> {
 /// Removes sessions: stops the running ones (a session whose stop fails is
 /// left alone and its name returned), resets failed units and stops the
 /// volume units in two `ListUnitsByNames` calls' worth of work, removes
-/// each one's volume (per its [`VolumeFate`]), state directory,
-/// `.session-id` and the git worktree ccy created for it (see
-/// [`worktree_fate`]), then — last, so that a removal cut short leaves
+/// each one's volume (per its [`VolumeFate`]; Podman removes them while
+/// ccy does the rest), state directory, `.session-id` and the git
+/// worktree ccy created for it (see [`worktree_fate`]), then — last,
+/// once every volume removal has ended, so that a removal cut short leaves
 /// the session listed and a second run finishes it — its Quadlet files,
 /// reloads the user manager ONCE for all of them, and prints what was
 /// removed and kept. A session whose state directory cannot be removed
@@ -116,62 +117,46 @@ pub async fn remove_sessions(
     if stopped.is_empty() {
         return Ok(failed);
     }
-    // The volume unit is a oneshot that stays active: stop it so the
-    // reload unloads it. Failed units are reset so they leave the failed
-    // list. One call for the states of all of them.
-    let units: Vec<String> = stopped
-        .iter()
-        .flat_map(|d| [d.info.name.service_unit(), d.info.name.volume_unit()])
-        .collect();
-    let states = mgr.unit_states(&units).await?;
-    // A session started since it was found stopped (someone ran `ccy`
-    // there meanwhile) is left alone.
-    let started: Vec<String> = states
-        .iter()
-        .filter(|s| s.is_up() && !s.name.ends_with("-volume.service"))
-        .filter_map(|s| s.name.strip_suffix(".service").map(str::to_owned))
-        .collect();
-    stopped.retain(|d| {
-        let up = started.iter().any(|n| n == d.info.name.as_str());
-        if up {
-            crate::errln!(
-                "ccy: {} was started meanwhile; not removing it",
-                d.info.name
-            );
-            failed.push(d.info.name.to_string());
-        }
-        !up
-    });
-    let mut volume_units = Vec::new();
-    for state in states {
-        let session = state.name.strip_suffix(".service").unwrap_or(&state.name);
-        let session = session.strip_suffix("-volume").unwrap_or(session);
-        if started.iter().any(|n| n == session) {
-            continue;
-        }
-        if state.active_state == ActiveState::Failed {
-            mgr.reset_failed(&state.name).await?;
-        } else if state.is_up() && state.name.ends_with("-volume.service") {
-            volume_units.push(state.name);
-        }
-    }
-    mgr.stop_many(&volume_units).await?;
+    let (failed_units, volume_units) = units_to_settle(mgr, &mut stopped, &mut failed).await?;
     if stopped.is_empty() {
         return Ok(failed);
     }
     // Everything but the unit files goes first, the unit files last: a
     // removal that stops halfway (an error, a signal, a crash) leaves a
     // session that `ccy list` still shows and that `ccy rm` or `ccy prune`
-    // run again finishes, never files nothing lists.
+    // run again finishes, never files nothing lists. Podman removes the
+    // volumes while the rest is done (their removal is most of the time).
     let gone: Vec<&str> = stopped.iter().map(|d| d.info.name.as_str()).collect();
-    let (existing, mut volume_errors) = remove_volumes(api, &stopped).await?;
-    let images = remove_kept_images(api, &stopped).await;
+    let existing = api.volume_names().await?;
+    crate::trace::mark("remove: volumes listed");
+    let volumes = remove_volumes(api, &stopped, &existing);
+    let rest = async {
+        for unit in &failed_units {
+            mgr.reset_failed(unit).await?;
+        }
+        mgr.stop_many(&volume_units).await?;
+        crate::trace::mark("remove: volume units stopped");
+        let images = remove_kept_images(api, &stopped).await;
+        let mut parts = Vec::new();
+        for d in &stopped {
+            parts.push((d, remove_parts(ctx, all, &gone, d, checker)));
+            // Let the volume removals go on between sessions.
+            tokio::task::yield_now().await;
+        }
+        crate::trace::mark("remove: state directories removed");
+        Ok::<_, Error>((images, parts))
+    };
+    let (mut volume_errors, rest) = tokio::join!(volumes, rest);
+    let (images, parts) = rest?;
     let mut reports = Vec::new();
-    for d in &stopped {
+    for (d, part) in parts {
         let notes = image_and_earlier_volumes(d, &images, &existing, &mut volume_errors);
         let state = VolumeState::of(&state_volume(d.info), &existing, &mut volume_errors);
-        match remove_parts(ctx, all, &gone, d, state, checker) {
-            Ok((removed, kept)) => reports.push((d, (removed, kept, notes))),
+        match part {
+            Ok((mut removed, mut kept)) => {
+                volume_line(d, state, &mut removed, &mut kept);
+                reports.push((d, (removed, kept, notes)));
+            }
             Err(e) => {
                 crate::errln!(
                     "ccy: {e}\nccy: kept the unit files of {}: run the removal again to finish it",
@@ -207,21 +192,73 @@ pub async fn remove_sessions(
     Ok(failed)
 }
 
-/// Removes the volumes of `stopped` whose fate is [`VolumeFate::Remove`]:
-/// one list call, then the removals a few at a time. Returns the volumes
-/// that existed and the removals that failed.
+/// The units of the `stopped` sessions to settle before their files go:
+/// the failed ones (to reset, so that they leave the failed list) and the
+/// active volume units (a oneshot that stays active: stopped so that the
+/// reload unloads it); one `ListUnitsByNames` call for all. A session
+/// started since it was found stopped (someone ran `ccy` there
+/// meanwhile) is taken out of `stopped` and its name added to `failed`.
 ///
 /// # Errors
-/// When the volumes cannot be listed.
+/// When the user manager cannot list the units.
+async fn units_to_settle(
+    mgr: &UserManager,
+    stopped: &mut Vec<&Doomed<'_>>,
+    failed: &mut Vec<String>,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let units: Vec<String> = stopped
+        .iter()
+        .flat_map(|d| [d.info.name.service_unit(), d.info.name.volume_unit()])
+        .collect();
+    let states = mgr.unit_states(&units).await?;
+    crate::trace::mark("remove: unit states read");
+    // A session started since it was found stopped (someone ran `ccy`
+    // there meanwhile) is left alone.
+    let started: Vec<String> = states
+        .iter()
+        .filter(|s| s.is_up() && !s.name.ends_with("-volume.service"))
+        .filter_map(|s| s.name.strip_suffix(".service").map(str::to_owned))
+        .collect();
+    stopped.retain(|d| {
+        let up = started.iter().any(|n| n == d.info.name.as_str());
+        if up {
+            crate::errln!(
+                "ccy: {} was started meanwhile; not removing it",
+                d.info.name
+            );
+            failed.push(d.info.name.to_string());
+        }
+        !up
+    });
+    let mut failed_units = Vec::new();
+    let mut volume_units = Vec::new();
+    for state in states {
+        let session = state.name.strip_suffix(".service").unwrap_or(&state.name);
+        let session = session.strip_suffix("-volume").unwrap_or(session);
+        if started.iter().any(|n| n == session) {
+            continue;
+        }
+        if state.active_state == ActiveState::Failed {
+            failed_units.push(state.name);
+        } else if state.is_up() && state.name.ends_with("-volume.service") {
+            volume_units.push(state.name);
+        }
+    }
+    Ok((failed_units, volume_units))
+}
+
+/// Removes the volumes of `stopped` whose fate is [`VolumeFate::Remove`]
+/// among those `existing` (one list call made before), a few at a time.
+/// Returns the removals that failed, by volume.
 async fn remove_volumes(
     api: &PodmanApi,
     stopped: &[&Doomed<'_>],
-) -> Result<(std::collections::BTreeSet<String>, BTreeMap<String, Error>)> {
-    let existing = api.volume_names().await?;
+    existing: &std::collections::BTreeSet<String>,
+) -> BTreeMap<String, Error> {
     let to_remove: Vec<String> = stopped
         .iter()
         .filter(|d| matches!(d.volume, VolumeFate::Remove(_)))
-        .flat_map(|d| session_volumes(d.info, &existing))
+        .flat_map(|d| session_volumes(d.info, existing))
         .collect();
     let removed_volumes: Vec<(String, Result<()>)> = futures_util::stream::iter(to_remove)
         .map(|v| async move {
@@ -238,7 +275,7 @@ async fn remove_volumes(
         }
     }
     crate::trace::mark("remove: volumes removed");
-    Ok((existing, volume_errors))
+    volume_errors
 }
 
 /// How many volume removals are in flight at once.
@@ -280,8 +317,14 @@ fn session_volumes(
 ) -> Vec<String> {
     let base = info.name.state_volume();
     let current = state_volume(info);
-    existing
-        .iter()
+    // The names that start with `base`, from the sorted set (not a pass
+    // over every volume for every session removed).
+    let mut out: Vec<String> = existing
+        .range::<str, _>((
+            std::ops::Bound::Included(base.as_str()),
+            std::ops::Bound::Unbounded,
+        ))
+        .take_while(|v| v.starts_with(&base))
         .filter(|v| {
             **v == current
                 || **v == base
@@ -290,7 +333,11 @@ fn session_volumes(
                     .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
         })
         .cloned()
-        .collect()
+        .collect();
+    if !current.starts_with(&base) && existing.contains(&current) {
+        out.push(current);
+    }
+    out
 }
 
 /// Removes the images of the `stopped` sessions that keep their layer
@@ -379,9 +426,9 @@ fn remove_unit_files(paths: &Paths, info: &SessionInfo) -> Result<()> {
 type Report = (Vec<String>, Vec<String>);
 
 /// Removes the state directory, the `.session-id` file and the created
-/// git worktree (per [`worktree_fate`]), and accounts for the volume (per
-/// its fate, removed before); returns what was removed (the unit files,
-/// removed after this, first) and what was kept.
+/// git worktree (per [`worktree_fate`]); returns what was removed (the
+/// unit files, removed after this, first) and what was kept. The volume
+/// is accounted for by [`volume_line`].
 ///
 /// # Errors
 /// When the state directory or `.session-id` cannot be removed; the
@@ -391,7 +438,6 @@ fn remove_parts(
     all: &[SessionInfo],
     gone: &[&str],
     d: &Doomed<'_>,
-    volume_state: VolumeState,
     checker: &mut Checker,
 ) -> Result<Report> {
     let home = &ctx.paths.home;
@@ -456,7 +502,19 @@ fn remove_parts(
         }
     }
 
-    let volume = state_volume(info);
+    Ok((removed, kept))
+}
+
+/// Adds what happened to the session's current volume (removed per its
+/// fate before, kept, or a removal that failed) to a [`remove_parts`]
+/// report: last in `removed` or `kept`.
+fn volume_line(
+    d: &Doomed<'_>,
+    volume_state: VolumeState,
+    removed: &mut Vec<String>,
+    kept: &mut Vec<String>,
+) {
+    let volume = state_volume(d.info);
     match (volume_state, &d.volume) {
         (VolumeState::Absent, _) => {}
         (VolumeState::Failed(e), _) => kept.push(format!("volume {volume}: {}", e.message())),
@@ -470,8 +528,6 @@ fn remove_parts(
             kept.push(format!("volume {volume} ({why})"));
         }
     }
-
-    Ok((removed, kept))
 }
 
 /// Whether the git worktree ccy created for `info` may go with it: no
@@ -517,5 +573,59 @@ fn remove_file(path: &Path) -> Result<()> {
             Err(e).with_context(|| format!("cannot remove {}", path.display()))
         }
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::names::SessionName;
+
+    fn info(name: &str, state_volume: Option<&str>) -> SessionInfo {
+        SessionInfo {
+            name: SessionName::parse(name).unwrap(),
+            meta: Some(spec::SessionMeta {
+                state_volume: state_volume.map(str::to_owned),
+                ..spec::example_meta(name)
+            }),
+            file: None,
+            container: None,
+            unit: None,
+            tmux: None,
+            agent: None,
+        }
+    }
+
+    #[test]
+    fn a_sessions_volumes_are_its_own_and_its_resets() {
+        let existing: std::collections::BTreeSet<String> = [
+            "a-state",
+            "a-state-2",
+            "a-state-12",
+            "a-state-x",
+            "a-state-",
+            "a-statefoo",
+            "a-state-2-state",
+            "ab-state",
+            "b-state",
+            "other",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        assert_eq!(
+            session_volumes(&info("a", None), &existing),
+            ["a-state", "a-state-12", "a-state-2"]
+        );
+        assert_eq!(
+            session_volumes(&info("a", Some("a-state-12")), &existing),
+            ["a-state", "a-state-12", "a-state-2"]
+        );
+        assert_eq!(
+            session_volumes(&info("a", Some("other")), &existing),
+            ["a-state", "a-state-12", "a-state-2", "other"]
+        );
+        assert!(session_volumes(&info("c", None), &existing).is_empty());
     }
 }
