@@ -47,8 +47,23 @@ pub async fn all_sessions(
         let paths = paths.clone();
         tokio::task::spawn_blocking(move || read_ahead(&paths, files))
     };
-    let (containers, states, read) =
-        tokio::join!(api.session_containers(None), mgr.unit_states(&units), read);
+    let (containers, states, read) = tokio::join!(
+        async {
+            let c = api.session_containers(None).await;
+            crate::trace::mark("list: containers listed");
+            c
+        },
+        async {
+            let s = mgr.unit_states(&units).await;
+            crate::trace::mark("list: unit states read");
+            s
+        },
+        async {
+            let r = read.await;
+            crate::trace::mark("list: unit files and state directories read");
+            r
+        }
+    );
     crate::trace::mark("list: files, containers and unit states read");
     let ReadAhead {
         mut files,
