@@ -447,6 +447,7 @@ mod tests {
                 ..Default::default()
             }),
             agent: None,
+            kept_layer_bytes: None,
         }
     }
 

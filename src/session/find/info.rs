@@ -176,6 +176,11 @@ pub struct SessionInfo {
     pub tmux: Option<TmuxStatus>,
     /// What its agent's hook last recorded, when there is a record.
     pub agent: Option<AgentRecord>,
+    /// The size of its kept layer, bytes, as its last stop recorded it
+    /// ([`crate::session::keep::recorded_size`]; 0 when not recorded),
+    /// read with its state directory when its unit file names a kept
+    /// image; `None` otherwise (a session made before ccy kept layers).
+    pub kept_layer_bytes: Option<u64>,
 }
 
 impl SessionInfo {
@@ -194,6 +199,7 @@ impl SessionInfo {
             unit: None,
             tmux: None,
             agent: None,
+            kept_layer_bytes: None,
         }
     }
 

@@ -15,9 +15,9 @@ use crate::host::podman::api::PodmanApi;
 use crate::host::systemd::{UnitState, UserManager};
 use crate::names::SessionName;
 use crate::paths::Paths;
-use crate::quadlet::spec::SessionFile;
+use crate::quadlet::spec::{SessionFile, SessionMeta};
 use crate::session::agent_status::{self, TmuxStatus};
-use crate::session::store;
+use crate::session::{keep, store};
 
 /// Lists every session: ccy's unit files merged by name with ccy's
 /// containers (one API call), unit states (one D-Bus `ListUnitsByNames`
@@ -93,8 +93,8 @@ pub async fn all_sessions(
             info.unit = states.remove(&info.name.service_unit());
         }
         match dirs.remove(info.name.as_str()) {
-            Some(tmux) => {
-                info.tmux = tmux;
+            Some(read) => {
+                read.fill(info);
                 read_running_state(paths, info);
             }
             None => read_state_dir(paths, info),
@@ -104,12 +104,39 @@ pub async fn all_sessions(
     Ok(all)
 }
 
-/// What [`read_ahead`] read: ccy's unit files, and the tmux status files
-/// ([`agent_status::read_tmux`]) of the sessions they name, by session
-/// name.
+/// What [`read_ahead`] read: ccy's unit files, and the state directories
+/// ([`StateFiles`]) of the sessions they name, by session name.
 struct ReadAhead {
     files: Vec<SessionFile>,
-    dirs: BTreeMap<String, Option<TmuxStatus>>,
+    dirs: BTreeMap<String, StateFiles>,
+}
+
+/// What a session's state directory holds whether or not it runs: the
+/// last tmux status ([`agent_status::read_tmux`]) and, for a session that
+/// keeps its layer, that layer's recorded size ([`keep::recorded_size`]).
+struct StateFiles {
+    tmux: Option<TmuxStatus>,
+    kept_layer_bytes: Option<u64>,
+}
+
+impl StateFiles {
+    /// Reads the state directory of session `name`, whose unit file's
+    /// metadata is `meta` (when it has one).
+    fn read(paths: &Paths, name: &str, meta: Option<&SessionMeta>) -> Self {
+        let dir = paths.session_state_dir(name);
+        Self {
+            tmux: agent_status::read_tmux(&dir),
+            kept_layer_bytes: meta
+                .is_some_and(|m| m.kept_image.is_some())
+                .then(|| keep::recorded_size(&dir)),
+        }
+    }
+
+    /// Sets `info`'s fields from what was read.
+    fn fill(self, info: &mut SessionInfo) {
+        info.tmux = self.tmux;
+        info.kept_layer_bytes = self.kept_layer_bytes;
+    }
 }
 
 /// Sessions below which [`read_ahead`] stays on one thread (a thread
@@ -117,13 +144,14 @@ struct ReadAhead {
 const READ_AHEAD_PER_THREAD: usize = 64;
 
 /// Reads the unit files `paths` (those that are ccy's:
-/// [`store::read_session_file`]) and their sessions' tmux status files,
+/// [`store::read_session_file`]) and their sessions' state directories
+/// ([`StateFiles`]),
 /// on up to 4 threads (`available_parallelism`) when there are
 /// more than [`READ_AHEAD_PER_THREAD`] files.
 fn read_ahead(paths: &Paths, files: Vec<PathBuf>) -> ReadAhead {
     let read_one = |path: PathBuf| {
         let file = store::read_session_file(path)?;
-        let status = agent_status::read_tmux(&paths.session_state_dir(&file.meta.name));
+        let status = StateFiles::read(paths, &file.meta.name, Some(&file.meta));
         Some((file, status))
     };
     let threads = std::thread::available_parallelism()
@@ -212,13 +240,14 @@ async fn gather(
     Ok(all)
 }
 
-/// Fills `info`'s tmux status and agent record from its state directory
+/// Fills `info`'s tmux status, kept layer's size
+/// ([`keep::recorded_size`]) and agent record from its state directory
 /// ([`agent_status`]). With a client attached, tmux's activity alerts are
 /// off (they would ring its terminal), so for the few sessions someone has
 /// open the tmux server itself is asked, through the host's tmux client.
 /// Call it after `info.unit` (or its container) is set: it needs the state.
 pub fn read_state_dir(paths: &Paths, info: &mut SessionInfo) {
-    info.tmux = agent_status::read_tmux(&paths.session_state_dir(info.name.as_str()));
+    StateFiles::read(paths, info.name.as_str(), info.meta.as_ref()).fill(info);
     read_running_state(paths, info);
 }
 
