@@ -5,7 +5,9 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     ccy::trace::init();
     let cli = ccy::cmd::Cli::parse_args(std::env::args_os());
-    match ccy::cmd::run(cli) {
+    let result = ccy::cmd::run(cli);
+    ccy::trace::mark("returned");
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             ccy::errln!("ccy: error: {err}");

@@ -135,7 +135,7 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
         None
     };
     let sessions = ctx.block_on(local_sessions(ctx))?;
-    let entries = entries(ctx, &sessions, here.as_deref(), args.json);
+    let entries = entries(&sessions, here.as_deref());
     crate::trace::mark("list: entries made");
     if args.with_version {
         let listing = serde_json::json!({
@@ -144,11 +144,11 @@ pub fn run(ctx: &Ctx, args: &ListArgs) -> Result<()> {
         });
         let mut text = serde_json::to_string(&listing).unwrap_or_else(|_| "{}".into());
         text.push('\n');
-        ui::print(&text);
+        ui::print_plain(&text);
     } else if args.json {
         let mut text = serde_json::to_string_pretty(&entries).unwrap_or_else(|_| "[]".into());
         text.push('\n');
-        ui::print(&text);
+        ui::print_plain(&text);
     } else {
         let rows: Vec<Row> = entries.iter().map(|e| Row::from_entry(None, e)).collect();
         ui::print(&table(&rows, find::now_epoch(), &ctx.paths.home, false));
@@ -165,22 +165,13 @@ async fn local_sessions(ctx: &Ctx) -> Result<Vec<SessionInfo>> {
 }
 
 /// What `ccy list` shows of `sessions`, those of worktree `here` only
-/// when given; `json`: with the kept layers' sizes.
-fn entries(ctx: &Ctx, sessions: &[SessionInfo], here: Option<&Path>, json: bool) -> Vec<Entry> {
+/// when given.
+fn entries(sessions: &[SessionInfo], here: Option<&Path>) -> Vec<Entry> {
     let now = find::now_epoch();
     sessions
         .iter()
         .filter(|s| here.is_none_or(|wt| in_worktree(s, wt)))
-        .map(|s| {
-            let mut e = Entry::from_info(s, now);
-            // Recorded by the session's last stop: no Podman request.
-            if json && s.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
-                e.kept_layer_bytes = Some(crate::session::keep::recorded_size(
-                    &ctx.paths.session_state_dir(s.name.as_str()),
-                ));
-            }
-            e
-        })
+        .map(|s| Entry::from_info(s, now))
         .collect()
 }
 
@@ -203,7 +194,7 @@ fn run_all_hosts(ctx: &Ctx, args: &ListArgs) -> Result<()> {
     let local = match local {
         Ok(Ok(sessions)) => Ok((
             env!("CARGO_PKG_VERSION").to_owned(),
-            entries(ctx, &sessions, None, args.json)
+            entries(&sessions, None)
                 .iter()
                 .filter_map(|e| match serde_json::to_value(e) {
                     Ok(serde_json::Value::Object(m)) => Some(m),
@@ -384,6 +375,7 @@ mod tests {
             )),
             tmux: None,
             agent: None,
+            kept_layer_bytes: None,
         }
     }
 

@@ -452,6 +452,7 @@ mod tests {
                 ..Default::default()
             }),
             agent: None,
+            kept_layer_bytes: None,
         }
     }
 

@@ -138,12 +138,6 @@ async fn gather(ctx: &Ctx, query: Option<&str>) -> Result<Status> {
     let stats = stats.and_then(Result::ok);
     let mut report = Status::new(info, &details?, stats);
     report.warnings = warnings(ctx, info);
-    if info.meta.as_ref().is_some_and(|m| m.kept_image.is_some()) {
-        // Recorded by the session's last stop.
-        report.kept_layer_bytes = Some(crate::session::keep::recorded_size(
-            &ctx.paths.session_state_dir(info.name.as_str()),
-        ));
-    }
     Ok(report)
 }
 
@@ -339,7 +333,9 @@ impl Status {
             )]
             cpu_seconds: sample.map(|s| s.cpu_nanos as f64 / 1e9),
             pids: sample.map(|s| s.pids).filter(|p| *p > 0),
-            kept_layer_bytes: None,
+            // Recorded by the session's last stop, read with its state
+            // directory.
+            kept_layer_bytes: info.kept_layer_bytes,
             warnings: Vec::new(),
             started_epoch,
             last_active_epoch,
@@ -512,6 +508,7 @@ mod tests {
                 pane_busy: None,
             }),
             agent: None,
+            kept_layer_bytes: None,
         }
     }
 

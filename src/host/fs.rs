@@ -63,6 +63,38 @@ pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
     }
 }
 
+/// Bytes [`read_small`] asks for in its first read(2).
+const SMALL_FILE_BYTES: usize = 8192;
+
+/// The text of the file at `path`, as [`std::fs::read_to_string`] reads
+/// it, in three system calls (open, one read, close) when the file is
+/// shorter than 8 KiB, where `read_to_string` makes five (a `statx` for
+/// the size and a second read to see the end): a read(2) of a regular
+/// file that returns fewer bytes than asked for has reached its end. A
+/// longer file is read on to its end. For the small files read once per
+/// session in a listing (unit files, status files).
+///
+/// # Errors
+/// As [`std::fs::read_to_string`]: when it cannot be opened or read, or
+/// is not UTF-8 ([`std::io::ErrorKind::InvalidData`]).
+pub fn read_small(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut file = File::open(path)?;
+    let mut buf = vec![0u8; SMALL_FILE_BYTES];
+    let n = loop {
+        match file.read(&mut buf) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    };
+    buf.truncate(n);
+    if n == SMALL_FILE_BYTES {
+        file.read_to_end(&mut buf)?;
+    }
+    String::from_utf8(buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+}
+
 /// An exclusive advisory lock (flock(2)) held until dropped. Dropping it
 /// deletes the lock file (while still holding the lock), so lock files do
 /// not pile up in `$XDG_RUNTIME_DIR/ccy`; [`lock`] makes that safe.

@@ -104,7 +104,7 @@ impl AgentRecord {
 /// this version does not know).
 #[must_use]
 pub fn read_agent(state_dir: &Path) -> Option<AgentRecord> {
-    std::fs::read_to_string(state_dir.join(AGENT_FILE))
+    crate::host::fs::read_small(&state_dir.join(AGENT_FILE))
         .ok()
         .and_then(|t| AgentRecord::parse(&t))
 }
@@ -112,7 +112,7 @@ pub fn read_agent(state_dir: &Path) -> Option<AgentRecord> {
 /// Reads `STATE_DIR/status` ([`STATUS_FILE`]); `None` when it is missing.
 #[must_use]
 pub fn read_tmux(state_dir: &Path) -> Option<TmuxStatus> {
-    std::fs::read_to_string(state_dir.join(STATUS_FILE))
+    crate::host::fs::read_small(&state_dir.join(STATUS_FILE))
         .ok()
         .map(|t| TmuxStatus::parse(&t))
 }

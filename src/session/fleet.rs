@@ -103,7 +103,7 @@ impl Entry {
                 .as_ref()
                 .and_then(|c| non_empty(c.id.clone())),
             image: non_empty(info.image()),
-            kept_layer_bytes: None,
+            kept_layer_bytes: info.kept_layer_bytes,
             agent_state: agent.state,
             agent_since: agent.since,
             agent_source: agent.source,

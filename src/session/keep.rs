@@ -216,7 +216,7 @@ pub fn record_size(state_dir: &Path, bytes: Option<u64>) {
 /// last stop ([`record_size`]); 0 when there is no record.
 #[must_use]
 pub fn recorded_size(state_dir: &Path) -> u64 {
-    std::fs::read_to_string(state_dir.join(KEPT_SIZE_FILE))
+    crate::host::fs::read_small(&state_dir.join(KEPT_SIZE_FILE))
         .ok()
         .and_then(|t| t.trim().parse().ok())
         .unwrap_or(0)

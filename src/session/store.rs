@@ -153,7 +153,7 @@ pub fn container_files(quadlet_dir: &Path) -> Result<Vec<PathBuf>> {
 /// be read or has no metadata line (not ccy's).
 #[must_use]
 pub fn read_session_file(path: PathBuf) -> Option<SessionFile> {
-    let text = fs::read_to_string(&path).ok()?;
+    let text = crate::host::fs::read_small(&path).ok()?;
     parse_meta(&text).map(|meta| SessionFile { meta, path })
 }
 

@@ -685,6 +685,12 @@ def p3_p4(res, runs, ref, total=300, running=100, p4=True):
             ccy_t.append(a)
             raw_t.append(b)
     res["P3" + suffix] = {"ccy": stats(ccy_t), "raw": stats(raw_t), "goal_ratio": 0.3}
+    # Where the time goes: one more listing, traced.
+    lines = traced(["ccy", "list", "--json"], WORK)
+    for line in lines:
+        log(f"P3 trace: {line}")
+    res.setdefault("profiles", {}).setdefault(f"P3, {total} sessions ({running} running)", {})[
+        "ccy list --json"] = lines
     rest = up
     if p4:
         log("P4: ccy stop vs systemctl --user stop")
