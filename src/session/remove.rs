@@ -594,6 +594,7 @@ mod tests {
             unit: None,
             tmux: None,
             agent: None,
+            kept_layer_bytes: None,
         }
     }
 
