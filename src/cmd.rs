@@ -67,7 +67,7 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Run the command on workstation HOST over SSH (given before the
-    /// verb; also `CCY_HOST`): a name of [hosts] in your configuration, or
+    /// verb; also `CCY_HOST`): a name of `[hosts]` in your configuration, or
     /// an ssh destination. ccy runs there; its exit status and output pass
     /// through. `HOST:NAME` as a session name does the same for one
     /// command (`ccy attach lab1:reviewer`).

@@ -5,7 +5,7 @@
 //! Every name here is also spelled in those files, which cannot import
 //! Rust constants; each constant says where. A change here is a change of
 //! the contract: change the scripts and templates with it, and the image's
-//! assets hash ([`crate::quadlet::spec::image`]) makes existing sessions rebuild.
+//! assets hash ([`crate::session::image::ImageSpec::assets_hash`]) makes existing sessions rebuild.
 
 /// The tmux session that runs the agent. Created by `tmux.conf`
 /// (`new-session -d -s main`), waited for by `start`, read by `status` and

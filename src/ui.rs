@@ -164,7 +164,7 @@ fn captured(text: &str) -> bool {
 }
 
 /// Runs `f` with what it prints to standard output and error (through
-/// [`print`], [`eprint`] and their macros) captured instead of written;
+/// [`print`](fn@print), [`eprint`](fn@eprint) and their macros) captured instead of written;
 /// returns its result and that text, colour stripped. Captures do not
 /// nest (an inner one takes the text).
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, String) {
@@ -192,7 +192,7 @@ pub fn print(text: &str) {
 
 /// Prints `text`, which holds no terminal escapes (JSON: `serde_json`
 /// escapes every control character), to standard output as it is: as
-/// [`print`] without `anstream`'s scan of every byte for escapes to
+/// [`print`](fn@print) without `anstream`'s scan of every byte for escapes to
 /// strip, which costs milliseconds on the half megabyte of
 /// `ccy list --json` at 1000 sessions.
 pub fn print_plain(text: &str) {
@@ -206,7 +206,7 @@ pub fn print_plain(text: &str) {
 static STDERR_CLOSED: AtomicBool = AtomicBool::new(false);
 
 /// Prints `text` to standard error through `anstream`; errors (a closed
-/// pipe among them) are swallowed, as in [`print`].
+/// pipe among them) are swallowed, as in [`print`](fn@print).
 pub fn eprint(text: &str) {
     if captured(text) {
         return;

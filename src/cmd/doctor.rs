@@ -66,12 +66,12 @@ use checks::*;
 ///   image           the image sessions run exists and was built from
 ///                   this ccy's assets (else ccy builds it for the next
 ///                   new session)
-///   timers          ccy-prune.timer (and ccy-idle.timer while [idle]
-///                   stop is not "off") is installed, enabled, active and
-///                   on the configured schedule (a warning when not: the
-///                   fix is `ccy timer enable`)
+///   timers          ccy-prune.timer (and ccy-idle.timer while
+///                   `[idle] stop` is not "off") is installed, enabled,
+///                   active and on the configured schedule (a warning
+///                   when not: the fix is `ccy timer enable`)
 ///   notify          ccy-notify.service is installed, enabled and
-///                   active while [notify] enabled is true (a warning
+///                   active while `[notify] enabled` is true (a warning
 ///                   when not: the fix is `ccy notify enable`)
 ///   mounts          no session mounts / or your home directory (allowed,
 ///                   but the agent then reaches all of it: a warning)

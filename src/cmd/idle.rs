@@ -62,7 +62,7 @@ impl Policy {
     /// From the configuration's strings.
     ///
     /// # Errors
-    /// [`ExitKind::Usage`] naming the key when a value is neither `off`
+    /// [`crate::error::ExitKind::Usage`] naming the key when a value is neither `off`
     /// nor a duration.
     pub fn from_config(idle: &config::IdleConfig) -> Result<Self> {
         Ok(Self {
@@ -76,7 +76,7 @@ impl Policy {
 /// humantime's syntax (`24h`, `90m`, `1h 30m`, `2d`), in seconds.
 ///
 /// # Errors
-/// [`ExitKind::Usage`] naming `key` when it does not parse.
+/// [`crate::error::ExitKind::Usage`] naming `key` when it does not parse.
 pub fn parse_setting(key: &str, value: &str) -> Result<Option<u64>> {
     let v = value.trim();
     if v.is_empty() || v.eq_ignore_ascii_case("off") || v == "0" {

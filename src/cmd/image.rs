@@ -59,7 +59,7 @@ pub struct BuildArgs {
     pub project: bool,
 
     /// Build only when the image is missing or was built from other
-    /// assets or settings (other ccy version, [image] settings, Dockerfile
+    /// assets or settings (other ccy version, `[image]` settings, Dockerfile
     /// or base image), as a new session does; an image without ccy's label
     /// is the user's own and is left alone.
     #[arg(long)]

@@ -1,6 +1,6 @@
 //! `ccy ui`: a full-screen terminal UI over every session of every
-//! configured host. The state and keys are [`app`] (pure), the drawing
-//! [`view`] (pure), the terminal and the waiting [`term`].
+//! configured host. The state and keys are `app` (pure), the drawing
+//! `view` (pure), the terminal and the waiting `term`.
 
 mod app;
 mod term;

@@ -159,7 +159,7 @@ async fn sharing(target: &SshTarget) -> Option<&Path> {
 }
 
 /// The control socket of `target`'s shared connection when ccy shares
-/// it (see [`argv`]'s `share`), else `None`: [`sharing`], blocking (it may
+/// it (see [`argv`]'s `share`), else `None`: `sharing`, blocking (it may
 /// run `ssh -G` once).
 #[must_use]
 pub fn sharing_blocking(target: &SshTarget) -> Option<&Path> {

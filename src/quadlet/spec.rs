@@ -72,8 +72,9 @@ impl SessionMeta {
 /// The values a session was made with, in the form of the configuration
 /// keys they came from (`agent.command`, `[session]`), so that making the
 /// session again (`ccy clone`, `ccy import`) passes them through the same
-/// checks as `ccy new` ([`crate::quadlet::runopts::resolve`]). Paths are absolute,
-/// `session.env` entries are `NAME=VALUE` (the values ccy passed).
+/// checks as `ccy new` ([`crate::session::options::resolve`]). Paths are
+/// absolute, `session.env` entries are `NAME=VALUE` (the values ccy
+/// passed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionOptions {
     /// The agent's argv (`agent.command` + pass-through arguments).
@@ -105,9 +106,10 @@ pub struct SessionOptions {
 
 impl SessionOptions {
     /// The options of `spec`, in configuration form, without what ccy adds
-    /// for a linked worktree ([`crate::quadlet::runopts::add_linked_worktree_git`]:
-    /// the repository's git directory, mounted read-write at a path ending
-    /// in `.git`, and `GIT_CONFIG_*`), which belongs to the worktree, not to
+    /// for a linked worktree
+    /// ([`crate::session::options::add_linked_worktree_git`]: the
+    /// repository's git directory, mounted read-write at a path ending in
+    /// `.git`, and `GIT_CONFIG_*`), which belongs to the worktree, not to
     /// the session: making the session again elsewhere adds what that
     /// worktree needs.
     #[must_use]
@@ -238,7 +240,7 @@ pub struct SessionSpec {
     /// The host's `~/.gitconfig`, mounted read-only when it exists.
     pub gitconfig: Option<PathBuf>,
     /// The session's state directory on the host, mounted at
-    /// [`RUN_DIR`] in the container (readiness, tmux status, saved panes).
+    /// [`crate::contract::RUN_DIR`] in the container (readiness, tmux status, saved panes).
     pub state_dir: PathBuf,
     /// The git worktree ccy created for this session, if it did.
     pub created_worktree: Option<CreatedWorktree>,

@@ -177,7 +177,8 @@ fn contained(path: &Path) -> Option<Vec<std::ffi::OsString>> {
 /// archive; a symbolic link's target is relative and stays inside; a hard
 /// link names an earlier file of the archive; there are only files,
 /// directories and links (no devices, FIFOs or sparse files); at most
-/// [`MAX_STATE_ENTRIES`] entries of [`MAX_STATE_BYTES`] bytes in all.
+/// 1 000 000 entries (`MAX_STATE_ENTRIES`) of 64 GiB (`MAX_STATE_BYTES`)
+/// in all.
 /// `archive` names the archive in messages.
 ///
 /// # Errors

@@ -292,8 +292,9 @@ impl WorktreeGit {
     }
 }
 
-/// Files ccy itself writes into a worktree ([`crate::quadlet::spec::SESSION_ID_FILE`]
-/// and the `.gitignore` beside it): untracked, they are not the user's work.
+/// Files ccy itself writes into a worktree ([`worktree::SESSION_ID`], and
+/// [`worktree::GITIGNORE`], which older versions wrote beside it):
+/// untracked, they are not the user's work.
 pub const CCY_FILES: &[&str] = &[worktree::GITIGNORE, worktree::SESSION_ID];
 
 /// Whether a `git status --porcelain` line is an untracked file of ccy's.

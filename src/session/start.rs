@@ -87,7 +87,7 @@ const READY_TIMEOUT: Duration = Duration::from_secs(30);
 ///
 /// # Errors
 /// [`ExitKind::Session`] with the journal when the unit stops first or
-/// [`READY_TIMEOUT`] passes.
+/// `READY_TIMEOUT` (30 s) passes.
 pub async fn wait_ready(mgr: &UserManager, name: &SessionName, ready: &Path) -> Result<()> {
     let deadline = Instant::now() + READY_TIMEOUT;
     let mut polls: u32 = 0;

@@ -39,7 +39,7 @@ impl PodmanApi {
     /// `manager` when the socket file does not exist.
     ///
     /// # Errors
-    /// [`ExitKind::Environment`] when the socket cannot be made available.
+    /// [`crate::error::ExitKind::Environment`] when the socket cannot be made available.
     pub async fn connect(paths: &Paths, manager: &UserManager) -> Result<Self> {
         let socket = paths.podman_socket();
         // A stopped podman.socket leaves its file behind (systemd's
@@ -90,7 +90,7 @@ impl PodmanApi {
     /// Checks that the server is at least [`MIN_PODMAN`].
     ///
     /// # Errors
-    /// [`ExitKind::Environment`] naming the version found.
+    /// [`crate::error::ExitKind::Environment`] naming the version found.
     pub async fn check_version(&self) -> Result<()> {
         // `_ping` answers from headers (`Libpod-API-Version` is Podman's
         // own version) in a few ms; `/version` also runs conmon and the OCI

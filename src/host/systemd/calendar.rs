@@ -20,9 +20,9 @@ pub struct Calendar {
 /// parser the timer will use), in UTC.
 ///
 /// # Errors
-/// [`ExitKind::Usage`] with systemd's message when it does not parse or
-/// never elapses; [`ExitKind::Environment`] when `systemd-analyze` cannot
-/// run.
+/// [`crate::error::ExitKind::Usage`] with systemd's message when it does
+/// not parse or never elapses; [`crate::error::ExitKind::Environment`]
+/// when `systemd-analyze` cannot run.
 pub fn check_schedule(section: &str, schedule: &str) -> Result<Calendar> {
     let out = Command::new("systemd-analyze")
         .args(["calendar", "--iterations=2", "--"])

@@ -22,7 +22,7 @@ pub enum Linger {
 /// linger) has linger off.
 ///
 /// # Errors
-/// [`ExitKind::Environment`] when the system bus or logind cannot be asked.
+/// [`crate::error::ExitKind::Environment`] when the system bus or logind cannot be asked.
 pub async fn linger(uid: u32) -> Result<bool> {
     let fail = |e: zbus::Error| {
         Error::environment("cannot ask logind whether linger is on").with_source(e)
@@ -56,7 +56,7 @@ pub async fn linger(uid: u32) -> Result<bool> {
 /// calls `SetUserLinger(uid, true, interactive=false)` on the system bus.
 ///
 /// # Errors
-/// [`ExitKind::Environment`] when the system bus or logind is unreachable or
+/// [`crate::error::ExitKind::Environment`] when the system bus or logind is unreachable or
 /// polkit refuses, with the `loginctl` command that fixes it.
 pub async fn ensure_linger(uid: u32) -> Result<Linger> {
     let refuse = |what: &str, e: zbus::Error| {

@@ -27,7 +27,7 @@ use crate::session::{keep, store};
 ///
 /// The three sources are asked at once: the unit names come from the
 /// Quadlet directory's file names, so the user manager and Podman answer
-/// while the unit files and state directories are read ([`read_ahead`], on
+/// while the unit files and state directories are read (`read_ahead`, on
 /// a blocking thread, split over the CPUs when there are many sessions).
 ///
 /// # Errors

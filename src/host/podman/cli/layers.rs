@@ -289,7 +289,7 @@ tar -C "$src" --null --no-recursion --numeric-owner --xattrs --xattrs-include='*
 /// Puts the changes that turn image `base` into image `kept` into ONE
 /// layer on top of `base`, tagged `out`: a scratch container `scratch`
 /// from `base`, the changes copied into it in `podman unshare`
-/// ([`REBASE_SCRIPT`]: deletions, then added and changed entries with tar),
+/// (`REBASE_SCRIPT`: deletions, then added and changed entries with tar),
 /// committed with `changes` (`LABEL …`), then removed. `work` is a private
 /// directory for the two path lists.
 ///
