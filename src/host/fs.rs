@@ -67,12 +67,12 @@ pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
 const SMALL_FILE_BYTES: usize = 8192;
 
 /// The text of the file at `path`, as [`std::fs::read_to_string`] reads
-/// it, in three system calls (open, one read, close) when the file is
-/// shorter than 8 KiB, where `read_to_string` makes five (a `statx` for
-/// the size and a second read to see the end): a read(2) of a regular
-/// file that returns fewer bytes than asked for has reached its end. A
-/// longer file is read on to its end. For the small files read once per
-/// session in a listing (unit files, status files).
+/// it, in four system calls (open, a read of up to 8 KiB, the read that
+/// returns 0 at the end, close), where `read_to_string` adds a `statx`
+/// for the size. A short read is not taken for the end: POSIX does not
+/// promise it, and a Quadlet directory may sit on FUSE or NFS. For the
+/// small files read once per session in a listing (unit files, status
+/// files).
 ///
 /// # Errors
 /// As [`std::fs::read_to_string`]: when it cannot be opened or read, or
@@ -89,7 +89,7 @@ pub fn read_small(path: &Path) -> std::io::Result<String> {
         }
     };
     buf.truncate(n);
-    if n == SMALL_FILE_BYTES {
+    if n > 0 {
         file.read_to_end(&mut buf)?;
     }
     String::from_utf8(buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
@@ -157,6 +157,35 @@ pub fn lock(path: &Path) -> Result<Lock> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn read_small_reads_every_size_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [
+            0,
+            1,
+            SMALL_FILE_BYTES - 1,
+            SMALL_FILE_BYTES,
+            3 * SMALL_FILE_BYTES + 5,
+        ] {
+            let text: String = (0..len)
+                .map(|i| char::from(b"abcdefghijklmnopqrstuvwxyz"[i % 26]))
+                .collect();
+            let p = dir.path().join(format!("f{len}"));
+            fs::write(&p, &text).unwrap();
+            assert_eq!(read_small(&p).unwrap(), text, "{len} bytes");
+        }
+        let bad = dir.path().join("bad");
+        fs::write(&bad, [0xff, 0xfe]).unwrap();
+        assert_eq!(
+            read_small(&bad).unwrap_err().kind(),
+            std::io::ErrorKind::InvalidData
+        );
+        assert_eq!(
+            read_small(&dir.path().join("missing")).unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
+    }
 
     #[test]
     fn atomic_write_replaces_and_sets_mode() {
